@@ -1,0 +1,6 @@
+import { Hono } from "hono";
+
+const app = new Hono();
+app.get("/", (c) => c.json({ service: "project-ai-cloud-sync", version: "0.1.0" }));
+
+export default app;
