@@ -33,10 +33,16 @@ export interface LiveStatus {
 
 /** The part of the WHATWG WebSocket used here, which browsers, Workers, Node 22 and undici share. */
 export interface WebSocketLike {
-  addEventListener(type: "open" | "close" | "error", listener: (event: { code?: number; reason?: string }) => void): void;
-  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: "open" | "close" | "error" | "message", listener: (event: LiveSocketEvent) => void): void;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+}
+
+/** The fields read from events: `code`/`reason` on close, `data` on message. */
+export interface LiveSocketEvent {
+  code?: number;
+  reason?: string;
+  data?: unknown;
 }
 
 export type WebSocketConstructorLike = new (url: string, protocols?: string | string[]) => WebSocketLike;
