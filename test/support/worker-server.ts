@@ -24,6 +24,8 @@ export interface WorkerServerOptions {
   port?: number;
   /** Reuse state from an earlier server (to test restarts). */
   persistTo?: string;
+  /** Another Worker's wrangler config (the bench's baseline Workers); the product's wrangler.toml by default. */
+  config?: string;
 }
 
 export async function startWorkerServer(options: WorkerServerOptions = {}): Promise<WorkerServer> {
@@ -32,7 +34,7 @@ export async function startWorkerServer(options: WorkerServerOptions = {}): Prom
     Object.entries(options.vars ?? {}).map(([k, v]) => [k, { type: "plain_text" as const, value: v }]),
   );
   const worker = await unstable_startWorker({
-    config: join(root, "wrangler.toml"),
+    config: options.config ?? join(root, "wrangler.toml"),
     bindings,
     dev: {
       server: { hostname: "127.0.0.1", port: options.port ?? 0 },

@@ -1,0 +1,23 @@
+/** The bench groups `npm run bench` runs, in order: which module, which export, how long it may take. */
+
+import type { BenchRow } from "./rows.ts";
+
+export interface BenchGroup {
+  name: "crypto" | "server" | "wire" | "latency" | "scale";
+  /** Module path relative to bench/. */
+  file: string;
+  exportName: string;
+  /** Wall-clock budget; past it the group is stopped and reported missing. */
+  timeoutMs: number;
+}
+
+export type GroupRunner = () => Promise<BenchRow[]>;
+
+// Budgets add up to about 9 minutes so that the whole run stays inside the issue's 10.
+export const GROUPS: readonly BenchGroup[] = [
+  { name: "crypto", file: "crypto.ts", exportName: "runCryptoBench", timeoutMs: 150_000 },
+  { name: "server", file: "server.ts", exportName: "runServerBench", timeoutMs: 150_000 },
+  { name: "wire", file: "wire.ts", exportName: "runWireBench", timeoutMs: 60_000 },
+  { name: "latency", file: "latency.ts", exportName: "runLatencyBench", timeoutMs: 90_000 },
+  { name: "scale", file: "scale.ts", exportName: "runScaleBench", timeoutMs: 120_000 },
+];
