@@ -3,6 +3,7 @@
  * Hibernation API, so idle devices cost nothing, and fanning each new document version out to them.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../config.ts";
 import { encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
 
 /** Sent by the live route to the hub; only the Worker can reach a DO, so these are trusted. */
@@ -17,8 +18,8 @@ interface SocketAttachment {
   connected_at: number;
 }
 
-export class UserHub extends DurableObject {
-  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+export class UserHub extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Heartbeats are answered by the runtime without waking a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
