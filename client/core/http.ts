@@ -1,0 +1,330 @@
+/**
+ * The Worker's versioned API (docs/PROTOCOL.md, `/v1/users/:u/...`) as typed calls. It moves opaque
+ * token bytes and JSON records; it never sees a key. Every failure becomes a SyncError.
+ */
+import { SyncError, type SyncErrorCode } from "./errors.ts";
+import { type Clock, type FetchLike, systemClock } from "./ports.ts";
+
+export interface ApiClientOptions {
+  /** The Worker's origin, optionally with a path prefix, e.g. `https://sync.example.com`. */
+  baseUrl: string;
+  /** This device's id, sent as `X-Device-Id`. */
+  deviceId: string;
+  /** The bearer token for a username (see credential.ts). */
+  token: (username: string) => Promise<string>;
+  fetch?: FetchLike;
+  /** Per-request time limit; a request that takes longer fails as `network`. Default 30 s. */
+  timeoutMs?: number;
+  /** Sent as `X-Claim-Secret` on writes, for deployments that set `CLAIM_SECRET`. */
+  claimSecret?: string;
+  clock?: Clock;
+  /** Told the server's `Date` (ms) and our clock at that moment, after every answer that has one. */
+  onServerDate?: (serverMs: number, localMs: number) => void;
+}
+
+export interface DocumentInfo {
+  name: string;
+  version: number;
+  etag: string;
+  size: number;
+  updated_at: string;
+  device_id: string;
+}
+
+export interface VersionInfo {
+  version: number;
+  etag: string;
+  size: number;
+  updated_at: string;
+  device_id: string;
+}
+
+export interface DeviceRecord {
+  device_id: string;
+  name: string | null;
+  platform: string | null;
+  first_seen: string | null;
+  last_upload: string | null;
+  last_download: string | null;
+  last_sync: string | null;
+}
+
+export interface AccountInfo {
+  username: string;
+  created_at: string;
+  usage_bytes: number;
+  quota_bytes: number;
+  documents: number;
+}
+
+/** A document version as served: the raw token bytes and what the headers say about them. */
+export interface ServedToken {
+  bytes: Uint8Array;
+  version: number;
+  /** The writer's device id (`X-Sync-Device`), when the server says. */
+  deviceId: string | null;
+  /** When the server stored it (`Last-Modified`), in ms. */
+  storedAt: number | null;
+}
+
+/** What a conditional write can precondition on. */
+export type WritePrecondition = { ifMatch: number } | { ifNoneMatch: "*" } | Record<string, never>;
+
+/** A write either lands, or loses a compare-and-swap (412) to the version the server names. */
+export type WriteOutcome = { ok: true; info: DocumentInfo } | { ok: false; currentVersion: number | null };
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Errors that mean "the server was not reached or could not answer": the change goes to the offline queue. */
+export function isTransientError(error: unknown): error is SyncError {
+  return error instanceof SyncError && (error.code === "network" || error.code === "server_error");
+}
+
+/** Calls the Worker's `/v1` routes. Construct once per manager; options are checked here, before any I/O. */
+export class ApiClient {
+  readonly #base: string;
+  readonly #deviceId: string;
+  readonly #token: (username: string) => Promise<string>;
+  readonly #fetch: FetchLike;
+  readonly #timeoutMs: number;
+  readonly #claimSecret: string | undefined;
+  readonly #clock: Clock;
+  readonly #onServerDate: ((serverMs: number, localMs: number) => void) | undefined;
+
+  constructor(options: ApiClientOptions) {
+    this.#base = normalizeBaseUrl(options.baseUrl);
+    if (typeof options.deviceId !== "string" || options.deviceId === "") throw new TypeError("deviceId must be a non-empty string");
+    if (typeof options.token !== "function") throw new TypeError("token must be a function of the username");
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError("timeoutMs must be a positive number");
+    this.#deviceId = options.deviceId;
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#timeoutMs = timeoutMs;
+    this.#claimSecret = options.claimSecret;
+    this.#clock = options.clock ?? systemClock;
+    this.#onServerDate = options.onServerDate;
+  }
+
+  /** `PUT /v1/users/:u`: claims the username for this credential; `created` is false if it was already ours. */
+  async claim(username: string): Promise<{ created: boolean }> {
+    const res = await this.#send(username, "PUT", "", { write: true });
+    return { created: res.status === 201 };
+  }
+
+  async account(username: string): Promise<AccountInfo> {
+    return (await this.#send(username, "GET", "")).json() as Promise<AccountInfo>;
+  }
+
+  async deleteAccount(username: string): Promise<void> {
+    await this.#send(username, "DELETE", "");
+  }
+
+  /** `PUT /v1/users/:u/credential`: from now on only `newToken` opens the account. */
+  async putCredential(username: string, newToken: string): Promise<void> {
+    await this.#send(username, "PUT", "/credential", { json: { token: newToken } });
+  }
+
+  async listDocuments(username: string): Promise<DocumentInfo[]> {
+    const body = (await (await this.#send(username, "GET", "/docs")).json()) as { documents: DocumentInfo[] };
+    return body.documents;
+  }
+
+  /** The current version of a document; null if it does not exist; `not_modified` when it is still `ifNoneMatch`. */
+  async getDocument(username: string, doc: string, options: { ifNoneMatch?: number } = {}): Promise<ServedToken | null | "not_modified"> {
+    const headers: Record<string, string> = {};
+    if (options.ifNoneMatch !== undefined) headers["If-None-Match"] = `"${options.ifNoneMatch}"`;
+    const res = await this.#send(username, "GET", `/docs/${doc}`, { headers, allow: [304, 404] });
+    if (res.status === 304) return "not_modified";
+    if (res.status === 404) return null;
+    return readServedToken(res);
+  }
+
+  /** Writes a new version. A lost compare-and-swap is an outcome, not an error: the caller re-merges. */
+  async putDocument(username: string, doc: string, bytes: Uint8Array, precondition: WritePrecondition): Promise<WriteOutcome> {
+    const headers: Record<string, string> = { "Content-Type": "application/octet-stream", ...preconditionHeaders(precondition) };
+    const res = await this.#send(username, "PUT", `/docs/${doc}`, { headers, body: bytes, write: true, allow: [412] });
+    return writeOutcome(res);
+  }
+
+  async deleteDocument(username: string, doc: string, options: { ifMatch?: number } = {}): Promise<void> {
+    const headers: Record<string, string> = options.ifMatch === undefined ? {} : { "If-Match": `"${options.ifMatch}"` };
+    await this.#send(username, "DELETE", `/docs/${doc}`, { headers });
+  }
+
+  /** Newest first, the current version included. */
+  async listVersions(username: string, doc: string): Promise<VersionInfo[]> {
+    const res = await this.#send(username, "GET", `/docs/${doc}/versions`);
+    return ((await res.json()) as { versions: VersionInfo[] }).versions;
+  }
+
+  /** One version's token bytes; null once it has been pruned (or never existed). */
+  async getVersion(username: string, doc: string, version: number): Promise<ServedToken | null> {
+    const res = await this.#send(username, "GET", `/docs/${doc}/versions/${version}`, { allow: [404] });
+    if (res.status === 404) return null;
+    const served = await readServedToken(res);
+    return { ...served, version };
+  }
+
+  /** The server-side restore route: writes version n's bytes, unchanged, as a new version. */
+  async restoreVersion(username: string, doc: string, version: number, precondition: WritePrecondition = {}): Promise<WriteOutcome> {
+    const res = await this.#send(username, "POST", `/docs/${doc}/versions/${version}/restore`, {
+      headers: preconditionHeaders(precondition),
+      write: true,
+      allow: [412],
+    });
+    return writeOutcome(res);
+  }
+
+  async listDevices(username: string): Promise<DeviceRecord[]> {
+    const res = await this.#send(username, "GET", "/devices");
+    return ((await res.json()) as { devices: DeviceRecord[] }).devices;
+  }
+
+  async registerDevice(username: string, deviceId: string, details: { name: string; platform: string }): Promise<DeviceRecord> {
+    const res = await this.#send(username, "PUT", `/devices/${deviceId}`, { json: details });
+    return (await res.json()) as DeviceRecord;
+  }
+
+  async removeDevice(username: string, deviceId: string): Promise<void> {
+    await this.#send(username, "DELETE", `/devices/${deviceId}`);
+  }
+
+  async #send(
+    username: string,
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown; write?: boolean; allow?: number[] } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${await this.#token(username)}`,
+      "X-Device-Id": this.#deviceId,
+      ...options.headers,
+    };
+    if (options.write && this.#claimSecret !== undefined) headers["X-Claim-Secret"] = this.#claimSecret;
+    let body: BodyInit | undefined;
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.json);
+    } else if (options.body !== undefined) {
+      body = options.body as Uint8Array<ArrayBuffer>;
+    }
+    const url = `${this.#base}/v1/users/${username}${path}`;
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) };
+    if (body !== undefined) init.body = body;
+
+    const started = this.#clock.now();
+    let res: Response;
+    try {
+      res = await this.#fetch(url, init);
+    } catch (cause) {
+      throw transportError(cause, this.#timeoutMs, `${method} ${this.#base}`);
+    }
+    this.#reportDate(res, started);
+    if (res.ok || options.allow?.includes(res.status)) return res;
+    throw await errorFromResponse(res);
+  }
+
+  #reportDate(res: Response, started: number): void {
+    const date = res.headers.get("Date");
+    if (date === null || this.#onServerDate === undefined) return;
+    const serverMs = Date.parse(date);
+    // The server stamped its Date somewhere between sending and receiving: use the midpoint.
+    if (Number.isFinite(serverMs)) this.#onServerDate(serverMs, (started + this.#clock.now()) / 2);
+  }
+}
+
+function normalizeBaseUrl(baseUrl: unknown): string {
+  if (typeof baseUrl !== "string") throw new TypeError("baseUrl must be a string");
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError(`baseUrl is not a URL: ${JSON.stringify(baseUrl)}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError("baseUrl must be an http(s) URL");
+  if (url.search !== "" || url.hash !== "") throw new TypeError("baseUrl must not have a query or fragment");
+  return url.href.replace(/\/+$/, "");
+}
+
+function preconditionHeaders(precondition: WritePrecondition): Record<string, string> {
+  if ("ifMatch" in precondition) return { "If-Match": `"${precondition.ifMatch}"` };
+  if ("ifNoneMatch" in precondition) return { "If-None-Match": "*" };
+  return {};
+}
+
+async function writeOutcome(res: Response): Promise<WriteOutcome> {
+  if (res.status === 412) {
+    await res.body?.cancel();
+    return { ok: false, currentVersion: parseEtag(res.headers.get("ETag")) };
+  }
+  return { ok: true, info: (await res.json()) as DocumentInfo };
+}
+
+async function readServedToken(res: Response): Promise<ServedToken> {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const version = parseEtag(res.headers.get("ETag")) ?? Number(res.headers.get("X-Sync-Version"));
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new SyncError("server_error", "The server answered without a document version (ETag).", { status: res.status });
+  }
+  const lastModified = Date.parse(res.headers.get("Last-Modified") ?? "");
+  return {
+    bytes,
+    version,
+    deviceId: res.headers.get("X-Sync-Device"),
+    storedAt: Number.isFinite(lastModified) ? lastModified : null,
+  };
+}
+
+/** `"12"` or `W/"12"` to 12; null when absent or not a version. */
+export function parseEtag(etag: string | null): number | null {
+  const m = etag === null ? null : /^(?:W\/)?"([1-9][0-9]*)"$/.exec(etag.trim());
+  return m === null ? null : Number(m[1]);
+}
+
+function transportError(cause: unknown, timeoutMs: number, what: string): SyncError {
+  const name = (cause as { name?: unknown } | null)?.name;
+  if (name === "TimeoutError" || name === "AbortError") {
+    return new SyncError("network", `${what}: no answer within ${timeoutMs / 1000} s.`, { cause });
+  }
+  return new SyncError("network", `${what}: the server is unreachable (${describe(cause)}).`, { cause });
+}
+
+function describe(cause: unknown): string {
+  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof inner?.code === "string") return inner.code;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Server error codes that keep their name on the client (both lists are API). */
+const SAME_CODE: ReadonlySet<string> = new Set<SyncErrorCode>([
+  "unauthorized", "username_taken", "claim_secret_required", "forbidden", "not_found",
+  "payload_too_large", "quota_exceeded", "rate_limited", "bad_request", "invalid_name",
+]);
+
+async function errorFromResponse(res: Response): Promise<SyncError> {
+  let code = "";
+  let message = "";
+  try {
+    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === "string") code = body.error.code;
+    if (typeof body.error?.message === "string") message = body.error.message;
+  } catch {
+    // Not our Worker's JSON (a proxy's error page, say): the status alone decides.
+  }
+  const status = res.status;
+  const detail = message === "" ? `HTTP ${status}` : `${message} (HTTP ${status})`;
+  if (code === "unauthorized") {
+    return new SyncError("unauthorized", `The server refused the credential: this FERNET_KEY is not the one that claimed the username, or the username belongs to someone else (${detail}).`, { status });
+  }
+  if (SAME_CODE.has(code)) return new SyncError(code as SyncErrorCode, `Server: ${detail}.`, { status });
+  if (code === "precondition_failed") return new SyncError("conflict", `Server: ${detail}.`, { status });
+  if (status === 502 || status === 503 || status === 504) {
+    return new SyncError("network", `The server is unavailable: ${detail}.`, { status });
+  }
+  if (status >= 500) return new SyncError("server_error", `The server failed: ${detail}.`, { status });
+  if (status === 401) return new SyncError("unauthorized", `The server refused the credential (${detail}).`, { status });
+  if (status === 404) return new SyncError("not_found", `Server: ${detail}.`, { status });
+  if (status === 429) return new SyncError("rate_limited", `Server: ${detail}.`, { status });
+  return new SyncError("bad_request", `Server: ${detail}.`, { status });
+}

@@ -1,0 +1,84 @@
+/**
+ * Rollback and fork detection. The server is trusted with ciphertext, not with history: each write
+ * carries, inside its ciphertext, the hash of the token it was based on, and the device remembers
+ * the newest version (and recent hashes) it has seen of each document. A server that serves an older
+ * version, or a version that does not chain to the one this device saw before it, is reported.
+ */
+import { hexEncode } from "./encoding.ts";
+import { SyncError } from "./errors.ts";
+
+/** What a device remembers of one document's history. */
+export interface IntegrityRecord {
+  /** The newest version seen. */
+  newest: number;
+  /** Recently seen `[version, sha256 hex of the raw token]`, ascending by version. */
+  seen: Array<[number, string]>;
+}
+
+/** What the server showed: a version, its token's hash, and (from inside the token) what it was based on. */
+export interface ServedVersion {
+  version: number;
+  hash: string;
+  /** `sync.base` of the envelope; undefined for a writer that does not chain (a Python device). */
+  base: string | null | undefined;
+}
+
+/** How many version hashes are remembered per document; older ones only matter to a replay we would catch by number. */
+export const SEEN_LIMIT = 64;
+
+/** SHA-256 (hex) of a raw token: what `sync.base` refers to. */
+export async function tokenHash(raw: Uint8Array): Promise<string> {
+  return hexEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", raw as Uint8Array<ArrayBuffer>)));
+}
+
+/**
+ * Throws SyncError `rollback_detected` when the server names a version older than the newest this
+ * device has seen (from a listing, a 412's ETag or a 304 needs no body).
+ */
+export function checkVersionNumber(record: IntegrityRecord | undefined, where: string, version: number): void {
+  if (record !== undefined && version < record.newest) {
+    throw new SyncError(
+      "rollback_detected",
+      `The server shows version ${version} of ${where}, but this device has already seen version ${record.newest}: ` +
+        "it is serving old data (a restored backup, or tampering). Nothing was merged.",
+    );
+  }
+}
+
+/**
+ * Checks a served version against what this device saw before; throws `rollback_detected` or
+ * `fork_detected`. Call it before the content is merged anywhere.
+ */
+export function checkServed(record: IntegrityRecord | undefined, where: string, served: ServedVersion): void {
+  if (record === undefined) return;
+  checkVersionNumber(record, where, served.version);
+  const sameVersion = hashAt(record, served.version);
+  if (sameVersion !== undefined && sameVersion !== served.hash) {
+    throw new SyncError(
+      "fork_detected",
+      `Version ${served.version} of ${where} differs from the version ${served.version} this device saw before: ` +
+        "the server is showing devices diverging histories. Nothing was merged.",
+    );
+  }
+  const previous = hashAt(record, served.version - 1);
+  if (served.base === undefined || previous === undefined || served.base === previous) return;
+  // A byte-for-byte copy of a version we saw is the server's restore route at work, not a fork.
+  if (record.seen.some(([, hash]) => hash === served.hash)) return;
+  throw new SyncError(
+    "fork_detected",
+    `Version ${served.version} of ${where} was not written on top of version ${served.version - 1} as this device saw it: ` +
+      "the server is showing devices diverging histories. Nothing was merged.",
+  );
+}
+
+/** The record after seeing `version` with `hash` (served to us, or written by us). */
+export function recordSeen(record: IntegrityRecord | undefined, version: number, hash: string): IntegrityRecord {
+  const seen = (record?.seen ?? []).filter(([v]) => v !== version);
+  seen.push([version, hash]);
+  seen.sort((a, b) => a[0] - b[0]);
+  return { newest: Math.max(record?.newest ?? 0, version), seen: seen.slice(-SEEN_LIMIT) };
+}
+
+function hashAt(record: IntegrityRecord, version: number): string | undefined {
+  return record.seen.find(([v]) => v === version)?.[1];
+}
