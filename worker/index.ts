@@ -1,7 +1,22 @@
-import { Hono } from "hono";
+/** The Worker: wires middleware, routes and error handlers; no logic of its own. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "./context.ts";
+import { notFound, onError } from "./errors.ts";
+import { limitBody } from "./http/body-limit.ts";
+import { dateHeader } from "./http/date-header.ts";
+import { addMethodNotAllowed } from "./http/method-not-allowed.ts";
+import { legacyRoutes } from "./routes/legacy.ts";
+import { metaRoutes, serveOpenApi } from "./routes/meta.ts";
+import { validationHook } from "./schemas/common.ts";
 
-const app = new Hono();
-app.get("/", (c) => c.json({ service: "project-ai-cloud-sync", version: "0.1.0" }));
+const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+app.use(dateHeader);
+app.use(limitBody);
+app.route("/", metaRoutes());
+app.route("/", legacyRoutes());
+serveOpenApi(app);
+addMethodNotAllowed(app);
+app.onError(onError);
+app.notFound(notFound);
 
 export default app;
-export { UserHub } from "./realtime/user-hub.ts";

@@ -1,0 +1,41 @@
+/**
+ * Verified account records kept in isolate memory for a few seconds (AUTH_CACHE_SECONDS), so a
+ * request usually needs no R2 read to authenticate. Revocation delay: a credential replaced or an
+ * account deleted through another isolate is still accepted here for at most that long; through
+ * this isolate the entry is dropped at once.
+ */
+import type { Account } from "../storage/accounts.ts";
+
+interface Entry {
+  account: Account;
+  expires: number;
+}
+
+// Keyed by bucket so that a test's wrapped binding never sees another binding's records.
+const caches = new WeakMap<R2Bucket, Map<string, Entry>>();
+const MAX_ENTRIES = 10_000;
+
+function cacheFor(bucket: R2Bucket): Map<string, Entry> {
+  let cache = caches.get(bucket);
+  if (cache === undefined) {
+    cache = new Map();
+    caches.set(bucket, cache);
+  }
+  return cache;
+}
+
+export function cachedAccount(bucket: R2Bucket, username: string, now: number): Account | null {
+  const entry = cacheFor(bucket).get(username);
+  return entry !== undefined && entry.expires > now ? entry.account : null;
+}
+
+export function rememberAccount(bucket: R2Bucket, account: Account, now: number, ttlMs: number): void {
+  if (ttlMs <= 0) return;
+  const cache = cacheFor(bucket);
+  if (cache.size >= MAX_ENTRIES) cache.clear();
+  cache.set(account.username, { account, expires: now + ttlMs });
+}
+
+export function forgetAccount(bucket: R2Bucket, username: string): void {
+  cacheFor(bucket).delete(username);
+}

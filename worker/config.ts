@@ -1,0 +1,74 @@
+/** The Worker's bindings (`Env`) and its validated configuration (`parseConfig`), read once per environment object. */
+import type { UserHub } from "./realtime/user-hub.ts";
+
+export interface Env {
+  /** Documents, their versions and account records (strongly consistent, conditional writes). */
+  BLOBS: R2Bucket;
+  /** The device registry: one key per device. */
+  DEVICES: KVNamespace;
+  /** One hub per user (idFromName(username)) holding its live WebSockets (worker/realtime/). */
+  USER_HUB: DurableObjectNamespace<UserHub>;
+  /** Workers Rate Limiting bindings (`[[ratelimits]]` in wrangler.toml); absent means no limit. */
+  USER_LIMITER?: RateLimit;
+  ADDRESS_LIMITER?: RateLimit;
+  MAX_BODY_BYTES?: string;
+  USER_QUOTA_BYTES?: string;
+  HISTORY_RETENTION?: string;
+  CLAIM_SECRET?: string;
+  AUTH_CACHE_SECONDS?: string;
+  RATE_LIMITS?: string;
+}
+
+export interface Config {
+  readonly maxBodyBytes: number;
+  readonly userQuotaBytes: number;
+  /** How many versions of a document stay readable, the current one included. */
+  readonly historyRetention: number;
+  /** When set, claiming a new username needs header X-Claim-Secret with this value. */
+  readonly claimSecret: string | null;
+  /** How long a verified account record may be reused from isolate memory. */
+  readonly authCacheMs: number;
+  readonly rateLimits: boolean;
+}
+
+const cache = new WeakMap<Env, Config>();
+
+/** Validates `env` once per environment object; throws an Error naming the bad variable. */
+export function parseConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (config === undefined) {
+    config = Object.freeze({
+      maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", 64 * 1024 * 1024),
+      userQuotaBytes: positiveInt(env, "USER_QUOTA_BYTES", 1024 * 1024 * 1024),
+      historyRetention: positiveInt(env, "HISTORY_RETENTION", 50),
+      claimSecret: env.CLAIM_SECRET ? env.CLAIM_SECRET : null,
+      authCacheMs: nonNegativeInt(env, "AUTH_CACHE_SECONDS", 5) * 1000,
+      rateLimits: onOff(env, "RATE_LIMITS", true),
+    });
+    cache.set(env, config);
+  }
+  return config;
+}
+
+function nonNegativeInt(env: Env, name: keyof Env, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (typeof raw !== "string" || !/^\d{1,15}$/.test(raw)) {
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function positiveInt(env: Env, name: keyof Env, fallback: number): number {
+  const value = nonNegativeInt(env, name, fallback);
+  if (value === 0) throw new Error(`${name} must be a positive integer, got "0"`);
+  return value;
+}
+
+function onOff(env: Env, name: keyof Env, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new Error(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
+}

@@ -1,0 +1,64 @@
+/**
+ * Reads a request body that must be one raw Fernet token. Small bodies are buffered; large ones
+ * with a Content-Length are checked from their length and first byte, then streamed to R2 so a
+ * 50 MB document fits in a Worker's 128 MB.
+ */
+import { FERNET_MIN_BYTES, FERNET_OVERHEAD, FERNET_VERSION, isFernetTokenShape } from "../../client/core/token-shape.ts";
+import { ApiError } from "../errors.ts";
+import type { TokenBody } from "../storage/documents.ts";
+
+/** Bodies below this size are buffered (cheaper, and a lost race can be retried with the same bytes). */
+export const STREAM_FROM_BYTES = 1024 * 1024;
+
+export function invalidToken(): ApiError {
+  return new ApiError(
+    400,
+    "invalid_token",
+    `body is not a Fernet token: it must start with byte 0x80, be at least ${FERNET_MIN_BYTES} bytes, and hold whole 16-byte blocks`,
+  );
+}
+
+function shapeOfLengthOk(size: number): boolean {
+  return size >= FERNET_MIN_BYTES && (size - FERNET_OVERHEAD) % 16 === 0;
+}
+
+export async function readTokenBody(request: Request): Promise<TokenBody> {
+  const declared = request.headers.get("Content-Length");
+  const size = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : null;
+  if (size === null || size < STREAM_FROM_BYTES || request.body === null) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (!isFernetTokenShape(bytes)) throw invalidToken();
+    return { size: bytes.byteLength, bytes };
+  }
+  if (!shapeOfLengthOk(size)) throw invalidToken();
+  return { size, stream: await checkFirstByte(request.body) };
+}
+
+/** Reads until the first byte is seen, checks it, and returns a stream that replays everything. */
+async function checkFirstByte(body: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const reader = body.getReader();
+  let first: Uint8Array | undefined;
+  while (first === undefined || first.byteLength === 0) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    first = chunk.value;
+  }
+  if (first === undefined || first[0] !== FERNET_VERSION) {
+    await reader.cancel();
+    throw invalidToken();
+  }
+  const head = first;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(head);
+    },
+    async pull(controller) {
+      const chunk = await reader.read();
+      if (chunk.done) controller.close();
+      else controller.enqueue(chunk.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}

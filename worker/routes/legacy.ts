@@ -1,0 +1,131 @@
+/**
+ * The seed's routes (`/upload`, `/download`, `/devices`), byte-compatible with the Python
+ * CloudSyncManager, served under the capability base URL `/legacy/<token>` (no header needed) and
+ * at the root with `Authorization: Bearer`. They read and write the document `default`.
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize } from "../auth/authorize.ts";
+import { parseConfig } from "../config.ts";
+import type { AppContext, AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { decodeEncryptedData, encodeEncryptedData } from "../http/legacy-token.ts";
+import { createRouter } from "../router.ts";
+import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
+import {
+  legacyDevicesAnswer,
+  legacyDevicesQuery,
+  legacyDownloadAnswer,
+  legacyDownloadQuery,
+  legacyTokenParams,
+  legacyUploadAnswer,
+  legacyUploadBody,
+} from "../schemas/legacy.ts";
+import { listDevices, recordActivity } from "../storage/devices.ts";
+import { readCurrent } from "../storage/documents.ts";
+import { writeDocument } from "../storage/write-document.ts";
+
+/** The document the seed routes read and write. */
+export const LEGACY_DOC = "default";
+
+function routes(prefix: "/legacy/{token}" | "") {
+  const capability = prefix !== "";
+  const auth = capability ? { request: { params: legacyTokenParams } } : { security: bearerSecurity };
+  const tags = [capability ? "seed (capability URL)" : "seed (Bearer)"];
+  return {
+    upload: createRoute({
+      method: "post",
+      path: `${prefix}/upload`,
+      tags,
+      summary: "Store a new version of the default document (seed)",
+      ...auth,
+      request: {
+        ...(capability ? { params: legacyTokenParams } : {}),
+        body: { required: true, content: { "application/json": { schema: legacyUploadBody } } },
+      },
+      responses: {
+        200: { description: "stored", content: { "application/json": { schema: legacyUploadAnswer } } },
+        403: errorResponse("claiming needs X-Claim-Secret (`claim_secret_required`)"),
+        413: errorResponse("body or quota too large"),
+        ...commonErrors,
+      },
+    }),
+    download: createRoute({
+      method: "get",
+      path: `${prefix}/download`,
+      tags,
+      summary: "The latest version of the default document, whichever device wrote it (seed)",
+      ...auth,
+      request: { ...(capability ? { params: legacyTokenParams } : {}), query: legacyDownloadQuery },
+      responses: {
+        200: { description: "the latest upload", content: { "application/json": { schema: legacyDownloadAnswer } } },
+        404: errorResponse("nothing uploaded yet (`not_found`)"),
+        ...commonErrors,
+      },
+    }),
+    devices: createRoute({
+      method: "get",
+      path: `${prefix}/devices`,
+      tags,
+      summary: "Devices that have synced (seed)",
+      ...auth,
+      request: { ...(capability ? { params: legacyTokenParams } : {}), query: legacyDevicesQuery },
+      responses: {
+        200: { description: "the devices", content: { "application/json": { schema: legacyDevicesAnswer } } },
+        ...commonErrors,
+      },
+    }),
+  };
+}
+
+async function upload(c: AppContext, body: { username: string; device_id: string; encrypted_data: string }) {
+  const raw = decodeEncryptedData(body.encrypted_data);
+  await authorize(c, body.username, { mayClaim: true });
+  const result = await writeDocument(c.env, parseConfig(c.env), (p) => c.executionCtx.waitUntil(p), {
+    username: body.username,
+    doc: LEGACY_DOC,
+    deviceId: body.device_id,
+    body: { size: raw.byteLength, bytes: raw },
+    condition: { ifMatch: null, createOnly: false },
+  });
+  return c.json({ status: "success" as const, timestamp: result.updatedAt }, 200);
+}
+
+async function download(c: AppContext, query: { username: string; device_id?: string | undefined }) {
+  await authorize(c, query.username);
+  const [found] = await Promise.all([
+    readCurrent(c.env.BLOBS, query.username, LEGACY_DOC),
+    query.device_id === undefined
+      ? null
+      : recordActivity(c.env.DEVICES, query.username, query.device_id, "download", new Date()).catch((err) =>
+          console.error("device_activity", err),
+        ),
+  ]);
+  if (found === null) throw new ApiError(404, "not_found", "nothing has been uploaded for this user yet");
+  const raw = new Uint8Array(await new Response(found.body).arrayBuffer());
+  return c.json(
+    {
+      username: query.username,
+      device_id: found.info.deviceId,
+      encrypted_data: encodeEncryptedData(raw),
+      timestamp: found.info.updatedAt,
+    },
+    200,
+  );
+}
+
+async function devices(c: AppContext, query: { username: string }) {
+  await authorize(c, query.username);
+  const list = await listDevices(c.env.DEVICES, query.username);
+  return c.json({ devices: list.map((d) => ({ device_id: d.device_id, last_sync: d.last_sync })) }, 200);
+}
+
+export function legacyRoutes(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  for (const prefix of ["/legacy/{token}", ""] as const) {
+    const r = routes(prefix);
+    app.openapi(r.upload, (c) => upload(c, c.req.valid("json")));
+    app.openapi(r.download, (c) => download(c, c.req.valid("query")));
+    app.openapi(r.devices, (c) => devices(c, c.req.valid("query")));
+  }
+  return app;
+}

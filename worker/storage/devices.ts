@@ -1,0 +1,127 @@
+/**
+ * The device registry in KV: one key per device (`<username>/<device_id>`), never one hot key per
+ * user, since KV allows about one write per second per key. The record is also the key's list
+ * metadata, so a listing needs no reads. KV is eventually consistent across locations: a change
+ * may take up to a minute to show elsewhere (locally it is immediate).
+ */
+import { guard } from "./unavailable.ts";
+
+export interface DeviceRecord {
+  device_id: string;
+  name: string | null;
+  platform: string | null;
+  first_seen: string;
+  last_upload: string | null;
+  last_download: string | null;
+  last_sync: string | null;
+}
+
+/** Activity timestamps are rewritten only when older than this, so KV is not written per request. */
+export const ACTIVITY_RESOLUTION_MS = 60_000;
+
+function deviceKey(username: string, deviceId: string): string {
+  return `${username}/${deviceId}`;
+}
+
+// What this isolate last read or wrote per device, so activity updates usually need no KV read.
+const remembered = new WeakMap<KVNamespace, Map<string, DeviceRecord>>();
+
+function memoryFor(kv: KVNamespace): Map<string, DeviceRecord> {
+  let map = remembered.get(kv);
+  if (map === undefined) {
+    map = new Map();
+    remembered.set(kv, map);
+  }
+  return map;
+}
+
+async function readDevice(kv: KVNamespace, username: string, deviceId: string): Promise<DeviceRecord | null> {
+  return guard("devices.read", () => kv.get<DeviceRecord>(deviceKey(username, deviceId), "json"));
+}
+
+async function writeDevice(kv: KVNamespace, username: string, record: DeviceRecord): Promise<void> {
+  const key = deviceKey(username, record.device_id);
+  await guard("devices.write", () => kv.put(key, JSON.stringify(record), { metadata: record }));
+  const memory = memoryFor(kv);
+  if (memory.size > 10_000) memory.clear();
+  memory.set(key, record);
+}
+
+function newRecord(deviceId: string, now: string): DeviceRecord {
+  return { device_id: deviceId, name: null, platform: null, first_seen: now, last_upload: null, last_download: null, last_sync: null };
+}
+
+export async function listDevices(kv: KVNamespace, username: string): Promise<DeviceRecord[]> {
+  const out: DeviceRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await guard("devices.list", () =>
+      kv.list<DeviceRecord>({ prefix: `${username}/`, ...(cursor === undefined ? {} : { cursor }) }),
+    );
+    for (const key of page.keys) if (key.metadata !== undefined) out.push(key.metadata);
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor !== undefined);
+  return out;
+}
+
+/** Registers a device or renames it, keeping its first-seen time and activity. */
+export async function registerDevice(
+  kv: KVNamespace,
+  username: string,
+  deviceId: string,
+  details: { name: string; platform: string },
+  now: Date,
+): Promise<DeviceRecord> {
+  const existing = await readDevice(kv, username, deviceId);
+  const record = { ...(existing ?? newRecord(deviceId, now.toISOString())), name: details.name, platform: details.platform };
+  await writeDevice(kv, username, record);
+  return record;
+}
+
+/** Removes a device; true when it existed. */
+export async function removeDevice(kv: KVNamespace, username: string, deviceId: string): Promise<boolean> {
+  const key = deviceKey(username, deviceId);
+  const existing = await readDevice(kv, username, deviceId);
+  await guard("devices.delete", () => kv.delete(key));
+  memoryFor(kv).delete(key);
+  return existing !== null;
+}
+
+/** Removes every device of a user (account deletion). */
+export async function removeAllDevices(kv: KVNamespace, username: string): Promise<void> {
+  const memory = memoryFor(kv);
+  for (const d of await listDevices(kv, username)) {
+    const key = deviceKey(username, d.device_id);
+    await guard("devices.delete", () => kv.delete(key));
+    memory.delete(key);
+  }
+}
+
+/**
+ * Notes an upload or download by a device, registering it if new. Writes only when the stored
+ * time is older than ACTIVITY_RESOLUTION_MS, so listed times lag by at most that much.
+ */
+export async function recordActivity(
+  kv: KVNamespace,
+  username: string,
+  deviceId: string,
+  kind: "upload" | "download",
+  now: Date,
+): Promise<void> {
+  const key = deviceKey(username, deviceId);
+  const field = kind === "upload" ? "last_upload" : "last_download";
+  const known = memoryFor(kv).get(key);
+  if (known !== undefined && isRecent(known[field], now)) return;
+  // Re-read before writing so a rename made meanwhile is kept.
+  const stored = await readDevice(kv, username, deviceId);
+  if (stored !== null && isRecent(stored[field], now)) {
+    memoryFor(kv).set(key, stored);
+    return;
+  }
+  const at = now.toISOString();
+  await writeDevice(kv, username, { ...(stored ?? newRecord(deviceId, at)), [field]: at, last_sync: at });
+}
+
+function isRecent(stamp: string | null, now: Date): boolean {
+  return stamp !== null && now.getTime() - Date.parse(stamp) < ACTIVITY_RESOLUTION_MS;
+}

@@ -1,0 +1,158 @@
+/** Document versions in R2: read the current or a given version, create one version, list, prune and delete. */
+import { guard } from "./unavailable.ts";
+import { docsPrefix, parseVersionKey, versionKey, versionsPrefix } from "./document-keys.ts";
+
+export interface VersionInfo {
+  doc: string;
+  version: number;
+  size: number;
+  /** ISO-8601 UTC time of the write. */
+  updatedAt: string;
+  deviceId: string;
+}
+
+interface VersionMetadata extends Record<string, string> {
+  device_id: string;
+  updated_at: string;
+}
+
+function toInfo(username: string, obj: R2Object): VersionInfo | null {
+  const parsed = parseVersionKey(username, obj.key);
+  if (parsed === null) return null;
+  const meta = (obj.customMetadata ?? {}) as Partial<VersionMetadata>;
+  return {
+    doc: parsed.doc,
+    version: parsed.version,
+    size: obj.size,
+    updatedAt: meta.updated_at ?? obj.uploaded.toISOString(),
+    deviceId: meta.device_id ?? "",
+  };
+}
+
+/** The newest versions of one document, newest first, at most `limit`. */
+export async function listVersions(bucket: R2Bucket, username: string, doc: string, limit: number): Promise<VersionInfo[]> {
+  const listed = await guard("versions.list", () =>
+    bucket.list({ prefix: versionsPrefix(username, doc), limit: Math.min(limit, 1000), include: ["customMetadata"] }),
+  );
+  return listed.objects.map((o) => toInfo(username, o)).filter((v): v is VersionInfo => v !== null);
+}
+
+export async function currentVersion(bucket: R2Bucket, username: string, doc: string): Promise<VersionInfo | null> {
+  return (await listVersions(bucket, username, doc, 1))[0] ?? null;
+}
+
+export interface VersionBody {
+  info: VersionInfo;
+  body: ReadableStream;
+}
+
+export async function readVersion(bucket: R2Bucket, username: string, doc: string, version: number): Promise<VersionBody | null> {
+  return guard("versions.read", async () => {
+    const obj = await bucket.get(versionKey(username, doc, version));
+    if (obj === null) return null;
+    const info = toInfo(username, obj);
+    return info === null ? null : { info, body: obj.body };
+  });
+}
+
+/** The body of a write: bytes in memory, or a stream of known length (large uploads are never buffered). */
+export type TokenBody = { size: number; bytes: Uint8Array } | { size: number; stream: ReadableStream };
+
+/** Creates version `version` only if it does not exist yet; null when another write created it first. */
+export async function createVersion(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  version: number,
+  body: TokenBody,
+  meta: { deviceId: string; updatedAt: string },
+): Promise<VersionInfo | null> {
+  const customMetadata: VersionMetadata = { device_id: meta.deviceId, updated_at: meta.updatedAt };
+  const value = "bytes" in body ? body.bytes : body.stream.pipeThrough(new FixedLengthStream(body.size));
+  return guard("versions.create", async () => {
+    const obj = await bucket.put(versionKey(username, doc, version), value, {
+      onlyIf: new Headers({ "If-None-Match": "*" }),
+      customMetadata,
+      httpMetadata: { contentType: "application/octet-stream" },
+    });
+    return obj === null ? null : { doc, version, size: body.size, updatedAt: meta.updatedAt, deviceId: meta.deviceId };
+  });
+}
+
+/** Every object under `prefix` (after `startAfter` if given), page by page. */
+async function listKeys(bucket: R2Bucket, prefix: string, options: { startAfter?: string; metadata?: boolean } = {}): Promise<R2Object[]> {
+  const out: R2Object[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await guard("objects.list", () =>
+      bucket.list({
+        prefix,
+        ...(options.metadata === true ? { include: ["customMetadata"] as ("customMetadata")[] } : {}),
+        ...(cursor === undefined ? {} : { cursor }),
+        ...(options.startAfter === undefined ? {} : { startAfter: options.startAfter }),
+      }),
+    );
+    out.push(...page.objects);
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  return out;
+}
+
+async function deleteKeys(bucket: R2Bucket, keys: string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000);
+    await guard("objects.delete", () => bucket.delete(batch));
+  }
+}
+
+/** Deletes versions older than the newest `keep` of a document whose current version is `current`. */
+export async function pruneVersions(bucket: R2Bucket, username: string, doc: string, current: number, keep: number): Promise<void> {
+  const oldestKept = current - keep + 1;
+  if (oldestKept <= 1) return;
+  const stale = await listKeys(bucket, versionsPrefix(username, doc), { startAfter: versionKey(username, doc, oldestKept) });
+  await deleteKeys(bucket, stale.map((o) => o.key));
+}
+
+/** Deletes a document and its whole history; false when it had no versions. */
+export async function deleteDocument(bucket: R2Bucket, username: string, doc: string): Promise<boolean> {
+  const keys = (await listKeys(bucket, versionsPrefix(username, doc))).map((o) => o.key);
+  await deleteKeys(bucket, keys);
+  return keys.length > 0;
+}
+
+/** Deletes every object under a prefix (an account's documents before its record). */
+export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<void> {
+  await deleteKeys(bucket, (await listKeys(bucket, prefix)).map((o) => o.key));
+}
+
+export interface DocumentsSummary {
+  /** The current version of each document, by name. */
+  current: VersionInfo[];
+  /** Bytes of the versions still within retention, over all documents. */
+  usageBytes: number;
+}
+
+/**
+ * One pass over the user's objects: each document's current version and the bytes the quota
+ * counts (the newest `retention` versions of each; older ones are pruned or about to be).
+ */
+export async function summarizeDocuments(bucket: R2Bucket, username: string, retention: number): Promise<DocumentsSummary> {
+  const objects = await listKeys(bucket, docsPrefix(username), { metadata: true });
+  const current = new Map<string, VersionInfo>();
+  let usageBytes = 0;
+  for (const obj of objects) {
+    const info = toInfo(username, obj);
+    if (info === null) continue;
+    const head = current.get(info.doc);
+    if (head === undefined) current.set(info.doc, info);
+    // Keys sort newest first, so the first key of each document is its current version.
+    if ((head?.version ?? info.version) - info.version < retention) usageBytes += info.size;
+  }
+  return { current: [...current.values()], usageBytes };
+}
+
+/** The current version with its body; null when the document has none (or was deleted meanwhile). */
+export async function readCurrent(bucket: R2Bucket, username: string, doc: string): Promise<VersionBody | null> {
+  const current = await currentVersion(bucket, username, doc);
+  return current === null ? null : readVersion(bucket, username, doc, current.version);
+}

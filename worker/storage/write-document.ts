@@ -1,0 +1,67 @@
+/**
+ * The one path every document write takes (v1 PUT, restore, seed upload): quota, compare-and-swap
+ * by creating version n+1 create-only, device activity, pruning. Anything that must follow a
+ * successful write (the realtime announcement) belongs at the marked line.
+ */
+import type { Config, Env } from "../config.ts";
+import { checkCondition, preconditionFailed, type WriteCondition } from "../http/conditions.ts";
+import { MAX_VERSION } from "../schemas/names.ts";
+import { recordActivity } from "./devices.ts";
+import { createVersion, currentVersion, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
+import { checkQuota, recordUsage } from "./quota.ts";
+
+export interface WriteInput {
+  username: string;
+  doc: string;
+  deviceId: string;
+  body: TokenBody;
+  condition: WriteCondition;
+}
+
+export interface WriteResult extends VersionInfo {
+  /** True when this write created the document (its version 1). */
+  created: boolean;
+}
+
+/** Unconditional writes that lose a race retry with the next version this many times. */
+const MAX_ATTEMPTS = 5;
+/** Old versions are deleted in batches: one list and one delete every this many writes. */
+const PRUNE_EVERY = 8;
+
+export async function writeDocument(
+  env: Env,
+  config: Config,
+  waitUntil: (p: Promise<unknown>) => void,
+  input: WriteInput,
+): Promise<WriteResult> {
+  const { username, doc, body, condition } = input;
+  await checkQuota(env.BLOBS, config, username, body.size);
+  // A streamed body can be sent once, so only a buffered unconditional write may retry.
+  const mayRetry = "bytes" in body && condition.ifMatch === null && !condition.createOnly;
+  for (let attempt = 1; ; attempt++) {
+    const current = (await currentVersion(env.BLOBS, username, doc))?.version ?? null;
+    checkCondition(condition, current);
+    const next = (current ?? 0) + 1;
+    // Unreachable in practice (10^12 writes), but the key layout has no room beyond it.
+    if (next > MAX_VERSION) throw preconditionFailed(current);
+    const info = await createVersion(env.BLOBS, username, doc, next, body, {
+      deviceId: input.deviceId,
+      updatedAt: new Date().toISOString(),
+    });
+    if (info !== null) {
+      recordUsage(env.BLOBS, username, info.size);
+      if (next > config.historyRetention && next % PRUNE_EVERY === 0) {
+        waitUntil(pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) => console.error("prune", err)));
+      }
+      await recordActivity(env.DEVICES, username, input.deviceId, "upload", new Date()).catch((err) =>
+        // The registry is bookkeeping: the document is stored, so its failure must not fail the write.
+        console.error("device_activity", err),
+      );
+      // Realtime announcement goes here (issue 6).
+      return { ...info, created: next === 1 };
+    }
+    if (!mayRetry || attempt >= MAX_ATTEMPTS) {
+      throw preconditionFailed((await currentVersion(env.BLOBS, username, doc))?.version ?? null);
+    }
+  }
+}
