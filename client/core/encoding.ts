@@ -1,64 +1,105 @@
 /** Byte codecs used on the wire: base64url (Fernet keys and tokens), hex (the seed's `encrypted_data`), UTF-8. */
 
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const B64_CODES = Uint8Array.from(B64URL, (c) => c.charCodeAt(0));
+/** Character code -> 6-bit value, -1 for anything else; indexed by bytes, so 256 entries. */
 const B64_LOOKUP = (() => {
-  const t = new Int16Array(128).fill(-1);
+  const t = new Int8Array(256).fill(-1);
   for (let i = 0; i < 64; i++) t[B64URL.charCodeAt(i)] = i;
   // Python's urlsafe_b64decode also accepts the standard alphabet's + and /.
   t["+".charCodeAt(0)] = 62;
   t["/".charCodeAt(0)] = 63;
   return t;
 })();
+const PAD = 61; // "="
+
+// Tokens run to megabytes: the codecs fill byte arrays in one pass and let the platform's native
+// TextEncoder/TextDecoder cross between bytes and strings, instead of concatenating strings per character.
+const asciiDecoder = new TextDecoder();
+const asciiEncoder = new TextEncoder();
 
 /** Encodes bytes as URL-safe base64 with `=` padding, as Python's `base64.urlsafe_b64encode`. */
 export function base64urlEncode(bytes: Uint8Array, pad = true): string {
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]! + B64URL[n & 63]!;
+  return asciiDecoder.decode(base64urlEncodeToBytes(bytes, pad));
+}
+
+/** The ASCII bytes of `base64urlEncode(bytes, pad)`. */
+export function base64urlEncodeToBytes(bytes: Uint8Array, pad = true): Uint8Array {
+  const n = bytes.length;
+  const full = n - (n % 3);
+  const rest = n - full;
+  const out = new Uint8Array((full / 3) * 4 + (rest === 0 ? 0 : pad ? 4 : rest + 1));
+  const codes = B64_CODES;
+  let o = 0;
+  for (let i = 0; i < full; i += 3) {
+    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out[o] = codes[v >>> 18]!;
+    out[o + 1] = codes[(v >>> 12) & 63]!;
+    out[o + 2] = codes[(v >>> 6) & 63]!;
+    out[o + 3] = codes[v & 63]!;
+    o += 4;
   }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + (pad ? "==" : "");
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]! + (pad ? "=" : "");
+  if (rest !== 0) {
+    const v = (bytes[full]! << 16) | (rest === 2 ? bytes[full + 1]! << 8 : 0);
+    out[o++] = codes[v >>> 18]!;
+    out[o++] = codes[(v >>> 12) & 63]!;
+    if (rest === 2) out[o++] = codes[(v >>> 6) & 63]!;
+    if (pad) out.fill(PAD, o);
   }
   return out;
 }
 
 /** Decodes URL-safe base64, padded or not. Returns null on any invalid character or length. */
 export function base64urlDecode(text: string): Uint8Array | null {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
-  if (text.length - end > 2) return null;
-  if (end % 4 === 1) return null;
+  const ascii = new Uint8Array(text.length);
+  // Any non-ASCII character takes several UTF-8 bytes, so the text no longer fits: invalid either way.
+  const { read, written } = asciiEncoder.encodeInto(text, ascii);
+  if (read !== text.length || written !== text.length) return null;
+  return base64urlDecodeBytes(ascii);
+}
+
+/** Decodes URL-safe base64 given as its ASCII bytes (as a token arrives in a body), padded or not; null if invalid. */
+export function base64urlDecodeBytes(ascii: Uint8Array): Uint8Array | null {
+  let end = ascii.length;
+  while (end > 0 && ascii[end - 1] === PAD) end--;
+  if (ascii.length - end > 2 || end % 4 === 1) return null;
   const out = new Uint8Array(Math.floor((end * 3) / 4));
+  const lookup = B64_LOOKUP;
+  const full = end - (end % 4);
   let o = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? B64_LOOKUP[c]! : -1;
-    if (v < 0) return null;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
+  for (let i = 0; i < full; i += 4) {
+    const a = lookup[ascii[i]!]!;
+    const b = lookup[ascii[i + 1]!]!;
+    const c = lookup[ascii[i + 2]!]!;
+    const d = lookup[ascii[i + 3]!]!;
+    if ((a | b | c | d) < 0) return null;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o] = v >>> 16;
+    out[o + 1] = (v >>> 8) & 255;
+    out[o + 2] = v & 255;
+    o += 3;
+  }
+  if (end !== full) {
+    const a = lookup[ascii[full]!]!;
+    const b = lookup[ascii[full + 1]!]!;
+    const c = end - full === 3 ? lookup[ascii[full + 2]!]! : 0;
+    if ((a | b | c) < 0) return null;
+    const v = (a << 18) | (b << 12) | (c << 6);
+    out[o++] = v >>> 16;
+    if (end - full === 3) out[o] = (v >>> 8) & 255;
   }
   return out;
 }
 
-const HEX = "0123456789abcdef";
+const HEX_CODES = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
 
 export function hexEncode(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]! >> 4]! + HEX[bytes[i]! & 15]!;
-  return out;
+  const out = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    out[2 * i] = HEX_CODES[bytes[i]! >> 4]!;
+    out[2 * i + 1] = HEX_CODES[bytes[i]! & 15]!;
+  }
+  return asciiDecoder.decode(out);
 }
 
 /** Decodes hex (either case). Returns null for odd length or a non-hex character. */
@@ -82,7 +123,7 @@ function hexValue(c: number): number {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 export function utf8Encode(text: string): Uint8Array {
   return encoder.encode(text);
