@@ -6,6 +6,7 @@ import { limitBody } from "./http/body-limit.ts";
 import { dateHeader } from "./http/date-header.ts";
 import { addMethodNotAllowed } from "./http/method-not-allowed.ts";
 import { legacyRoutes } from "./routes/legacy.ts";
+import { liveRoutes } from "./routes/live.ts";
 import { metaRoutes, serveOpenApi } from "./routes/meta.ts";
 import { validationHook } from "./schemas/common.ts";
 
@@ -14,9 +15,11 @@ app.use(dateHeader);
 app.use(limitBody);
 app.route("/", metaRoutes());
 app.route("/", legacyRoutes());
+app.route("/", liveRoutes());
 serveOpenApi(app);
 addMethodNotAllowed(app);
 app.onError(onError);
 app.notFound(notFound);
 
 export default app;
+export { UserHub } from "./realtime/user-hub.ts";

@@ -1,13 +1,35 @@
-/** `GET /v1/users/:username/live`: the WebSocket upgrade to the user's hub (issue 6, PROTOCOL.md). */
-import { Hono } from "hono";
+/** `GET /v1/users/{username}/live`: the WebSocket upgrade to the user's hub (issue 6, PROTOCOL.md). */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { HUB_DEVICE_HEADER, HUB_PROTOCOL_HEADER } from "../realtime/user-hub.ts";
-import { DEVICE_ID_MESSAGE, DEVICE_ID_PATTERN, USERNAME_MESSAGE, USERNAME_PATTERN } from "../schemas/names.ts";
+import { createRouter } from "../router.ts";
+import { bearerSecurity, commonErrors } from "../schemas/common.ts";
+import { deviceIdSchema, usernameSchema } from "../schemas/names.ts";
 
 export const LIVE_SUBPROTOCOL = "cloud-sync.v1";
 const BEARER_PREFIX = "bearer.";
+
+const live = createRoute({
+  method: "get",
+  path: "/v1/users/{username}/live",
+  tags: ["live"],
+  security: bearerSecurity,
+  summary: "WebSocket of version announcements for this user's devices",
+  description:
+    "Upgrade with `Upgrade: websocket`. Browsers, which cannot set headers on a WebSocket, may offer the token as the " +
+    "subprotocol `bearer.<token>` beside `cloud-sync.v1` (which the server then selects). The server sends " +
+    '`{"type":"version","doc","version","device_id","updated_at"}` for each new document version, never data; ' +
+    'a client may send "ping" and hears "pong".',
+  request: {
+    params: z.object({ username: usernameSchema.openapi({ param: { name: "username", in: "path" } }) }),
+    query: z.object({
+      device_id: deviceIdSchema.optional().openapi({ param: { name: "device_id", in: "query" }, description: "this device, so removing it closes its socket" }),
+    }),
+  },
+  responses: { 101: { description: "switching to the WebSocket protocol" }, ...commonErrors },
+});
 
 interface OfferedProtocols {
   /** The token from a `bearer.<token>` entry, for browsers that cannot set Authorization. */
@@ -25,33 +47,36 @@ function offeredProtocols(c: AppContext): OfferedProtocols {
   };
 }
 
-export const liveRoutes = new Hono<AppEnv>();
+function unavailable(): ApiError {
+  return new ApiError(503, "unavailable", "live updates are unavailable; poll instead", { "Retry-After": "30" });
+}
 
-liveRoutes.get("/v1/users/:username/live", async (c) => {
-  const username = c.req.param("username");
-  if (!USERNAME_PATTERN.test(username)) throw new ApiError(400, "invalid_name", USERNAME_MESSAGE);
-  const offered = offeredProtocols(c);
-  // The header wins when both are present, as on every other route.
-  const token = c.req.header("Authorization") === undefined ? offered.token : undefined;
-  await authorize(c, username, token === undefined ? {} : { token });
+export function liveRoutes(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.openapi(live, async (c) => {
+    const { username } = c.req.valid("param");
+    const { device_id: deviceId } = c.req.valid("query");
+    const offered = offeredProtocols(c);
+    // The header wins when both are present, as on every other route.
+    const token = c.req.header("Authorization") === undefined ? offered.token : undefined;
+    await authorize(c, username, token === undefined ? {} : { token });
+    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(400, "bad_request", "this route is a WebSocket: send Upgrade: websocket");
+    }
 
-  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(400, "bad_request", "this route is a WebSocket: send Upgrade: websocket");
-  }
-  const deviceId = c.req.query("device_id");
-  if (deviceId !== undefined && !DEVICE_ID_PATTERN.test(deviceId)) throw new ApiError(400, "invalid_name", DEVICE_ID_MESSAGE);
-
-  const headers = new Headers({ Upgrade: "websocket" });
-  if (deviceId !== undefined) headers.set(HUB_DEVICE_HEADER, deviceId);
-  if (offered.accept !== null) headers.set(HUB_PROTOCOL_HEADER, offered.accept);
-  let res: Response;
-  try {
-    const hub = c.env.USER_HUB.get(c.env.USER_HUB.idFromName(username));
-    res = await hub.fetch("https://hub.internal/connect", { headers });
-  } catch {
-    throw new ApiError(503, "unavailable", "live updates are unavailable; poll instead", { "Retry-After": "30" });
-  }
-  if (res.status === 429) throw new ApiError(429, "rate_limited", "too many live connections for this user", { "Retry-After": "30" });
-  if (res.status !== 101) throw new ApiError(503, "unavailable", "live updates are unavailable; poll instead", { "Retry-After": "30" });
-  return res;
-});
+    const headers = new Headers({ Upgrade: "websocket" });
+    if (deviceId !== undefined) headers.set(HUB_DEVICE_HEADER, deviceId);
+    if (offered.accept !== null) headers.set(HUB_PROTOCOL_HEADER, offered.accept);
+    let res: Response;
+    try {
+      const hub = c.env.USER_HUB.get(c.env.USER_HUB.idFromName(username));
+      res = await hub.fetch("https://hub.internal/connect", { headers });
+    } catch {
+      throw unavailable();
+    }
+    if (res.status === 429) throw new ApiError(429, "rate_limited", "too many live connections for this user", { "Retry-After": "30" });
+    if (res.status !== 101) throw unavailable();
+    return res;
+  });
+  return app;
+}
