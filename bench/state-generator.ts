@@ -34,7 +34,10 @@ export interface Turn {
 }
 
 export interface StateOptions {
-  /** Size of `JSON.stringify(state)` to reach, in bytes (the result is within one turn of it). */
+  /**
+   * Size of `JSON.stringify(state)` to reach, in bytes (the result is within one turn of it). Below
+   * about 25 KB the fixed parts (preferences, persona, learning, knowledge) alone exceed it.
+   */
   bytes: number;
   /** PRNG seed; the same seed and size always give the same state. */
   seed?: number;
