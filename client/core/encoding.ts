@@ -23,27 +23,40 @@ export function base64urlEncode(bytes: Uint8Array, pad = true): string {
   return asciiDecoder.decode(base64urlEncodeToBytes(bytes, pad));
 }
 
+/** Two output characters per 12 input bits, packed for a Uint16Array store in the platform's byte order. */
+const B64_PAIRS = (() => {
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const t = new Uint16Array(4096);
+  for (let i = 0; i < 4096; i++) {
+    const hi = B64_CODES[i >> 6]!;
+    const lo = B64_CODES[i & 63]!;
+    t[i] = littleEndian ? hi | (lo << 8) : (hi << 8) | lo;
+  }
+  return t;
+})();
+
 /** The ASCII bytes of `base64urlEncode(bytes, pad)`. */
 export function base64urlEncodeToBytes(bytes: Uint8Array, pad = true): Uint8Array {
   const n = bytes.length;
   const full = n - (n % 3);
   const rest = n - full;
-  const out = new Uint8Array((full / 3) * 4 + (rest === 0 ? 0 : pad ? 4 : rest + 1));
-  const codes = B64_CODES;
-  let o = 0;
-  for (let i = 0; i < full; i += 3) {
+  const fullChars = (full / 3) * 4;
+  // Whole 3-byte groups become two 2-character stores each, into a buffer with room for the tail.
+  const buffer = new ArrayBuffer(fullChars + 4);
+  const pairs = new Uint16Array(buffer, 0, fullChars / 2);
+  const table = B64_PAIRS;
+  for (let i = 0, o = 0; i < full; i += 3, o += 2) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out[o] = codes[v >>> 18]!;
-    out[o + 1] = codes[(v >>> 12) & 63]!;
-    out[o + 2] = codes[(v >>> 6) & 63]!;
-    out[o + 3] = codes[v & 63]!;
-    o += 4;
+    pairs[o] = table[v >>> 12]!;
+    pairs[o + 1] = table[v & 4095]!;
   }
+  const out = new Uint8Array(buffer, 0, fullChars + (rest === 0 ? 0 : pad ? 4 : rest + 1));
   if (rest !== 0) {
     const v = (bytes[full]! << 16) | (rest === 2 ? bytes[full + 1]! << 8 : 0);
-    out[o++] = codes[v >>> 18]!;
-    out[o++] = codes[(v >>> 12) & 63]!;
-    if (rest === 2) out[o++] = codes[(v >>> 6) & 63]!;
+    let o = fullChars;
+    out[o++] = B64_CODES[v >>> 18]!;
+    out[o++] = B64_CODES[(v >>> 12) & 63]!;
+    if (rest === 2) out[o++] = B64_CODES[(v >>> 6) & 63]!;
     if (pad) out.fill(PAD, o);
   }
   return out;

@@ -12,6 +12,11 @@ export interface FernetCryptoBackend {
   /** Checks an HMAC-SHA256 in constant time. */
   verify(state: unknown, data: Uint8Array, mac: Uint8Array): Promise<boolean>;
   randomBytes(n: number): Uint8Array;
+  /**
+   * Optional fast path: the whole token, `header | AES-128-CBC(plaintext) | HMAC-SHA256(all before)`, in one
+   * call. Fernet uses it when present; it must give exactly what `encrypt` then `sign` give.
+   */
+  seal?(state: unknown, header: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
 }
 
 interface WebCryptoKeys {

@@ -3,7 +3,7 @@
  * `cryptography.fernet`: a token made here decrypts there and the reverse.
  */
 
-import { base64urlDecode, base64urlEncode, utf8Encode } from "./encoding.ts";
+import { base64urlDecode, base64urlDecodeBytes, base64urlEncode, utf8Encode } from "./encoding.ts";
 import { SyncError } from "./errors.ts";
 import { type FernetCryptoBackend, webCryptoBackend } from "./fernet-backend.ts";
 import { decodeFernetKey } from "./fernet-key.ts";
@@ -83,12 +83,16 @@ export class Fernet {
     const now = options.now ?? nowSeconds();
     if (!Number.isInteger(now) || now < 0) throw new RangeError("now must be a non-negative integer of seconds");
 
+    const header = new Uint8Array(HEADER_BYTES);
+    header[0] = FERNET_VERSION;
+    writeTimestamp(header, now);
+    header.set(iv, 9);
+    if (this.#backend.seal) return this.#backend.seal(this.#state, header, data);
+
     const ciphertext = await this.#backend.encrypt(this.#state, iv, data);
     const signedLength = HEADER_BYTES + ciphertext.length;
     const token = new Uint8Array(signedLength + MAC_BYTES);
-    token[0] = FERNET_VERSION;
-    writeTimestamp(token, now);
-    token.set(iv, 9);
+    token.set(header);
     token.set(ciphertext, HEADER_BYTES);
     token.set(await this.#backend.sign(this.#state, token.subarray(0, signedLength)), signedLength);
     return token;
@@ -138,16 +142,10 @@ function rawToken(token: FernetToken): Uint8Array {
   let raw: Uint8Array | null;
   if (typeof token === "string") raw = base64urlDecode(token);
   else if (token instanceof Uint8Array) {
-    raw = token[0] === TEXT_TOKEN_FIRST_BYTE ? base64urlDecode(asciiText(token)) : token;
+    raw = token[0] === TEXT_TOKEN_FIRST_BYTE ? base64urlDecodeBytes(token) : token;
   } else raw = null;
   if (raw === null || !isFernetTokenShape(raw)) throw invalidToken();
   return raw;
-}
-
-function asciiText(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return text;
 }
 
 function invalidToken(cause?: unknown): SyncError {

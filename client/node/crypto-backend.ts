@@ -9,6 +9,10 @@ interface NodeKeys {
 }
 
 const BLOCK = 16;
+const MAC_BYTES = 32;
+// Big plaintexts are encrypted a slice at a time, each slice MACed and copied into the token while it is
+// still in cache: one pass over memory instead of three, and no plaintext-sized temporary buffer.
+const SEAL_CHUNK = 64 * 1024;
 // IVs come from a pooled buffer: one randomFillSync per 256 tokens instead of one per token.
 const POOL_BYTES = 4096;
 let pool = new Uint8Array(0);
@@ -70,4 +74,22 @@ export const nodeCryptoBackend: FernetCryptoBackend = {
     return mac.length === expected.length && timingSafeEqual(expected, mac);
   },
   randomBytes,
+  async seal(state, header, plaintext) {
+    const keys = state as NodeKeys;
+    const bodyLength = header.length + plaintext.length - (plaintext.length % BLOCK) + BLOCK;
+    const token = new Uint8Array(bodyLength + MAC_BYTES);
+    token.set(header);
+    const cipher = createCipheriv("aes-128-cbc", keys.aes, header.subarray(9, 25));
+    const mac = createHmac("sha256", keys.hmac).update(header);
+    let offset = header.length;
+    const append = (chunk: Uint8Array) => {
+      token.set(chunk, offset);
+      mac.update(chunk);
+      offset += chunk.length;
+    };
+    for (let i = 0; i < plaintext.length; i += SEAL_CHUNK) append(cipher.update(plaintext.subarray(i, i + SEAL_CHUNK)));
+    append(cipher.final());
+    token.set(mac.digest(), offset);
+    return token;
+  },
 };
