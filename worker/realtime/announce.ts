@@ -2,24 +2,24 @@
 import type { Env } from "../config.ts";
 import type { VersionAnnouncement } from "./announcement.ts";
 
-/** The one thing of the execution context used here, so callers pass `c.executionCtx` or a test double. */
-export interface WaitUntil {
-  waitUntil(promise: Promise<unknown>): void;
-}
-
 /**
  * Schedules the announcement of a stored version to `username`'s live sockets. A hub that is
  * unavailable only delays the others: they still pull at their polling interval or on reconnect.
  *
  * @example
- * announceVersion(c.env, c.executionCtx, "alice", { doc: "default", version: 4, device_id, updated_at });
+ * announceVersion(c.env, (p) => c.executionCtx.waitUntil(p), "alice", { doc: "default", version: 4, device_id, updated_at });
  */
-export function announceVersion(env: Env, ctx: WaitUntil, username: string, announcement: VersionAnnouncement): void {
+export function announceVersion(
+  env: Env,
+  waitUntil: (promise: Promise<unknown>) => void,
+  username: string,
+  announcement: VersionAnnouncement,
+): void {
   const task = (async () => {
     const hub = env.USER_HUB.get(env.USER_HUB.idFromName(username));
     await hub.announce(announcement);
   })().catch((err: unknown) => {
     console.warn("live announce failed", announcement.doc, announcement.version, err instanceof Error ? err.message : String(err));
   });
-  ctx.waitUntil(task);
+  waitUntil(task);
 }

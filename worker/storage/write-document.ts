@@ -5,6 +5,7 @@
  */
 import type { Config, Env } from "../config.ts";
 import { checkCondition, preconditionFailed, type WriteCondition } from "../http/conditions.ts";
+import { announceVersion } from "../realtime/announce.ts";
 import { MAX_VERSION } from "../schemas/names.ts";
 import { recordActivity } from "./devices.ts";
 import { createVersion, currentVersion, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
@@ -57,7 +58,8 @@ export async function writeDocument(
         // The registry is bookkeeping: the document is stored, so its failure must not fail the write.
         console.error("device_activity", err),
       );
-      // Realtime announcement goes here (issue 6).
+      // Other devices hear of it after the response; a hub failure never fails the write.
+      announceVersion(env, waitUntil, username, { doc, version: info.version, device_id: info.deviceId, updated_at: info.updatedAt });
       return { ...info, created: next === 1 };
     }
     if (!mayRetry || attempt >= MAX_ATTEMPTS) {
