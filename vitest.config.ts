@@ -7,7 +7,14 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // An extra, strict limiter that test/worker/failures.test.ts swaps in for USER_LIMITER /
+            // ADDRESS_LIMITER; the real ones keep wrangler.toml's generous limits.
+            miniflare: { ratelimits: { STRICT_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } } } },
+          }),
+        ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
       },
       {

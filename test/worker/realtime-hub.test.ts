@@ -2,9 +2,10 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { HUB_DEVICE_HEADER, MAX_SOCKETS_PER_USER, type UserHub } from "../../worker/realtime/user-hub.ts";
+import { closed, inboxOf } from "./support/live-socket.ts";
+import { HUB_DEVICE_HEADER, MAX_SOCKETS_PER_USER } from "../../worker/realtime/user-hub.ts";
 
-const hubs = (env as unknown as { USER_HUB: DurableObjectNamespace<UserHub> }).USER_HUB;
+const hubs = env.USER_HUB;
 
 /** Opens a socket to the hub of `user` as `device`, returning it with a queue of its messages. */
 async function connect(user: string, device?: string) {
@@ -16,29 +17,8 @@ async function connect(user: string, device?: string) {
   const socket = res.webSocket;
   if (socket === null) throw new Error("no socket");
   socket.accept();
-  const inbox = messages(socket);
+  const inbox = inboxOf(socket);
   return { stub, socket, inbox };
-}
-
-function messages(socket: WebSocket) {
-  const queue: string[] = [];
-  const waiters: Array<(m: string) => void> = [];
-  socket.addEventListener("message", (event) => {
-    const data = String(event.data);
-    const waiter = waiters.shift();
-    if (waiter) waiter(data);
-    else queue.push(data);
-  });
-  const nextRaw = () => new Promise<string>((resolve) => {
-    const queued = queue.shift();
-    if (queued !== undefined) resolve(queued);
-    else waiters.push(resolve);
-  });
-  return {
-    nextRaw,
-    next: async () => JSON.parse(await nextRaw()) as unknown,
-    pending: () => queue.length,
-  };
 }
 
 const announcement = { doc: "notes", version: 3, device_id: "laptop", updated_at: "2026-01-02T03:04:05.000Z" };
@@ -81,9 +61,9 @@ describe("UserHub", () => {
   it("closes the sockets of a removed device and keeps the others", async () => {
     const phone = await connect("hub-remover", "phone");
     await connect("hub-remover", "tablet");
-    const closed = new Promise<number>((resolve) => phone.socket.addEventListener("close", (e) => resolve(e.code)));
+    const code = closed(phone.socket);
     expect(await phone.stub.disconnectDevice("phone")).toBe(1);
-    expect(await closed).toBe(4001);
+    expect(await code).toBe(4001);
     expect(await phone.stub.connectedDevices()).toEqual(["tablet"]);
   });
 

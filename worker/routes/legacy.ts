@@ -5,9 +5,9 @@
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
-import { parseConfig } from "../config.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { ownerWrite } from "../http/owner-write.ts";
 import { decodeEncryptedData, encodeEncryptedData } from "../http/legacy-token.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
@@ -22,7 +22,6 @@ import {
 } from "../schemas/legacy.ts";
 import { listDevices, recordActivity } from "../storage/devices.ts";
 import { readCurrent } from "../storage/documents.ts";
-import { writeDocument } from "../storage/write-document.ts";
 
 /** The document the seed routes read and write. */
 export const LEGACY_DOC = "default";
@@ -79,8 +78,7 @@ function routes(prefix: "/legacy/{token}" | "") {
 
 async function upload(c: AppContext, body: { username: string; device_id: string; encrypted_data: string }) {
   const raw = decodeEncryptedData(body.encrypted_data);
-  await authorize(c, body.username, { mayClaim: true });
-  const result = await writeDocument(c.env, parseConfig(c.env), (p) => c.executionCtx.waitUntil(p), {
+  const result = await ownerWrite(c, {
     username: body.username,
     doc: LEGACY_DOC,
     deviceId: body.device_id,

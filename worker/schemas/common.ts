@@ -23,12 +23,19 @@ export const commonErrors = {
 
 export const bearerSecurity = [{ bearer: [] }];
 
-/** Reports the first validation issue: names as `invalid_name` with their rule, anything else as `bad_request`. */
+/**
+ * Reports the first validation issue: a malformed name as `invalid_name` with its rule, a missing
+ * or mistyped field and anything else as `bad_request`.
+ */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) return;
   const issue = result.error.issues[0];
-  const field = issue?.path[0] === undefined ? "" : String(issue.path[0]);
+  const field = issue?.path.map(String).join(".") ?? "";
+  const label = result.target === "header" ? `header ${field}` : field === "" ? "body" : field;
+  if (issue?.code === "invalid_type") {
+    throw new ApiError(400, "bad_request", `${label} is missing or not a ${String(issue.expected)}`);
+  }
   const message = issue?.message ?? "invalid request";
-  if (NAME_FIELDS.has(field) && result.target !== "header") throw new ApiError(400, "invalid_name", message);
-  throw new ApiError(400, "bad_request", field === "" ? message : `${field}: ${message}`);
+  if (NAME_FIELDS.has(field)) throw new ApiError(400, "invalid_name", message);
+  throw new ApiError(400, "bad_request", field === "" ? message : `${label}: ${message}`);
 };

@@ -39,4 +39,4 @@ export const versionParamSchema = z
   .openapi({ type: "string", example: "3" });
 
 /** The query/path fields whose failures are reported as `invalid_name` rather than `bad_request`. */
-export const NAME_FIELDS: ReadonlySet<string> = new Set(["username", "device_id", "doc", "id"]);
+export const NAME_FIELDS: ReadonlySet<string> = new Set(["username", "device_id", "doc", "id", "x-device-id"]);

@@ -1,0 +1,195 @@
+/**
+ * `GET /v1/users/:u/live` through the whole Worker in workerd: authentication like every route,
+ * announcements after writes, isolation between users, recovery after a dropped socket.
+ */
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { bearer, call, callWith, errorOf, postJson } from "./support/api.ts";
+import { closed, inboxOf, type Inbox } from "./support/live-socket.ts";
+import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
+
+interface Live {
+  socket: WebSocket;
+  inbox: Inbox;
+  res: Response;
+}
+
+/** Claims `user` for its token (idempotent) so the live route can authenticate it. */
+async function claim(user: string): Promise<string> {
+  const token = await tokenFor(user);
+  const res = await call(`/v1/users/${user}`, { method: "PUT", headers: bearer(token) });
+  expect([200, 201]).toContain(res.status);
+  return token;
+}
+
+async function connect(user: string, token: string, options: { device?: string; via?: "header" | "subprotocol" } = {}): Promise<Live> {
+  const headers: Record<string, string> =
+    options.via === "subprotocol"
+      ? { Upgrade: "websocket", "Sec-WebSocket-Protocol": `cloud-sync.v1, bearer.${token}` }
+      : { Upgrade: "websocket", ...bearer(token) };
+  const query = options.device === undefined ? "" : `?device_id=${options.device}`;
+  const res = await call(`/v1/users/${user}/live${query}`, { headers });
+  expect(res.status).toBe(101);
+  const socket = res.webSocket;
+  if (socket === null) throw new Error("101 without a socket");
+  socket.accept();
+  return { socket, inbox: inboxOf(socket), res };
+}
+
+/** A write through the seed route, which takes the same one write path as every other. */
+async function upload(user: string, token: string, device: string): Promise<void> {
+  const res = await postJson("/upload", { username: user, device_id: device, encrypted_data: encryptedDataOf(fernetBytes()) }, bearer(token));
+  expect(res.status).toBe(200);
+}
+
+function hubOf(user: string) {
+  return env.USER_HUB.get(env.USER_HUB.idFromName(user));
+}
+
+describe("GET /v1/users/:u/live", () => {
+  it("tells a connected device about another device's write, without any data", async () => {
+    const user = uniqueUser("live");
+    const token = await claim(user);
+    const phone = await connect(user, token, { device: "phone0001" });
+    const laptop = await connect(user, token, { device: "laptop001" });
+    await upload(user, token, "laptop001");
+    const heard = (await phone.inbox.next()) as Record<string, unknown>;
+    expect(Object.keys(heard).sort()).toEqual(["device_id", "doc", "type", "updated_at", "version"]);
+    expect(heard).toMatchObject({ type: "version", doc: "default", version: 1, device_id: "laptop001" });
+    expect(Number.isFinite(Date.parse(String(heard["updated_at"])))).toBe(true);
+    // The writer hears its own write too and can ignore it by device_id.
+    expect(await laptop.inbox.next()).toEqual(heard);
+  });
+
+  it("announces each version in order", async () => {
+    const user = uniqueUser("live-order");
+    const token = await claim(user);
+    const phone = await connect(user, token);
+    await upload(user, token, "laptop001");
+    await upload(user, token, "laptop001");
+    expect(await phone.inbox.next()).toMatchObject({ version: 1 });
+    expect(await phone.inbox.next()).toMatchObject({ version: 2 });
+  });
+
+  it("accepts the token as a bearer subprotocol and selects cloud-sync.v1", async () => {
+    const user = uniqueUser("live-browser");
+    const token = await claim(user);
+    const browser = await connect(user, token, { via: "subprotocol" });
+    expect(browser.res.headers.get("Sec-WebSocket-Protocol")).toBe("cloud-sync.v1");
+    await upload(user, token, "laptop001");
+    expect(await browser.inbox.next()).toMatchObject({ type: "version", version: 1 });
+  });
+
+  it("recovers after the server drops the socket: reconnect, then receive", async () => {
+    const user = uniqueUser("live-drop");
+    const token = await claim(user);
+    const first = await connect(user, token, { device: "phone0001" });
+    const code = closed(first.socket);
+    await evictDurableObject(hubOf(user), { webSockets: "close" });
+    expect(await code).toBeGreaterThanOrEqual(1000);
+    const again = await connect(user, token, { device: "phone0001" });
+    await upload(user, token, "laptop001");
+    expect(await again.inbox.next()).toMatchObject({ type: "version", version: 1, device_id: "laptop001" });
+    expect(first.inbox.pending()).toBe(0);
+  });
+
+  it("keeps another user's device out: it hears nothing of the write", async () => {
+    const alice = uniqueUser("live-alice");
+    const bob = uniqueUser("live-bob");
+    const aliceToken = await claim(alice);
+    const bobToken = await claim(bob);
+    const alicePhone = await connect(alice, aliceToken, { device: "phone0001" });
+    const bobPhone = await connect(bob, bobToken, { device: "phone0001" });
+    await upload(alice, aliceToken, "laptop001");
+    expect(await alicePhone.inbox.next()).toMatchObject({ version: 1 });
+    // A round trip to bob's hub orders after anything it could have sent him.
+    expect(await hubOf(bob).connectedDevices()).toEqual(["phone0001"]);
+    expect(bobPhone.inbox.pending()).toBe(0);
+  });
+
+  it("refuses another user's valid token for this name with 401", async () => {
+    const alice = uniqueUser("live-owner");
+    await claim(alice);
+    const bobToken = await claim(uniqueUser("live-intruder"));
+    for (const headers of [
+      { Upgrade: "websocket", ...bearer(bobToken) },
+      { Upgrade: "websocket", "Sec-WebSocket-Protocol": `cloud-sync.v1, bearer.${bobToken}` },
+    ]) {
+      const res = await call(`/v1/users/${alice}/live`, { headers });
+      expect(await errorOf(res)).toEqual({ status: 401, code: "unauthorized", message: "missing or invalid credentials" });
+    }
+  });
+
+  it("answers an unauthenticated upgrade with 401 and the JSON error shape", async () => {
+    const user = uniqueUser("live-anon");
+    await claim(user);
+    const res = await call(`/v1/users/${user}/live`, { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "cloud-sync.v1" } });
+    expect(res.webSocket).toBeNull();
+    expect(res.headers.get("Content-Type")).toContain("application/json");
+    expect(await errorOf(res)).toEqual({ status: 401, code: "unauthorized", message: "missing or invalid credentials" });
+  });
+
+  it("answers the same 401 for a username that has no account", async () => {
+    const res = await call(`/v1/users/${uniqueUser("live-nobody")}/live`, { headers: { Upgrade: "websocket", ...bearer(await tokenFor("x")) } });
+    expect(await errorOf(res)).toMatchObject({ status: 401, code: "unauthorized" });
+  });
+
+  it("rejects a malformed username or device id with 400 invalid_name", async () => {
+    const user = uniqueUser("live-names");
+    const token = await claim(user);
+    const badUser = await call("/v1/users/-bad/live", { headers: { Upgrade: "websocket", ...bearer(token) } });
+    expect(await errorOf(badUser)).toMatchObject({ status: 400, code: "invalid_name" });
+    const badDevice = await call(`/v1/users/${user}/live?device_id=a..b`, { headers: { Upgrade: "websocket", ...bearer(token) } });
+    expect(await errorOf(badDevice)).toMatchObject({ status: 400, code: "invalid_name" });
+  });
+
+  it("answers an authenticated request without Upgrade with 400 bad_request", async () => {
+    const user = uniqueUser("live-plain");
+    const token = await claim(user);
+    const res = await call(`/v1/users/${user}/live`, { headers: bearer(token) });
+    expect(await errorOf(res)).toEqual({ status: 400, code: "bad_request", message: "this route is a WebSocket: send Upgrade: websocket" });
+  });
+
+  it("answers another method with 405", async () => {
+    const res = await call(`/v1/users/${uniqueUser()}/live`, { method: "POST" });
+    expect(await errorOf(res)).toMatchObject({ status: 405, code: "method_not_allowed" });
+    expect(res.headers.get("Allow")).toContain("GET");
+  });
+
+  it("stores the write even when the hub cannot be reached", async () => {
+    const user = uniqueUser("live-nohub");
+    const token = await claim(user);
+    const broken = {
+      idFromName: () => {
+        throw new Error("durable objects down");
+      },
+    } as unknown as typeof env.USER_HUB;
+    const res = await callWith({ USER_HUB: broken }, "/upload", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...bearer(token) },
+      body: JSON.stringify({ username: user, device_id: "laptop001", encrypted_data: encryptedDataOf(fernetBytes()) }),
+    });
+    expect(res.status).toBe(200);
+    const download = await call(`/download?username=${user}&device_id=phone0001`, { headers: bearer(token) });
+    expect(download.status).toBe(200);
+  });
+
+  it("refuses a live socket with 503 unavailable when the hub cannot be reached", async () => {
+    const user = uniqueUser("live-nohub2");
+    const token = await claim(user);
+    const broken = {
+      idFromName: () => {
+        throw new Error("durable objects down");
+      },
+    } as unknown as typeof env.USER_HUB;
+    const res = await callWith({ USER_HUB: broken }, `/v1/users/${user}/live`, { headers: { Upgrade: "websocket", ...bearer(token) } });
+    expect(await errorOf(res)).toMatchObject({ status: 503, code: "unavailable" });
+    expect(res.headers.get("Retry-After")).toBe("30");
+  });
+
+  it("is described in /openapi.json", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toContain("/v1/users/{username}/live");
+  });
+});

@@ -1,0 +1,124 @@
+/** Account routes under `/v1/users/{username}`: claim the name, read usage, delete everything, replace the credential. */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { forgetAccount, rememberAccount } from "../auth/account-cache.ts";
+import { authorize } from "../auth/authorize.ts";
+import { hashToken } from "../auth/token-hash.ts";
+import { parseConfig } from "../config.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { createRouter } from "../router.ts";
+import { accountAnswer, claimAnswer, claimSecretHeaders, credentialBody, userParams } from "../schemas/account.ts";
+import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
+import { deleteAccountRecord, replaceAccountToken } from "../storage/accounts.ts";
+import { removeAllDevices } from "../storage/devices.ts";
+import { deletePrefix, summarizeDocuments } from "../storage/documents.ts";
+import { docsPrefix } from "../storage/document-keys.ts";
+import { forgetUsage } from "../storage/quota.ts";
+
+const tags = ["account"];
+const path = "/v1/users/{username}";
+
+const claim = createRoute({
+  method: "put",
+  path,
+  tags,
+  security: bearerSecurity,
+  summary: "Claim a username for this token (idempotent for its owner)",
+  request: { params: userParams, headers: claimSecretHeaders },
+  responses: {
+    200: { description: "already yours", content: { "application/json": { schema: claimAnswer } } },
+    201: { description: "claimed", content: { "application/json": { schema: claimAnswer } } },
+    403: errorResponse("CLAIM_SECRET is set and X-Claim-Secret is missing or wrong (`claim_secret_required`)"),
+    409: errorResponse("the name belongs to another token (`username_taken`)"),
+    ...commonErrors,
+  },
+});
+
+const read = createRoute({
+  method: "get",
+  path,
+  tags,
+  security: bearerSecurity,
+  summary: "The account: creation time, storage used and allowed, document count",
+  request: { params: userParams },
+  responses: { 200: { description: "the account", content: { "application/json": { schema: accountAnswer } } }, ...commonErrors },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path,
+  tags,
+  security: bearerSecurity,
+  summary: "Delete the account with every document, version and device",
+  request: { params: userParams },
+  responses: { 204: { description: "deleted" }, ...commonErrors },
+});
+
+const credential = createRoute({
+  method: "put",
+  path: `${path}/credential`,
+  tags,
+  security: bearerSecurity,
+  summary: "Replace the token (key rotation), authenticated by the current one",
+  request: { params: userParams, body: { required: true, content: { "application/json": { schema: credentialBody } } } },
+  responses: {
+    204: { description: "replaced" },
+    412: errorResponse("the credential changed meanwhile (`precondition_failed`)"),
+    ...commonErrors,
+  },
+});
+
+export function accountRoutes(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.openapi(claim, async (c) => {
+    const { username } = c.req.valid("param");
+    const { account, claimed } = await authorize(c, username, {
+      mayClaim: true,
+      onMismatch: () => new ApiError(409, "username_taken", "this username belongs to another key"),
+    });
+    return c.json({ username, created_at: account.createdAt }, claimed ? 201 : 200);
+  });
+
+  app.openapi(read, async (c) => {
+    const { username } = c.req.valid("param");
+    const { account } = await authorize(c, username);
+    const config = parseConfig(c.env);
+    const summary = await summarizeDocuments(c.env.BLOBS, username, config.historyRetention);
+    return c.json(
+      {
+        username,
+        created_at: account.createdAt,
+        usage_bytes: summary.usageBytes,
+        quota_bytes: config.userQuotaBytes,
+        documents: summary.current.length,
+      },
+      200,
+    );
+  });
+
+  app.openapi(remove, async (c) => {
+    const { username } = c.req.valid("param");
+    await authorize(c, username);
+    // The record goes last: if anything fails midway the owner can still authenticate and retry.
+    await deletePrefix(c.env.BLOBS, docsPrefix(username));
+    await removeAllDevices(c.env.DEVICES, username);
+    await deleteAccountRecord(c.env.BLOBS, username);
+    forgetAccount(c.env.BLOBS, username);
+    forgetUsage(c.env.BLOBS, username);
+    return c.body(null, 204);
+  });
+
+  app.openapi(credential, async (c) => {
+    const { username } = c.req.valid("param");
+    const { token } = c.req.valid("json");
+    const { account } = await authorize(c, username);
+    const replaced = await replaceAccountToken(c.env.BLOBS, account, await hashToken(token));
+    forgetAccount(c.env.BLOBS, username);
+    if (replaced === null) throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
+    rememberAccount(c.env.BLOBS, replaced, Date.now(), parseConfig(c.env).authCacheMs);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,148 @@
+/** Document routes under `/v1/users/{username}/docs`: list, read (conditional), write (compare-and-swap), delete. */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize } from "../auth/authorize.ts";
+import { parseConfig } from "../config.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { checkCondition, parseVersionTag, writeCondition } from "../http/conditions.ts";
+import { documentJson, tokenBytesResponse, versionHeaders } from "../http/document-response.ts";
+import { ownerWrite } from "../http/owner-write.ts";
+import { readTokenBody } from "../http/token-body.ts";
+import { createRouter } from "../router.ts";
+import { userParams } from "../schemas/account.ts";
+import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
+import {
+  deleteHeaders,
+  docParams,
+  documentAnswer,
+  documentsAnswer,
+  readHeaders,
+  tokenBytesContent,
+  writeHeaders,
+} from "../schemas/documents.ts";
+import { recordActivity } from "../storage/devices.ts";
+import { currentVersion, deleteDocument, readVersion, summarizeDocuments } from "../storage/documents.ts";
+import { forgetUsage } from "../storage/quota.ts";
+
+const tags = ["documents"];
+const path = "/v1/users/{username}/docs/{doc}";
+
+const list = createRoute({
+  method: "get",
+  path: "/v1/users/{username}/docs",
+  tags,
+  security: bearerSecurity,
+  summary: "Every document with its current version",
+  request: { params: userParams },
+  responses: { 200: { description: "the documents", content: { "application/json": { schema: documentsAnswer } } }, ...commonErrors },
+});
+
+const read = createRoute({
+  method: "get",
+  path,
+  tags,
+  security: bearerSecurity,
+  summary: "The current version's raw token bytes",
+  request: { params: docParams, headers: readHeaders },
+  responses: {
+    200: { description: "the token bytes; ETag, X-Sync-Version, X-Sync-Device, Last-Modified", content: tokenBytesContent },
+    304: { description: "If-None-Match names the current version" },
+    404: errorResponse("no such document (`not_found`)"),
+    ...commonErrors,
+  },
+});
+
+const write = createRoute({
+  method: "put",
+  path,
+  tags,
+  security: bearerSecurity,
+  summary: "Write a new version (If-Match: compare-and-swap; If-None-Match: * create only)",
+  request: { params: docParams, headers: writeHeaders, body: { required: true, content: tokenBytesContent } },
+  responses: {
+    200: { description: "a new version", content: { "application/json": { schema: documentAnswer } } },
+    201: { description: "the document's first version", content: { "application/json": { schema: documentAnswer } } },
+    403: errorResponse("claiming needs X-Claim-Secret (`claim_secret_required`)"),
+    412: errorResponse("stale If-Match or existing document (`precondition_failed`), ETag is the current version"),
+    413: errorResponse("body too large (`payload_too_large`) or over quota (`quota_exceeded`)"),
+    ...commonErrors,
+  },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path,
+  tags,
+  security: bearerSecurity,
+  summary: "Delete the document and its history",
+  request: { params: docParams, headers: deleteHeaders },
+  responses: {
+    204: { description: "deleted" },
+    404: errorResponse("no such document (`not_found`)"),
+    412: errorResponse("stale If-Match (`precondition_failed`)"),
+    ...commonErrors,
+  },
+});
+
+function noDocument(): ApiError {
+  return new ApiError(404, "not_found", "no such document");
+}
+
+export function documentRoutes(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.openapi(list, async (c) => {
+    const { username } = c.req.valid("param");
+    await authorize(c, username);
+    const { current } = await summarizeDocuments(c.env.BLOBS, username, parseConfig(c.env).historyRetention);
+    return c.json({ documents: current.map(documentJson) }, 200);
+  });
+
+  app.openapi(read, async (c) => {
+    const { username, doc } = c.req.valid("param");
+    const headers = c.req.valid("header");
+    const held = parseVersionTag(headers["if-none-match"], "If-None-Match");
+    await authorize(c, username);
+    const device = headers["x-device-id"];
+    const [current] = await Promise.all([
+      currentVersion(c.env.BLOBS, username, doc),
+      device === undefined
+        ? null
+        : recordActivity(c.env.DEVICES, username, device, "download", new Date()).catch((err) => console.error("device_activity", err)),
+    ]);
+    if (current === null) throw noDocument();
+    if (held === "*" || held === current.version) return c.body(null, 304, versionHeaders(current));
+    const found = await readVersion(c.env.BLOBS, username, doc, current.version);
+    if (found === null) throw noDocument();
+    return tokenBytesResponse(found.info, found.body);
+  });
+
+  app.openapi(write, async (c) => {
+    const { username, doc } = c.req.valid("param");
+    const headers = c.req.valid("header");
+    const condition = writeCondition(headers["if-match"], headers["if-none-match"]);
+    const body = await readTokenBody(c.req.raw);
+    const result = await ownerWrite(c, {
+      username,
+      doc,
+      deviceId: headers["x-device-id"],
+      body,
+      condition,
+    });
+    return c.json(documentJson(result), result.created ? 201 : 200, versionHeaders(result));
+  });
+
+  app.openapi(remove, async (c) => {
+    const { username, doc } = c.req.valid("param");
+    const condition = writeCondition(c.req.valid("header")["if-match"], undefined);
+    await authorize(c, username);
+    const current = await currentVersion(c.env.BLOBS, username, doc);
+    if (current === null) throw noDocument();
+    checkCondition(condition, current.version);
+    await deleteDocument(c.env.BLOBS, username, doc);
+    forgetUsage(c.env.BLOBS, username);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,110 @@
+/** History routes under `/v1/users/{username}/docs/{doc}/versions`: list retained versions, read one, restore one. */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { authorize } from "../auth/authorize.ts";
+import { parseConfig } from "../config.ts";
+import type { AppContext, AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { writeCondition } from "../http/conditions.ts";
+import { documentJson, tokenBytesResponse, versionHeaders, versionJson } from "../http/document-response.ts";
+import { ownerWrite } from "../http/owner-write.ts";
+import { STREAM_FROM_BYTES } from "../http/token-body.ts";
+import { createRouter } from "../router.ts";
+import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
+import { docParams, documentAnswer, restoreHeaders, tokenBytesContent, versionParams, versionsAnswer } from "../schemas/documents.ts";
+import { currentVersion, listVersions, readVersion, type TokenBody, type VersionBody } from "../storage/documents.ts";
+
+const tags = ["history"];
+const path = "/v1/users/{username}/docs/{doc}/versions";
+
+const list = createRoute({
+  method: "get",
+  path,
+  tags,
+  security: bearerSecurity,
+  summary: "Retained versions, newest first, the current one included (at most HISTORY_RETENTION)",
+  request: { params: docParams },
+  responses: {
+    200: { description: "the versions", content: { "application/json": { schema: versionsAnswer } } },
+    404: errorResponse("no such document (`not_found`)"),
+    ...commonErrors,
+  },
+});
+
+const read = createRoute({
+  method: "get",
+  path: `${path}/{n}`,
+  tags,
+  security: bearerSecurity,
+  summary: "The raw token bytes of version n",
+  request: { params: versionParams },
+  responses: {
+    200: { description: "the token bytes", content: tokenBytesContent },
+    404: errorResponse("no such version, or pruned (`not_found`)"),
+    ...commonErrors,
+  },
+});
+
+const restore = createRoute({
+  method: "post",
+  path: `${path}/{n}/restore`,
+  tags,
+  security: bearerSecurity,
+  summary: "Write version n's bytes as a new version (honours If-Match)",
+  request: { params: versionParams, headers: restoreHeaders },
+  responses: {
+    200: { description: "the new version", content: { "application/json": { schema: documentAnswer } } },
+    404: errorResponse("no such version, or pruned (`not_found`)"),
+    412: errorResponse("stale If-Match (`precondition_failed`)"),
+    ...commonErrors,
+  },
+});
+
+/** Version n if it exists and is within retention (older ones answer 404 even before they are deleted). */
+async function retainedVersion(c: AppContext, username: string, doc: string, n: number): Promise<VersionBody> {
+  const retention = parseConfig(c.env).historyRetention;
+  const [current, found] = await Promise.all([
+    currentVersion(c.env.BLOBS, username, doc),
+    readVersion(c.env.BLOBS, username, doc, n),
+  ]);
+  if (found === null || current === null || n <= current.version - retention) {
+    await found?.body.cancel();
+    throw new ApiError(404, "not_found", `version ${n} does not exist or is no longer retained`);
+  }
+  return found;
+}
+
+async function asTokenBody(found: VersionBody): Promise<TokenBody> {
+  if (found.info.size >= STREAM_FROM_BYTES) return { size: found.info.size, stream: found.body };
+  return { size: found.info.size, bytes: new Uint8Array(await new Response(found.body).arrayBuffer()) };
+}
+
+export function historyRoutes(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.openapi(list, async (c) => {
+    const { username, doc } = c.req.valid("param");
+    await authorize(c, username);
+    const versions = await listVersions(c.env.BLOBS, username, doc, parseConfig(c.env).historyRetention);
+    if (versions.length === 0) throw new ApiError(404, "not_found", "no such document");
+    return c.json({ versions: versions.map(versionJson) }, 200);
+  });
+
+  app.openapi(read, async (c) => {
+    const { username, doc, n } = c.req.valid("param");
+    await authorize(c, username);
+    const found = await retainedVersion(c, username, doc, n);
+    return tokenBytesResponse(found.info, found.body);
+  });
+
+  app.openapi(restore, async (c) => {
+    const { username, doc, n } = c.req.valid("param");
+    const headers = c.req.valid("header");
+    const condition = writeCondition(headers["if-match"], undefined);
+    await authorize(c, username);
+    const body = await asTokenBody(await retainedVersion(c, username, doc, n));
+    const result = await ownerWrite(c, { username, doc, deviceId: headers["x-device-id"], body, condition });
+    return c.json(documentJson(result), 200, versionHeaders(result));
+  });
+
+  return app;
+}

@@ -1,0 +1,27 @@
+/** Schemas of the account routes: claim, read, delete, replace the credential. */
+import { z } from "@hono/zod-openapi";
+import { usernameSchema } from "./names.ts";
+
+export const userParams = z.object({ username: usernameSchema.openapi({ param: { name: "username", in: "path" } }) });
+
+export const claimAnswer = z.object({ username: z.string(), created_at: z.string() }).openapi("Claim");
+
+export const accountAnswer = z
+  .object({
+    username: z.string(),
+    created_at: z.string(),
+    usage_bytes: z.number().int(),
+    quota_bytes: z.number().int(),
+    documents: z.number().int().openapi({ description: "how many documents the user has" }),
+  })
+  .openapi("Account");
+
+const NEW_TOKEN_MESSAGE = "token must be 43 base64url characters (docs/PROTOCOL.md, Credential)";
+
+export const credentialBody = z
+  .object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: NEW_TOKEN_MESSAGE }) })
+  .openapi("Credential");
+
+export const claimSecretHeaders = z.object({
+  "x-claim-secret": z.string().optional().openapi({ description: "required to claim a new username when the deployment sets CLAIM_SECRET" }),
+});
