@@ -1,0 +1,89 @@
+/** One document's history: the timeline chart, the version list, and a chosen version's content with its diff. */
+import type { Envelope } from "../client/core/envelope.ts";
+import type { VersionInfo } from "../client/core/http.ts";
+import { h, s } from "./element.ts";
+import { formatBytes, formatTime, machineTime } from "./format.ts";
+import { deviceColours, historyChart } from "./history-chart.ts";
+import { lineDiff } from "./line-diff.ts";
+
+export interface HistoryActions {
+  label: (deviceId: string) => string;
+  onView: (version: number) => void;
+  onRestore: (version: number) => void;
+}
+
+export function historyPanel(versions: readonly VersionInfo[], selected: number | null, actions: HistoryActions): HTMLElement {
+  const current = versions[0]?.version ?? null;
+  const chart = historyChart(versions, { label: actions.label, onSelect: actions.onView, ...(selected === null ? {} : { selected }) });
+  const legend = h("ul", { class: "legend", "aria-label": "Devices in the chart" }, ...legendItems(versions, actions.label));
+  return h("div", {},
+    h("figure", { class: "chart" }, chart, h("figcaption", {}, "Versions over time; each colour is a device. Select a point to view that version."), legend),
+    h("div", { class: "table-wrap" },
+      h("table", { id: "versions-table" },
+        h("caption", { class: "visually-hidden" }, "Versions, newest first"),
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, "Version"),
+          h("th", { scope: "col" }, "Written"),
+          h("th", { scope: "col" }, "Device"),
+          h("th", { scope: "col" }, "Size"),
+          h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
+        )),
+        h("tbody", {}, ...versions.map((v) =>
+          h("tr", { "data-version": v.version, class: v.version === selected ? "selected" : null },
+            h("th", { scope: "row" }, v.version === current ? `${v.version} (current)` : String(v.version)),
+            h("td", {}, h("time", { datetime: machineTime(v.updated_at) }, formatTime(v.updated_at))),
+            h("td", {}, actions.label(v.device_id)),
+            h("td", {}, formatBytes(v.size)),
+            h("td", { class: "actions" },
+              h("button", { type: "button", "aria-label": `View version ${v.version}`, onclick: () => actions.onView(v.version) }, "View"),
+              v.version === current ? null : h("button", {
+                type: "button",
+                "aria-label": `Restore version ${v.version}`,
+                onclick: () => actions.onRestore(v.version),
+              }, "Restore"),
+            ),
+          ),
+        )),
+      ),
+    ),
+  );
+}
+
+function legendItems(versions: readonly VersionInfo[], label: (id: string) => string): HTMLElement[] {
+  return [...deviceColours(versions)].map(([device, colour]) =>
+    // An SVG mark, not a style attribute: the page's CSP allows no inline styles.
+    h("li", {}, s("svg", { class: "swatch", viewBox: "0 0 12 12", "aria-hidden": "true" }, s("circle", { cx: 6, cy: 6, r: 6, fill: colour })), label(device)),
+  );
+}
+
+/** Pretty JSON of a document's data, the form both the viewer and the diff use. */
+export function showData(envelope: Envelope): string {
+  return JSON.stringify(envelope.data, null, 2) ?? "null";
+}
+
+export function versionDetail(
+  version: VersionInfo,
+  envelope: Envelope,
+  current: { version: number; envelope: Envelope } | null,
+  label: (deviceId: string) => string,
+): HTMLElement {
+  const text = showData(envelope);
+  const parts: HTMLElement[] = [
+    h("h3", { id: "version-heading", tabindex: -1 }, `Version ${version.version}`),
+    h("p", {}, `Written by ${label(version.device_id)} on ${formatTime(version.updated_at)}; the writer's clock said ${envelope.timestamp}.`),
+    h("h4", {}, "Content"),
+    h("pre", { class: "content", tabindex: 0, "aria-label": `Content of version ${version.version}` }, text),
+  ];
+  if (current !== null && current.version !== version.version) {
+    const diff = lineDiff(text, showData(current.envelope));
+    parts.push(h("h4", {}, `Changes from version ${version.version} to the current version ${current.version}`));
+    if (diff === null) parts.push(h("p", {}, "Too large to compare here."));
+    else if (diff.every((l) => l.kind === "same")) parts.push(h("p", {}, "Same content as the current version."));
+    else {
+      parts.push(h("pre", { class: "diff", tabindex: 0, "aria-label": "Line differences: lines starting with minus are only in this version, plus only in the current one" },
+        ...diff.map((line) => h("span", { class: line.kind }, `${line.kind === "added" ? "+" : line.kind === "removed" ? "-" : " "} ${line.text}\n`)),
+      ));
+    }
+  }
+  return h("div", { class: "version-detail" }, ...parts);
+}

@@ -1,0 +1,90 @@
+/**
+ * Signing in on the dashboard: the key (or the passphrase that makes it) stays in this page's
+ * memory; only the derived credential token goes to the server, exactly as a device does.
+ */
+import { deriveAuthToken } from "../client/core/credential.ts";
+import { randomDeviceId } from "../client/core/device-id.ts";
+import { decodeEnvelope, type Envelope } from "../client/core/envelope.ts";
+import { SyncError } from "../client/core/errors.ts";
+import { Fernet } from "../client/core/fernet.ts";
+import { ApiClient } from "../client/core/http.ts";
+import { keyFromPassphrase } from "../client/core/kdf.ts";
+import { isUsername } from "../client/core/names.ts";
+
+export interface Session {
+  username: string;
+  baseUrl: string;
+  /** The credential token: sent to the server, and offered to the live socket. */
+  token: string;
+  /** This browser's device id, used only when the dashboard itself writes (a restore). */
+  deviceId: string;
+  api: ApiClient;
+  fernet: Fernet;
+}
+
+export interface SignIn {
+  username: string;
+  secret: string;
+  kind: "key" | "passphrase";
+  baseUrl: string;
+}
+
+const DEVICE_ID_KEY = "cloud-sync.dashboard.device-id";
+
+/** Derives everything from the secret, then checks the credential with `GET /v1/users/:u`. */
+export async function openSession(input: SignIn): Promise<Session> {
+  const username = input.username.trim();
+  if (!isUsername(username)) {
+    throw new SyncError("invalid_name", "Usernames are 1-64 letters, digits and . _ @ + -, starting with a letter or digit.");
+  }
+  if (input.secret === "") throw new SyncError("invalid_key", "Enter your Fernet key or passphrase.");
+  const key = input.kind === "passphrase" ? await keyFromPassphrase(input.secret, username) : input.secret.trim();
+  const fernet = await Fernet.create(key);
+  const token = await deriveAuthToken(key, username);
+  const deviceId = dashboardDeviceId();
+  const api = new ApiClient({ baseUrl: input.baseUrl, deviceId, token: async () => token });
+  await api.account(username);
+  return { username, baseUrl: input.baseUrl, token, deviceId, api, fernet };
+}
+
+/** One random id per browser, so repeated restores from here count as one device. */
+function dashboardDeviceId(): string {
+  try {
+    const stored = localStorage.getItem(DEVICE_ID_KEY);
+    if (stored) return stored;
+    const fresh = `web-${randomDeviceId()}`.slice(0, 64);
+    localStorage.setItem(DEVICE_ID_KEY, fresh);
+    return fresh;
+  } catch {
+    // Storage blocked (private mode, policy): an id for this page only.
+    return `web-${randomDeviceId()}`.slice(0, 64);
+  }
+}
+
+/** A version's envelope, decrypted here. A device with a fast clock still reads fine (no skew limit). */
+export async function readVersion(session: Session, doc: string, version: number): Promise<Envelope> {
+  const served = await session.api.getVersion(session.username, doc, version);
+  if (served === null) throw new SyncError("not_found", `Version ${version} of ${doc} is no longer kept.`);
+  const plaintext = await session.fernet.decrypt(served.bytes, { maxClockSkew: Number.POSITIVE_INFINITY });
+  return decodeEnvelope(plaintext);
+}
+
+/** Words for an error a person can act on. */
+export function describeError(error: unknown): string {
+  if (error instanceof SyncError) {
+    switch (error.code) {
+      case "unauthorized":
+        return "The server did not accept this key for this username.";
+      case "invalid_key":
+        return "That is not a Fernet key (44 characters of URL-safe base64).";
+      case "invalid_token":
+      case "wrong_key":
+        return "This version does not decrypt with your key.";
+      case "network":
+        return "The server cannot be reached. Try again in a moment.";
+      default:
+        return error.message;
+    }
+  }
+  return error instanceof Error ? error.message : String(error);
+}
