@@ -18,7 +18,7 @@ export async function tokenFor(seed: string): Promise<string> {
 /** Random bytes shaped like a Fernet token with `blocks` blocks of ciphertext. */
 export function fernetBytes(blocks = 2): Uint8Array {
   const raw = new Uint8Array(1 + 8 + 16 + 16 * blocks + 32);
-  crypto.getRandomValues(raw);
+  for (let i = 0; i < raw.length; i += 65536) crypto.getRandomValues(raw.subarray(i, i + 65536));
   raw[0] = 0x80;
   return raw;
 }

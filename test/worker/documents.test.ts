@@ -1,0 +1,221 @@
+import { describe, expect, it } from "vitest";
+import { call, callWith, errorOf } from "./support/api.ts";
+import { bytesOf, claimedUser, getDoc, putDoc } from "./support/docs.ts";
+import { fernetBytes } from "./support/tokens.ts";
+
+describe("writing and reading a document", () => {
+  it("answers 201 for the first version and 200 with the next number after", async () => {
+    const u = await claimedUser();
+    const first = await putDoc(u, "notes");
+    expect(first.status).toBe(201);
+    expect(first.headers.get("ETag")).toBe('"1"');
+    expect(await first.json()).toMatchObject({ name: "notes", version: 1, etag: '"1"', size: 89, device_id: "dev-1" });
+    const second = await putDoc(u, "notes", fernetBytes(), { "X-Device-Id": "dev-2" });
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ version: 2, device_id: "dev-2" });
+  });
+
+  it("serves the raw bytes of the current version with its sync headers", async () => {
+    const u = await claimedUser();
+    const body = fernetBytes(4);
+    const written = (await (await putDoc(u, "notes", body)).json()) as { updated_at: string };
+    const res = await getDoc(u, "notes");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toBe("application/octet-stream");
+    expect(res.headers.get("ETag")).toBe('"1"');
+    expect(res.headers.get("X-Sync-Version")).toBe("1");
+    expect(res.headers.get("X-Sync-Device")).toBe("dev-1");
+    expect(res.headers.get("Last-Modified")).toBe(new Date(written.updated_at).toUTCString());
+    expect(await bytesOf(res)).toEqual(body);
+  });
+
+  it("answers 304 to If-None-Match naming the current version, and the bytes once it is stale", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    const same = await getDoc(u, "notes", { "If-None-Match": '"1"' });
+    expect(same.status).toBe(304);
+    expect(same.headers.get("ETag")).toBe('"1"');
+    await putDoc(u, "notes");
+    expect((await getDoc(u, "notes", { "If-None-Match": '"1"' })).status).toBe(200);
+  });
+
+  it("answers 404 not_found for a document never written", async () => {
+    const u = await claimedUser();
+    expect(await errorOf(await getDoc(u, "missing"))).toEqual({ status: 404, code: "not_found", message: "no such document" });
+  });
+
+  it("lists each document with its current version", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "a");
+    await putDoc(u, "a");
+    await putDoc(u, "b");
+    const res = await call(`/v1/users/${u.user}/docs`, { headers: u.auth });
+    const { documents } = (await res.json()) as { documents: { name: string; version: number }[] };
+    expect(documents.map((d) => [d.name, d.version]).sort()).toEqual([["a", 2], ["b", 1]]);
+  });
+
+  it("streams a body larger than the buffering threshold to storage and back intact", async () => {
+    const u = await claimedUser();
+    const body = fernetBytes(200_000); // about 3.2 MB
+    const put = await putDoc(u, "big", body);
+    expect(put.status).toBe(201);
+    expect(await bytesOf(await getDoc(u, "big"))).toEqual(body);
+  });
+});
+
+describe("compare-and-swap writes", () => {
+  it("accepts If-Match naming the current version", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    const res = await putDoc(u, "notes", fernetBytes(), { "If-Match": '"1"' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe('"2"');
+  });
+
+  it("rejects a stale If-Match with 412, the current ETag, and stores nothing", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    const current = fernetBytes();
+    await putDoc(u, "notes", current);
+    const res = await putDoc(u, "notes", fernetBytes(), { "If-Match": '"1"' });
+    expect(res.headers.get("ETag")).toBe('"2"');
+    expect(await errorOf(res)).toEqual({
+      status: 412,
+      code: "precondition_failed",
+      message: "the document is at version 2; fetch it and retry",
+    });
+    expect(await bytesOf(await getDoc(u, "notes"))).toEqual(current);
+  });
+
+  it("lets exactly one of two racing writes based on the same version win", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    const a = fernetBytes();
+    const b = fernetBytes();
+    const results = await Promise.all([
+      putDoc(u, "notes", a, { "If-Match": '"1"', "X-Device-Id": "dev-a" }),
+      putDoc(u, "notes", b, { "If-Match": '"1"', "X-Device-Id": "dev-b" }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412]);
+    const winner = results[0]!.status === 200 ? a : b;
+    const stored = await getDoc(u, "notes");
+    expect(stored.headers.get("ETag")).toBe('"2"');
+    expect(await bytesOf(stored)).toEqual(winner);
+  });
+
+  it("gives racing unconditional writes consecutive versions and loses none", async () => {
+    const u = await claimedUser();
+    const results = await Promise.all([1, 2, 3].map((i) => putDoc(u, "notes", fernetBytes(), { "X-Device-Id": `dev-${i}` })));
+    const versions = await Promise.all(results.map(async (r) => ((await r.json()) as { version: number }).version));
+    expect(versions.sort()).toEqual([1, 2, 3]);
+  });
+
+  it("creates only with If-None-Match: * and answers 412 once the document exists", async () => {
+    const u = await claimedUser();
+    expect((await putDoc(u, "notes", fernetBytes(), { "If-None-Match": "*" })).status).toBe(201);
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-None-Match": "*" }))).toMatchObject({ status: 412, code: "precondition_failed" });
+  });
+
+  it("answers 412 to If-Match on a document that does not exist", async () => {
+    const u = await claimedUser();
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-Match": '"3"' }))).toEqual({
+      status: 412,
+      code: "precondition_failed",
+      message: "the document does not exist",
+    });
+  });
+});
+
+describe("deleting a document", () => {
+  it("removes it with its history", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    await putDoc(u, "notes");
+    expect((await call(`/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth })).status).toBe(204);
+    expect((await getDoc(u, "notes")).status).toBe(404);
+    expect((await call(`/v1/users/${u.user}/docs/notes/versions/1`, { headers: u.auth })).status).toBe(404);
+  });
+
+  it("honours If-Match and keeps the document on a stale one", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    await putDoc(u, "notes");
+    const stale = await call(`/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: { ...u.auth, "If-Match": '"1"' } });
+    expect(stale.status).toBe(412);
+    expect((await getDoc(u, "notes")).status).toBe(200);
+  });
+
+  it("answers 404 for a document that does not exist", async () => {
+    const u = await claimedUser();
+    expect((await errorOf(await call(`/v1/users/${u.user}/docs/none`, { method: "DELETE", headers: u.auth }))).code).toBe("not_found");
+  });
+});
+
+describe("document write validation", () => {
+  it("rejects a body that is not a Fernet token with invalid_token", async () => {
+    const u = await claimedUser();
+    const bad = fernetBytes();
+    bad[0] = 0x00;
+    expect(await errorOf(await putDoc(u, "notes", bad))).toEqual({
+      status: 400,
+      code: "invalid_token",
+      message: "body is not a Fernet token: it must start with byte 0x80, be at least 73 bytes, and hold whole 16-byte blocks",
+    });
+    expect((await getDoc(u, "notes")).status).toBe(404);
+  });
+
+  it("rejects a write without X-Device-Id", async () => {
+    const u = await claimedUser();
+    const res = await call(`/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: u.auth, body: fernetBytes() });
+    expect(await errorOf(res)).toEqual({ status: 400, code: "bad_request", message: "header x-device-id is missing or not a string" });
+  });
+
+  it("rejects a malformed X-Device-Id as invalid_name", async () => {
+    const u = await claimedUser();
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "X-Device-Id": "-bad" }))).toMatchObject({
+      status: 400,
+      code: "invalid_name",
+      message: expect.stringContaining("device id must be"),
+    });
+  });
+
+  it("rejects an uppercase document name as invalid_name", async () => {
+    const u = await claimedUser();
+    expect(await errorOf(await putDoc(u, "Notes"))).toMatchObject({ status: 400, code: "invalid_name", message: expect.stringContaining("document name must be") });
+  });
+
+  it("rejects a malformed If-Match as bad_request", async () => {
+    const u = await claimedUser();
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-Match": "3" }))).toEqual({
+      status: 400,
+      code: "bad_request",
+      message: 'If-Match must be "*" or one entity tag like "3"',
+    });
+  });
+
+  it("rejects a body over MAX_BODY_BYTES with 413 and stores nothing", async () => {
+    const u = await claimedUser();
+    const res = await callWith({ MAX_BODY_BYTES: "100" }, `/v1/users/${u.user}/docs/notes`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": "d1" },
+      body: fernetBytes(4),
+    });
+    expect(await errorOf(res)).toEqual({ status: 413, code: "payload_too_large", message: "request body exceeds 100 bytes" });
+    expect((await getDoc(u, "notes")).status).toBe(404);
+  });
+
+  it("rejects a write past USER_QUOTA_BYTES with 413 quota_exceeded", async () => {
+    const u = await claimedUser();
+    const vars = { USER_QUOTA_BYTES: "200" };
+    const put = (blocks: number) =>
+      callWith(vars, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes(blocks) });
+    expect((await put(2)).status).toBe(201); // 89 bytes
+    expect((await put(2)).status).toBe(200); // 178 bytes
+    expect(await errorOf(await put(2))).toEqual({
+      status: 413,
+      code: "quota_exceeded",
+      message: "storage quota exceeded: 178 of 200 bytes used, this write needs 89 more",
+    });
+    expect((await getDoc(u, "notes")).headers.get("ETag")).toBe('"2"');
+  });
+});
