@@ -1,0 +1,114 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, callWith, errorOf } from "./support/api.ts";
+import { bytesOf, claimedUser, getDoc, putDoc } from "./support/docs.ts";
+import { failing } from "./support/failing-bindings.ts";
+import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
+
+const unavailable = { status: 503, code: "unavailable", message: "storage is temporarily unavailable; retry later" };
+
+describe("a failing storage binding", () => {
+  it("answers 503 unavailable with Retry-After when R2 throws on every call", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    const BLOBS = failing(env.BLOBS, ["get", "head", "put", "list", "delete"]);
+    const res = await callWith({ BLOBS }, `/v1/users/${u.user}/docs/notes`, { headers: u.auth });
+    expect(res.headers.get("Retry-After")).toBe("5");
+    expect(await errorOf(res)).toEqual(unavailable);
+  });
+
+  it("answers 503 to a write whose version put fails, and the document is unchanged", async () => {
+    const u = await claimedUser();
+    const original = fernetBytes();
+    await putDoc(u, "notes", original);
+    const BLOBS = failing(env.BLOBS, ["put"]);
+    const res = await callWith({ BLOBS }, `/v1/users/${u.user}/docs/notes`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": "d1" },
+      body: fernetBytes(),
+    });
+    expect(await errorOf(res)).toEqual(unavailable);
+    const current = await getDoc(u, "notes");
+    expect(current.headers.get("ETag")).toBe('"1"');
+    expect(await bytesOf(current)).toEqual(original);
+  });
+
+  it("undoes a claim when the first upload then fails, leaving the name free", async () => {
+    const user = uniqueUser();
+    const token = await tokenFor(user);
+    const BLOBS = failing(env.BLOBS, ["put"], ([key]) => String(key).includes("/docs/"));
+    const res = await callWith({ BLOBS }, `/legacy/${token}/upload`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+    });
+    expect(await errorOf(res)).toEqual(unavailable);
+    expect(await env.BLOBS.head(`users/${user}/account.json`)).toBeNull();
+    expect((await call(`/v1/users/${user}`, { method: "PUT", headers: { Authorization: `Bearer ${await tokenFor("other")}` } })).status).toBe(201);
+  });
+
+  it("answers 503 when KV fails on the device list", async () => {
+    const u = await claimedUser();
+    const DEVICES = failing(env.DEVICES, ["list", "get", "put", "delete"]);
+    const res = await callWith({ DEVICES }, `/v1/users/${u.user}/devices`, { headers: u.auth });
+    expect(res.headers.get("Retry-After")).toBe("5");
+    expect(await errorOf(res)).toEqual(unavailable);
+  });
+
+  it("still stores an upload when only the device registry fails", async () => {
+    const u = await claimedUser();
+    const DEVICES = failing(env.DEVICES, ["list", "get", "put", "delete"]);
+    const res = await callWith({ DEVICES }, `/v1/users/${u.user}/docs/notes`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": "d1" },
+      body: fernetBytes(),
+    });
+    expect(res.status).toBe(201);
+    expect((await getDoc(u, "notes")).status).toBe(200);
+  });
+});
+
+describe("rate limits", () => {
+  it("answers 429 rate_limited with Retry-After once a user passes its limit", async () => {
+    const u = await claimedUser();
+    const limited = { USER_LIMITER: env.STRICT_LIMITER };
+    for (let i = 0; i < 3; i++) expect((await callWith(limited, `/v1/users/${u.user}`, { headers: u.auth })).status).toBe(200);
+    const res = await callWith(limited, `/v1/users/${u.user}`, { headers: u.auth });
+    expect(res.headers.get("Retry-After")).toBe("60");
+    expect(await errorOf(res)).toEqual({ status: 429, code: "rate_limited", message: "too many requests; retry later" });
+    // Another user is counted separately.
+    const other = await claimedUser();
+    expect((await callWith(limited, `/v1/users/${other.user}`, { headers: other.auth })).status).toBe(200);
+  });
+
+  it("limits one address across users, including failed authentications", async () => {
+    const limited = { ADDRESS_LIMITER: env.STRICT_LIMITER };
+    const address = `198.51.100.${Math.floor(Math.random() * 250)}-${uniqueUser()}`;
+    const headers = { "CF-Connecting-IP": address, Authorization: `Bearer ${await tokenFor("guess")}` };
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await callWith(limited, `/v1/users/${uniqueUser()}/docs`, { headers })).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
+  it("does not count anything when RATE_LIMITS is off", async () => {
+    const u = await claimedUser();
+    const off = { USER_LIMITER: env.STRICT_LIMITER, RATE_LIMITS: "off" };
+    for (let i = 0; i < 5; i++) expect((await callWith(off, `/v1/users/${u.user}`, { headers: u.auth })).status).toBe(200);
+  });
+
+  it("refuses a limited upload without storing it", async () => {
+    const user = uniqueUser();
+    const token = await tokenFor(user);
+    const limited = { USER_LIMITER: env.STRICT_LIMITER };
+    const upload = () =>
+      callWith(limited, `/legacy/${token}/upload`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+      });
+    for (let i = 0; i < 3; i++) expect((await upload()).status).toBe(200);
+    expect((await upload()).status).toBe(429);
+    const versions = await env.BLOBS.list({ prefix: `users/${user}/docs/default/v/` });
+    expect(versions.objects).toHaveLength(3);
+  });
+});
