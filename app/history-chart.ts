@@ -13,6 +13,8 @@ const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#7F6A00", "#56638A
 const WIDTH = 640;
 const HEIGHT = 220;
 const PAD = { left: 44, right: 16, top: 14, bottom: 34 };
+/** Keeps the first and last marks off the axes and their labels. */
+const INSET = 14;
 
 /** A stable colour for each device, in order of first appearance. */
 export function deviceColours(points: readonly ChartPoint[]): Map<string, string> {
@@ -38,8 +40,10 @@ export function historyChart(
   const t1 = Math.max(...times);
   const v0 = sorted[0]?.version ?? 1;
   const v1 = sorted.at(-1)?.version ?? 1;
-  const x = (t: number) => PAD.left + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right);
-  const y = (v: number) => HEIGHT - PAD.bottom - (v1 === v0 ? 0.5 : (v - v0) / (v1 - v0)) * (HEIGHT - PAD.top - PAD.bottom);
+  const x = (t: number) => PAD.left + INSET + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right - 2 * INSET);
+  const y = (v: number) => HEIGHT - PAD.bottom - INSET - (v1 === v0 ? 0.5 : (v - v0) / (v1 - v0)) * (HEIGHT - PAD.top - PAD.bottom - 2 * INSET);
+  // Seconds matter when the whole history fits in an hour.
+  const withSeconds = t1 - t0 < 3_600_000;
 
   const svg = s("svg", {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
@@ -52,9 +56,9 @@ export function historyChart(
     s("line", { x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: HEIGHT - PAD.bottom, class: "axis" }),
     s("text", { x: PAD.left - 6, y: y(v1) + 4, "text-anchor": "end", class: "tick" }, `v${v1}`),
     s("text", { x: PAD.left - 6, y: y(v0) + 4, "text-anchor": "end", class: "tick" }, `v${v0}`),
-    s("text", { x: PAD.left, y: HEIGHT - 10, class: "tick" }, shortTime(t0)),
-    s("text", { x: WIDTH - PAD.right, y: HEIGHT - 10, "text-anchor": "end", class: "tick" }, shortTime(t1)),
+    s("text", { x: x(t0), y: HEIGHT - 10, "text-anchor": "middle", class: "tick" }, shortTime(t0, withSeconds)),
   );
+  if (t1 !== t0) svg.append(s("text", { x: x(t1), y: HEIGHT - 10, "text-anchor": "middle", class: "tick" }, shortTime(t1, withSeconds)));
   // A step line: the document stays at a version until the next write.
   const path = sorted
     .map((p, i) => {
@@ -96,6 +100,8 @@ export function historyChart(
   return svg;
 }
 
-function shortTime(ms: number): string {
-  return new Date(ms).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+function shortTime(ms: number, withSeconds: boolean): string {
+  return new Date(ms).toLocaleString(undefined, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", ...(withSeconds ? { second: "2-digit" } : {}),
+  });
 }

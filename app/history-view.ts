@@ -33,7 +33,7 @@ export function historyPanel(versions: readonly VersionInfo[], selected: number 
             h("th", { scope: "row" }, v.version === current ? `${v.version} (current)` : String(v.version)),
             h("td", {}, h("time", { datetime: machineTime(v.updated_at) }, formatTime(v.updated_at))),
             h("td", {}, actions.label(v.device_id)),
-            h("td", {}, formatBytes(v.size)),
+            h("td", { class: "nowrap" }, formatBytes(v.size)),
             h("td", { class: "actions" },
               h("button", { type: "button", "aria-label": `View version ${v.version}`, onclick: () => actions.onView(v.version) }, "View"),
               v.version === current ? null : h("button", {

@@ -70,7 +70,7 @@ export function documentsTable(
             "aria-label": `Show history of ${doc.name}`,
             onclick: () => onSelect(doc.name),
           }, doc.name)),
-          h("td", {}, formatBytes(doc.size)),
+          h("td", { class: "nowrap" }, formatBytes(doc.size)),
           h("td", { class: "version" }, doc.version),
           h("td", {}, deviceLabel(devices, doc.device_id)),
           h("td", {}, time(doc.updated_at)),

@@ -1,0 +1,163 @@
+/**
+ * The dashboard in a real browser (Debian's chromium driven by playwright-core) against the Worker
+ * in workerd over HTTP: sign in with the key, see the devices a test synced, watch a live update
+ * arrive, read and diff history, restore a version, remove a device. Saves a screenshot.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "../../client/core/fernet.ts";
+import { deriveAuthToken } from "../../client/core/credential.ts";
+import { decodeEnvelope } from "../../client/core/envelope.ts";
+import { Fernet } from "../../client/core/fernet.ts";
+import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { seedDevice, type SeedDevice } from "../support/seed-device.ts";
+
+const artifacts = resolve(import.meta.dirname, "../artifacts");
+const username = "dana";
+const key = generateKey();
+
+let server: WorkerServer;
+let browser: Browser;
+let page: Page;
+let laptop: SeedDevice;
+let phone: SeedDevice;
+
+beforeAll(async () => {
+  server = await startWorkerServer();
+  laptop = await seedDevice({ baseUrl: server.url, username, key, deviceId: "a1b2c3d4e5f60718", name: "Dana's laptop", platform: "linux" });
+  phone = await seedDevice({ baseUrl: server.url, username, key, deviceId: "f0e1d2c3b4a59687", name: "Dana's phone", platform: "android" });
+  await laptop.write("notes", { todo: ["milk"], theme: "light" });
+  await phone.write("notes", { todo: ["milk", "eggs"], theme: "light" });
+  await laptop.write("settings", { volume: 3 });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function versionOfRow(doc: string): Promise<string> {
+  return (await page.locator(`#documents-table tr[data-doc="${doc}"] td.version`).textContent()) ?? "";
+}
+
+describe("the dashboard at /app/", () => {
+  it("labels every form control", async () => {
+    await page.goto(`${server.url}/app/`);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea")].filter((el) => (el as HTMLInputElement).labels?.length === 0).length,
+    );
+    expect(unlabelled).toBe(0);
+  });
+
+  it("refuses a wrong key without leaving the sign-in form", async () => {
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Key or passphrase").fill(generateKey());
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.locator("#login-error").textContent()).toBe("The server did not accept this key for this username.");
+    expect(await page.locator("#dashboard").isHidden()).toBe(true);
+  });
+
+  it("signs in with the key typed by keyboard and shows both synced devices", async () => {
+    await page.getByLabel("Key or passphrase").fill(key);
+    await page.getByLabel("Key or passphrase").press("Enter");
+    await page.locator("#devices-table").waitFor();
+    const rows = page.locator("#devices-table tbody tr");
+    expect(await rows.count()).toBe(2);
+    const text = (await rows.allTextContents()).join("\n");
+    expect(text).toContain("Dana's laptop");
+    expect(text).toContain("Dana's phone");
+    expect(await page.locator('#devices-table tr[data-device="f0e1d2c3b4a59687"]').textContent()).toContain("android");
+    expect(await versionOfRow("notes")).toBe("2");
+    expect(await page.locator('#documents-table tr[data-doc="notes"]').textContent()).toContain("Dana's phone");
+  });
+
+  it("never sends the key to the server", async () => {
+    const seen: string[] = [];
+    page.on("request", (req) => seen.push(`${req.url()} ${JSON.stringify(req.headers())} ${req.postData() ?? ""}`));
+    await page.reload();
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Key or passphrase").fill(key);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("#devices-table").waitFor();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((s) => s.includes(key) || s.includes(key.replace(/=+$/, "")))).toEqual([]);
+    const token = await deriveAuthToken(key, username);
+    expect(seen.some((s) => s.includes(token))).toBe(true);
+  });
+
+  it("shows a write from another device as it happens, over the live socket", async () => {
+    await expect.poll(() => page.locator("#live-status").getAttribute("data-state")).toBe("open");
+    await laptop.write("notes", { todo: ["milk", "eggs", "bread"], theme: "dark" });
+    await page.locator("#activity li", { hasText: "notes is now version 3" }).waitFor();
+    expect(await page.locator("#activity li").first().textContent()).toContain("written by Dana's laptop");
+    await expect.poll(() => versionOfRow("notes")).toBe("3");
+  });
+
+  it("charts a document's history and shows a past version with its diff against the current one", async () => {
+    await page.getByRole("button", { name: "Show history of notes" }).click();
+    await page.locator("#versions-table").waitFor();
+    expect(await page.locator(".history-chart circle.point").count()).toBe(3);
+    expect(await page.locator(".legend li").allTextContents()).toEqual(["Dana's laptop", "Dana's phone"]);
+    // Keyboard: focus the chart's first point and press Enter.
+    await page.locator('.history-chart circle.point[data-version="1"]').focus();
+    await page.keyboard.press("Enter");
+    await page.locator("#version-heading", { hasText: "Version 1" }).waitFor();
+    expect(await page.locator(".version-detail pre.content").textContent()).toContain('"milk"');
+    const diff = (await page.locator(".version-detail pre.diff").textContent()) ?? "";
+    expect(diff).toContain('+     "bread"');
+    expect(diff).toContain('-   "theme": "light"');
+    expect(diff).toContain('+   "theme": "dark"');
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: true });
+  });
+
+  it("restores a version after confirmation, as a new version every device can pull", async () => {
+    await page.getByRole("button", { name: "Restore version 1" }).click();
+    const dialog = page.getByRole("dialog");
+    expect(await dialog.getByRole("heading").textContent()).toBe("Restore version 1 of notes?");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await versionOfRow("notes")).toBe("3");
+
+    await page.getByRole("button", { name: "Restore version 1" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Restore" }).click();
+    await page.locator("#notice", { hasText: "Restored version 1 of notes as version 4." }).waitFor();
+    await expect.poll(() => versionOfRow("notes")).toBe("4");
+
+    const served = await phone.api.getDocument(username, "notes");
+    if (served === null || served === "not_modified") throw new Error("no document");
+    expect(served.version).toBe(4);
+    const envelope = await decodeEnvelope(await (await Fernet.create(key)).decrypt(served.bytes));
+    expect(envelope.data).toEqual({ todo: ["milk"], theme: "light" });
+  });
+
+  it("removes a device after confirmation", async () => {
+    await page.getByRole("button", { name: "Remove device Dana's phone" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    expect(await page.locator('#devices-table tr[data-device="f0e1d2c3b4a59687"]').count()).toBe(1);
+    await page.getByRole("button", { name: "Remove device Dana's phone" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Remove device" }).click();
+    await page.locator("#notice", { hasText: "Removed Dana's phone." }).waitFor();
+    await expect.poll(() => page.locator('#devices-table tr[data-device="f0e1d2c3b4a59687"]').count()).toBe(0);
+    const devices = await laptop.api.listDevices(username);
+    expect(devices.map((d) => d.device_id)).not.toContain("f0e1d2c3b4a59687");
+  });
+
+  it("stays readable at phone width: nothing wider than the screen", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll("body *")]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest(".table-wrap > *, pre > *"))
+        .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`),
+    );
+    expect(wide).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  });
+});
