@@ -20,7 +20,7 @@ import {
   tokenBytesContent,
   writeHeaders,
 } from "../schemas/documents.ts";
-import { recordActivity } from "../storage/devices.ts";
+import { noteActivity } from "../storage/devices.ts";
 import { currentVersion, deleteDocument, readVersion, summarizeDocuments } from "../storage/documents.ts";
 import { forgetUsage } from "../storage/quota.ts";
 
@@ -104,15 +104,14 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const held = parseVersionTag(headers["if-none-match"], "If-None-Match");
     await authorize(c, username);
     const device = headers["x-device-id"];
-    const [current] = await Promise.all([
-      currentVersion(c.env.BLOBS, username, doc),
-      device === undefined
-        ? null
-        : recordActivity(c.env.DEVICES, username, device, "download", new Date()).catch((err) => console.error("device_activity", err)),
-    ]);
+    const current = await currentVersion(c.env.BLOBS, username, doc);
     if (current === null) throw noDocument();
-    if (held === "*" || held === current.version) return c.body(null, 304, versionHeaders(current));
-    const found = await readVersion(c.env.BLOBS, username, doc, current.version);
+    const unchanged = held === "*" || held === current.version;
+    const [found] = await Promise.all([
+      unchanged ? null : readVersion(c.env.BLOBS, username, doc, current.version),
+      device === undefined ? null : noteActivity(c.env.DEVICES, username, device, "download"),
+    ]);
+    if (unchanged) return c.body(null, 304, versionHeaders(current));
     if (found === null) throw noDocument();
     return tokenBytesResponse(found.info, found.body);
   });

@@ -20,7 +20,7 @@ import {
   legacyUploadAnswer,
   legacyUploadBody,
 } from "../schemas/legacy.ts";
-import { listDevices, recordActivity } from "../storage/devices.ts";
+import { listDevices, noteActivity } from "../storage/devices.ts";
 import { readCurrent } from "../storage/documents.ts";
 
 /** The document the seed routes read and write. */
@@ -90,21 +90,17 @@ async function upload(c: AppContext, body: { username: string; device_id: string
 
 async function download(c: AppContext, query: { username: string; device_id?: string | undefined }) {
   await authorize(c, query.username);
-  const [found] = await Promise.all([
-    readCurrent(c.env.BLOBS, query.username, LEGACY_DOC),
-    query.device_id === undefined
-      ? null
-      : recordActivity(c.env.DEVICES, query.username, query.device_id, "download", new Date()).catch((err) =>
-          console.error("device_activity", err),
-        ),
-  ]);
+  const found = await readCurrent(c.env.BLOBS, query.username, LEGACY_DOC);
   if (found === null) throw new ApiError(404, "not_found", "nothing has been uploaded for this user yet");
-  const raw = new Uint8Array(await new Response(found.body).arrayBuffer());
+  const [raw] = await Promise.all([
+    new Response(found.body).arrayBuffer(),
+    query.device_id === undefined ? null : noteActivity(c.env.DEVICES, query.username, query.device_id, "download"),
+  ]);
   return c.json(
     {
       username: query.username,
       device_id: found.info.deviceId,
-      encrypted_data: encodeEncryptedData(raw),
+      encrypted_data: encodeEncryptedData(new Uint8Array(raw)),
       timestamp: found.info.updatedAt,
     },
     200,

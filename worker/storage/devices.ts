@@ -125,3 +125,11 @@ export async function recordActivity(
 function isRecent(stamp: string | null, now: Date): boolean {
   return stamp !== null && now.getTime() - Date.parse(stamp) < ACTIVITY_RESOLUTION_MS;
 }
+
+/**
+ * Records a successful upload or download. The registry is bookkeeping beside the document, so
+ * its failure is logged and never fails the read or write it describes.
+ */
+export async function noteActivity(kv: KVNamespace, username: string, deviceId: string, kind: "upload" | "download"): Promise<void> {
+  await recordActivity(kv, username, deviceId, kind, new Date()).catch((err) => console.error("device_activity", err));
+}

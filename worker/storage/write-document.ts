@@ -7,7 +7,7 @@ import type { Config, Env } from "../config.ts";
 import { checkCondition, preconditionFailed, type WriteCondition } from "../http/conditions.ts";
 import { announceVersion } from "../realtime/announce.ts";
 import { MAX_VERSION } from "../schemas/names.ts";
-import { recordActivity } from "./devices.ts";
+import { noteActivity } from "./devices.ts";
 import { createVersion, currentVersion, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
 import { checkQuota, recordUsage } from "./quota.ts";
 
@@ -54,10 +54,7 @@ export async function writeDocument(
       if (next > config.historyRetention && next % PRUNE_EVERY === 0) {
         waitUntil(pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) => console.error("prune", err)));
       }
-      await recordActivity(env.DEVICES, username, input.deviceId, "upload", new Date()).catch((err) =>
-        // The registry is bookkeeping: the document is stored, so its failure must not fail the write.
-        console.error("device_activity", err),
-      );
+      await noteActivity(env.DEVICES, username, input.deviceId, "upload");
       // Other devices hear of it after the response; a hub failure never fails the write.
       announceVersion(env, waitUntil, username, { doc, version: info.version, device_id: info.deviceId, updated_at: info.updatedAt });
       return { ...info, created: next === 1 };
