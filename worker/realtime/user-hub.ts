@@ -60,7 +60,7 @@ export class UserHub extends DurableObject<Env> {
     return delivered;
   }
 
-  /** RPC: the device ids with an open socket now, for the dashboard's "online" marks. */
+  /** RPC: the device ids with an open socket now (operators' diagnostics, and a round-trip barrier in tests). */
   connectedDevices(): string[] {
     const ids = new Set<string>();
     for (const socket of this.ctx.getWebSockets()) {
@@ -68,13 +68,6 @@ export class UserHub extends DurableObject<Env> {
       if (attachment?.device_id) ids.add(attachment.device_id);
     }
     return [...ids].sort();
-  }
-
-  /** RPC: closes the sockets of a removed device, so it stops hearing about the others. */
-  disconnectDevice(deviceId: string): number {
-    const sockets = this.ctx.getWebSockets(deviceId);
-    for (const socket of sockets) socket.close(4001, "device removed");
-    return sockets.length;
   }
 
   // Clients send only "ping", which the auto-response answers; anything else is ignored.

@@ -25,7 +25,7 @@ const live = createRoute({
   request: {
     params: z.object({ username: usernameSchema.openapi({ param: { name: "username", in: "path" } }) }),
     query: z.object({
-      device_id: deviceIdSchema.optional().openapi({ param: { name: "device_id", in: "query" }, description: "this device, so removing it closes its socket" }),
+      device_id: deviceIdSchema.optional().openapi({ param: { name: "device_id", in: "query" }, description: "this device, listed by the hub as connected" }),
     }),
   },
   responses: { 101: { description: "switching to the WebSocket protocol" }, ...commonErrors },
