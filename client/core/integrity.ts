@@ -82,3 +82,18 @@ export function recordSeen(record: IntegrityRecord | undefined, version: number,
 function hashAt(record: IntegrityRecord, version: number): string | undefined {
   return record.seen.find(([v]) => v === version)?.[1];
 }
+
+/**
+ * Checks an old version read from history: it may be older than the newest (that is what history
+ * is), but if this device saw that version before, it must be the same token (else `fork_detected`).
+ */
+export function checkHistoric(record: IntegrityRecord | undefined, where: string, version: number, hash: string): void {
+  const known = record === undefined ? undefined : hashAt(record, version);
+  if (known !== undefined && known !== hash) {
+    throw new SyncError(
+      "fork_detected",
+      `Version ${version} of ${where} in the history differs from the version ${version} this device saw before: ` +
+        "the server is showing devices diverging histories.",
+    );
+  }
+}

@@ -1,0 +1,108 @@
+/** The manager's options and their up-front validation: a misuse throws TypeError or RangeError before any I/O. */
+import type { FernetCryptoBackend } from "./fernet.ts";
+import type { MergeRules } from "./merge.ts";
+import { isDocName, isDeviceId } from "./names.ts";
+import type { Clock, DeviceIdSource, FetchLike, Store } from "./ports.ts";
+import type { BackoffOptions } from "./queue.ts";
+
+export interface SyncManagerOptions {
+  /** The Worker's origin (`CLOUD_SYNC_URL`), e.g. `https://sync.example.com`. */
+  url: string;
+  /**
+   * The user's Fernet key (`FERNET_KEY`), or several: the first encrypts and is the credential,
+   * every one decrypts (as Python's MultiFernet), e.g. `[newKey, oldKey]` to read history from before a rotation.
+   */
+  key: string | readonly string[];
+  /** Where metadata, merge bases and the offline queue live (FileStore in Node, IndexedDBStore in browsers). */
+  store: Store;
+  /** This device's id, or how to get it (the seed's fingerprint in Node, a persisted random id in browsers). */
+  deviceId: string | DeviceIdSource;
+  /** Shown in the device list and in clock-skew reports; registered with `registerDevice`. */
+  deviceName?: string;
+  /** E.g. `linux`, `darwin`, `browser`. */
+  platform?: string;
+  /** Selective sync: the documents this device syncs (default: every one it is asked for). */
+  documents?: readonly string[];
+  /**
+   * True (the default) while the user also has Python devices: the `default` document, which the
+   * Python module reads, is then never compressed. Other documents are compressed when it pays.
+   */
+  pythonCompatible?: boolean;
+  /** Merge rules per document; the `default` document gets PROJECT_AI_RULES unless given here. */
+  rules?: Readonly<Record<string, MergeRules>>;
+  fetch?: FetchLike;
+  clock?: Clock;
+  /** Per-request time limit in ms (default 30 000). */
+  timeoutMs?: number;
+  /** For deployments that set CLAIM_SECRET: sent when a write may claim the username. */
+  claimSecret?: string;
+  /** Fernet primitives; Node passes its faster `nodeCryptoBackend`. */
+  cryptoBackend?: FernetCryptoBackend;
+  /** Compare-and-swap attempts per write before SyncError `conflict` (default 8). */
+  maxAttempts?: number;
+  /** Back-off of queued changes. */
+  backoff?: BackoffOptions;
+}
+
+/** Throws TypeError/RangeError for options that can be judged without I/O. */
+export function checkOptions(options: SyncManagerOptions): void {
+  if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
+  if (typeof options.url !== "string" || options.url === "") {
+    throw new TypeError("url is required: the Worker's origin (CLOUD_SYNC_URL)");
+  }
+  const keys = typeof options.key === "string" ? [options.key] : options.key;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === "string" && k !== "")) {
+    throw new TypeError("key is required: a Fernet key (FERNET_KEY) or a non-empty list of them");
+  }
+  const store = options.store as Partial<Store> | undefined;
+  if (typeof store?.get !== "function" || typeof store.set !== "function" || typeof store.delete !== "function" || typeof store.keys !== "function") {
+    throw new TypeError("store must implement get, set, delete and keys");
+  }
+  if (typeof options.deviceId === "string") {
+    if (!isDeviceId(options.deviceId)) throw new RangeError(`deviceId ${JSON.stringify(options.deviceId)} is not a valid device id`);
+  } else if (typeof options.deviceId !== "function") {
+    throw new TypeError("deviceId must be a device id or a function that returns one");
+  }
+  for (const field of ["deviceName", "platform", "claimSecret"] as const) {
+    const value = options[field];
+    if (value !== undefined && (typeof value !== "string" || value === "")) throw new TypeError(`${field} must be a non-empty string`);
+  }
+  if (options.documents !== undefined) {
+    if (!Array.isArray(options.documents)) throw new TypeError("documents must be an array of document names");
+    for (const doc of options.documents) {
+      if (!isDocName(doc)) throw new RangeError(`documents: ${JSON.stringify(doc)} is not a valid document name`);
+    }
+  }
+  if (options.pythonCompatible !== undefined && typeof options.pythonCompatible !== "boolean") {
+    throw new TypeError("pythonCompatible must be a boolean");
+  }
+  if (options.rules !== undefined && (typeof options.rules !== "object" || options.rules === null)) {
+    throw new TypeError("rules must map document names to merge rules");
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== "function") throw new TypeError("fetch must be a function");
+  if (options.clock !== undefined && typeof options.clock?.now !== "function") throw new TypeError("clock must have now()");
+  if (options.maxAttempts !== undefined && (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > 100)) {
+    throw new RangeError("maxAttempts must be an integer from 1 to 100");
+  }
+  if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
+    throw new RangeError("timeoutMs must be a positive number");
+  }
+}
+
+/** Throws TypeError unless `value` is plain JSON data (what a document can hold). */
+export function checkJson(value: unknown, path = "data"): void {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError(`${path} is not a finite number`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkJson(item, `${path}[${i}]`));
+    return;
+  }
+  if (typeof value === "object" && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+    for (const [key, item] of Object.entries(value)) checkJson(item, `${path}.${key}`);
+    return;
+  }
+  throw new TypeError(`${path} is not JSON data (${value === undefined ? "undefined" : typeof value === "object" ? value.constructor?.name ?? "object" : typeof value})`);
+}

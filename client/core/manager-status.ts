@@ -1,0 +1,75 @@
+/** The status report (the seed's `get_sync_status`), read from the Store alone: it never waits for the network. */
+import type { AutoSyncState } from "./auto-sync.ts";
+import { clockReport, type ClockReport } from "./clock-skew.ts";
+import type { Store } from "./ports.ts";
+import { OfflineQueue } from "./queue.ts";
+import { listDocStates, loadDocState, loadUserMeta, type DeviceClock, type ErrorRecord } from "./sync-state.ts";
+
+export interface DocumentStatus {
+  doc: string;
+  /** The server version this device last saw. */
+  version: number | null;
+  lastUpload: string | null;
+  lastDownload: string | null;
+  lastError: ErrorRecord | null;
+  /** Changes of this document waiting in the offline queue. */
+  pendingChanges: number;
+}
+
+export interface SyncStatus {
+  username: string;
+  deviceId: string;
+  deviceName: string | null;
+  autoSyncEnabled: boolean;
+  autoSyncIntervalSeconds: number | null;
+  /** The timer's state while auto-sync is on for this user. */
+  autoSync: AutoSyncState | null;
+  lastUpload: string | null;
+  lastDownload: string | null;
+  lastError: ErrorRecord | null;
+  pendingChanges: number;
+  documents: DocumentStatus[];
+  clock: ClockReport;
+}
+
+export interface StatusInputs {
+  store: Store;
+  username: string;
+  deviceId: string;
+  deviceName: string | null;
+  deviceClock: DeviceClock | null;
+  auto: { intervalSeconds: number; state: AutoSyncState } | null;
+}
+
+export async function buildStatus(input: StatusInputs): Promise<SyncStatus> {
+  const { store, username } = input;
+  const meta = await loadUserMeta(store, username);
+  const queued = await new OfflineQueue(store, username).list();
+  const names = new Set([...(await listDocStates(store, username)), ...queued.map((q) => q.doc)]);
+  const documents: DocumentStatus[] = [];
+  for (const doc of [...names].sort()) {
+    const state = await loadDocState(store, username, doc);
+    documents.push({
+      doc,
+      version: state.server?.version ?? null,
+      lastUpload: state.lastUpload,
+      lastDownload: state.lastDownload,
+      lastError: state.lastError,
+      pendingChanges: queued.filter((q) => q.doc === doc).length,
+    });
+  }
+  return {
+    username,
+    deviceId: input.deviceId,
+    deviceName: input.deviceName,
+    autoSyncEnabled: input.auto !== null,
+    autoSyncIntervalSeconds: input.auto?.intervalSeconds ?? null,
+    autoSync: input.auto?.state ?? null,
+    lastUpload: meta.lastUpload,
+    lastDownload: meta.lastDownload,
+    lastError: meta.lastError,
+    pendingChanges: queued.length,
+    documents,
+    clock: clockReport(input.deviceId, input.deviceName, input.deviceClock, meta),
+  };
+}

@@ -1,0 +1,407 @@
+/**
+ * SyncManager: the seed's CloudSyncManager in TypeScript idiom. Upload, download and bidirectional
+ * sync of named documents, auto-sync, status, devices, history, rollback, key rotation and account
+ * deletion, over the Worker's versioned API. Operations run one at a time per manager.
+ */
+import { AutoSyncTimer, type AutoSyncState } from "./auto-sync.ts";
+import { ServerClock } from "./clock-skew.ts";
+import { deriveAuthToken } from "./credential.ts";
+import { SyncError } from "./errors.ts";
+import { Fernet, MultiFernet } from "./fernet.ts";
+import { HybridLogicalClock } from "./hlc.ts";
+import { ApiClient, type DeviceRecord, type DocumentInfo, type VersionInfo } from "./http.ts";
+import { jsonEqual } from "./json-value.ts";
+import * as history from "./manager-history.ts";
+import { checkJson, checkOptions, type SyncManagerOptions } from "./manager-options.ts";
+import { buildStatus, type SyncStatus } from "./manager-status.ts";
+import { downloadDocument, replayQueue, syncDocument, uploadDocument, type SyncResult, type UploadResult } from "./manager-sync.ts";
+import { PROJECT_AI_RULES, type Json } from "./merge.ts";
+import { checkDeviceId, checkDocName, checkUsername, DEFAULT_DOC } from "./names.ts";
+import { systemClock, type Store } from "./ports.ts";
+import type { QueuedChange } from "./queue.ts";
+import { resolveConflict } from "./resolve-conflict.ts";
+import { UserSession, type SyncContext } from "./sync-session.ts";
+import { clearUser, deleteDocState, loadDeviceClock, saveDeviceClock } from "./sync-state.ts";
+
+export interface DocOption {
+  /** The document; `default` (the one the Python module reads and writes) when omitted. */
+  doc?: string;
+}
+
+/** What auto-sync syncs with: the application's copy of each document. */
+export interface AutoSyncTarget {
+  username: string;
+  /** Default: the manager's `documents` option, else `["default"]`. */
+  documents?: readonly string[];
+  /** The application's current data; undefined when it has none yet (the server's is then downloaded). */
+  read(doc: string): Json | undefined | Promise<Json | undefined>;
+  /** Receives the merged data whenever it differs from what `read` gave. */
+  write(doc: string, data: Json): void | Promise<void>;
+  /** After each bidirectional sync of a document. */
+  onSync?(result: SyncResult): void;
+  /** A document's sync failed (null: replaying the offline queue failed); auto-sync backs off and goes on. */
+  onError?(error: unknown, doc: string | null): void;
+  /** Spread of each delay (fraction, default 0.1). */
+  jitter?: number;
+  /** Ceiling of the back-off after failures, in seconds (default 900). */
+  maxBackoffSeconds?: number;
+}
+
+interface AutoSync {
+  timer: AutoSyncTimer;
+  target: AutoSyncTarget;
+  documents: readonly string[];
+  intervalSeconds: number;
+}
+
+/**
+ * @example
+ * const manager = await SyncManager.create({ url, key: process.env.FERNET_KEY, store, deviceId: "laptop" });
+ * await manager.syncUpload("alice", { preferences: { theme: "dark" } });
+ * const { data } = await manager.bidirectionalSync("alice", localData);
+ */
+export class SyncManager {
+  readonly deviceId: string;
+  readonly #options: SyncManagerOptions;
+  readonly #store: Store;
+  readonly #api: ApiClient;
+  readonly #hlc: HybridLogicalClock;
+  readonly #serverClock: ServerClock;
+  readonly #ctx: SyncContext;
+  readonly #tokens = new Map<string, Promise<string>>();
+  #fernets: Fernet[];
+  #fernet: MultiFernet;
+  #credentialKey: string;
+  #tail: Promise<unknown> = Promise.resolve();
+  #auto: AutoSync | null = null;
+
+  /** Checks the options (TypeError/RangeError before any I/O), imports the keys and resolves the device id. */
+  static async create(options: SyncManagerOptions): Promise<SyncManager> {
+    checkOptions(options);
+    const keys = typeof options.key === "string" ? [options.key] : [...options.key];
+    const backend = options.cryptoBackend === undefined ? {} : { backend: options.cryptoBackend };
+    const fernets = await Promise.all(keys.map((k) => Fernet.create(k, backend)));
+    const deviceId = checkDeviceId(typeof options.deviceId === "string" ? options.deviceId : await options.deviceId());
+    const serverClock = new ServerClock(await loadDeviceClock(options.store));
+    return new SyncManager(options, keys[0]!, fernets, deviceId, serverClock);
+  }
+
+  private constructor(options: SyncManagerOptions, credentialKey: string, fernets: Fernet[], deviceId: string, serverClock: ServerClock) {
+    this.#options = options;
+    this.#store = options.store;
+    this.deviceId = deviceId;
+    this.#credentialKey = credentialKey;
+    this.#fernets = fernets;
+    this.#fernet = new MultiFernet(fernets);
+    this.#serverClock = serverClock;
+    const clock = options.clock ?? systemClock;
+    this.#hlc = new HybridLogicalClock(deviceId, { now: () => clock.now(), offsetMs: () => serverClock.offsetMs() });
+    this.#api = new ApiClient({
+      baseUrl: options.url,
+      deviceId,
+      token: (username) => this.#token(username),
+      clock,
+      onServerDate: (server, local) => serverClock.observe(server, local),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.claimSecret === undefined ? {} : { claimSecret: options.claimSecret }),
+    });
+    const pythonCompatible = options.pythonCompatible ?? true;
+    this.#ctx = {
+      api: this.#api,
+      store: this.#store,
+      fernet: () => this.#fernet,
+      hlc: this.#hlc,
+      clock,
+      deviceId,
+      maxAttempts: options.maxAttempts ?? 8,
+      backoff: options.backoff ?? {},
+      rulesFor: (doc, declared) => options.rules?.[doc] ?? declared ?? (doc === DEFAULT_DOC ? PROJECT_AI_RULES : {}),
+      declaredRules: (doc) => options.rules?.[doc],
+      compressFor: (doc) => !(pythonCompatible && doc === DEFAULT_DOC),
+    };
+  }
+
+  /** Uploads `data` as the document's new version (the previous one stays in history). */
+  async syncUpload(username: string, data: Json, options: DocOption = {}): Promise<UploadResult> {
+    const doc = this.#doc(options);
+    checkJson(data);
+    return this.#withUser(username, doc, (s) => uploadDocument(s, doc, data));
+  }
+
+  /** The document's current data, or null when it does not exist. */
+  async syncDownload(username: string, options: DocOption = {}): Promise<Json | null> {
+    const doc = this.#doc(options);
+    return this.#withUser(username, doc, (s) => downloadDocument(s, doc));
+  }
+
+  /**
+   * Merges `localData` with the server's copy against the last synced state (per key, later edit
+   * wins by hybrid logical clock, merge rules for records and counters) and writes the result back
+   * by compare-and-swap. Returns the merged data for the application to keep.
+   */
+  async bidirectionalSync(username: string, localData: Json, options: DocOption = {}): Promise<SyncResult> {
+    const doc = this.#doc(options);
+    checkJson(localData, "localData");
+    return this.#withUser(username, doc, (s) => syncDocument(s, doc, localData));
+  }
+
+  /** The seed's whole-document rule: the one with the later `timestamp` wins (local on a tie). */
+  resolveConflict<T extends { timestamp?: string }>(local: T | null, cloud: T | null): T | null {
+    return resolveConflict(local, cloud);
+  }
+
+  /** Starts syncing `target`'s documents every `intervalSeconds` (first run at once). Replaces a running auto-sync. */
+  enableAutoSync(intervalSeconds: number, target: AutoSyncTarget): void {
+    if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) throw new RangeError("intervalSeconds must be a positive number");
+    checkUsername(target?.username);
+    if (typeof target.read !== "function" || typeof target.write !== "function") throw new TypeError("target needs read(doc) and write(doc, data)");
+    const documents = (target.documents ?? this.#options.documents ?? [DEFAULT_DOC]).map((d) => this.#doc({ doc: d }));
+    const previous = this.#auto;
+    const timer = new AutoSyncTimer((requested) => this.#autoRun(requested), {
+      intervalMs: intervalSeconds * 1000,
+      ...(target.jitter === undefined ? {} : { jitter: target.jitter }),
+      ...(target.maxBackoffSeconds === undefined ? {} : { maxBackoffMs: target.maxBackoffSeconds * 1000 }),
+    });
+    this.#auto = { timer, target, documents, intervalSeconds };
+    void previous?.timer.stop();
+    timer.start();
+  }
+
+  /** Stops auto-sync; resolves once a run in progress has finished. */
+  async disableAutoSync(): Promise<void> {
+    const auto = this.#auto;
+    this.#auto = null;
+    await auto?.timer.stop();
+  }
+
+  /** Asks auto-sync to run now (e.g. on a real-time announcement); false when auto-sync is off. */
+  requestSync(doc?: string): boolean {
+    if (this.#auto === null) return false;
+    this.#auto.timer.wake(doc);
+    return true;
+  }
+
+  /** Last upload, download and error per document, pending changes, auto-sync, and clocks off by over a minute. */
+  async getSyncStatus(username: string): Promise<SyncStatus> {
+    checkUsername(username);
+    const auto = this.#auto !== null && this.#auto.target.username === username ? this.#auto : null;
+    return buildStatus({
+      store: this.#store,
+      username,
+      deviceId: this.deviceId,
+      deviceName: this.#options.deviceName ?? null,
+      deviceClock: this.#serverClock.snapshot(),
+      auto: auto === null ? null : { intervalSeconds: auto.intervalSeconds, state: auto.timer.state },
+    });
+  }
+
+  /** Claims the username for this key (`PUT /v1/users/:u`); `created` is false when it was already ours. */
+  async claim(username: string): Promise<{ created: boolean }> {
+    return this.#withUser(username, undefined, () => this.#api.claim(username));
+  }
+
+  async listDocuments(username: string): Promise<DocumentInfo[]> {
+    return this.#withUser(username, undefined, (s) => this.#afterReplay(s, () => this.#api.listDocuments(username)));
+  }
+
+  async listDevices(username: string): Promise<DeviceRecord[]> {
+    return this.#withUser(username, undefined, (s) =>
+      this.#afterReplay(s, async () => {
+        const devices = await this.#api.listDevices(username);
+        for (const d of devices) if (d.name) s.meta.names[d.device_id] = d.name;
+        return devices;
+      }),
+    );
+  }
+
+  /** Registers this device (or renames it) with a display name and platform. */
+  async registerDevice(username: string, details: { name?: string; platform?: string } = {}): Promise<DeviceRecord> {
+    const name = details.name ?? this.#options.deviceName ?? this.deviceId;
+    const platform = details.platform ?? this.#options.platform ?? "unknown";
+    return this.#withUser(username, undefined, async (s) => {
+      const record = await this.#api.registerDevice(username, this.deviceId, { name, platform });
+      s.meta.names[this.deviceId] = name;
+      return record;
+    });
+  }
+
+  async removeDevice(username: string, deviceId: string): Promise<void> {
+    checkDeviceId(deviceId);
+    return this.#withUser(username, undefined, () => this.#api.removeDevice(username, deviceId));
+  }
+
+  /** The document's history, newest first. */
+  async listVersions(username: string, options: DocOption = {}): Promise<VersionInfo[]> {
+    const doc = this.#doc(options);
+    return this.#withUser(username, doc, (s) => this.#afterReplay(s, () => history.listVersions(s, doc)));
+  }
+
+  async getVersion(username: string, options: DocOption & { version: number }): Promise<history.VersionContent> {
+    const doc = this.#doc(options);
+    const version = checkVersion(options.version);
+    return this.#withUser(username, doc, (s) => history.getVersion(s, doc, version));
+  }
+
+  /** Makes an earlier version's content the newest version of the document. */
+  async rollback(username: string, options: DocOption & { version: number }): Promise<history.RollbackResult> {
+    const doc = this.#doc(options);
+    const version = checkVersion(options.version);
+    return this.#withUser(username, doc, (s) => this.#afterReplay(s, () => history.rollback(s, doc, version)));
+  }
+
+  /** Every document as it was at `at` (ISO-8601 text or a Date). */
+  async rollbackTo(username: string, at: string | Date): Promise<history.RollbackToOutcome[]> {
+    const ms = at instanceof Date ? at.getTime() : typeof at === "string" ? Date.parse(at) : NaN;
+    if (!Number.isFinite(ms)) throw new RangeError(`at must be an ISO-8601 time, got ${JSON.stringify(at)}`);
+    return this.#withUser(username, undefined, (s) => this.#afterReplay(s, () => history.rollbackTo(s, ms)));
+  }
+
+  /**
+   * Re-encrypts every document of the user under `newKey` (content unchanged, a new version each),
+   * then moves the credential to it. Afterwards this manager encrypts with `newKey` and still reads
+   * the old key's history; other devices need the new FERNET_KEY.
+   */
+  async rotateKey(username: string, newKey: string): Promise<{ documents: Array<{ doc: string; version: number }> }> {
+    if (typeof newKey !== "string" || newKey === "") throw new TypeError("newKey must be a Fernet key");
+    const backend = this.#options.cryptoBackend === undefined ? {} : { backend: this.#options.cryptoBackend };
+    const fresh = await Fernet.create(newKey, backend);
+    const newToken = await deriveAuthToken(newKey, username);
+    return this.#withUser(username, undefined, async (s) => {
+      await this.#token(username); // pin the current credential: it opens the account until it is moved
+      await replayQueue(s, true);
+      this.#fernets = [fresh, ...this.#fernets];
+      this.#fernet = new MultiFernet(this.#fernets);
+      const documents = await history.reencryptAll(s);
+      await this.#api.putCredential(username, newToken);
+      this.#tokens.set(username, Promise.resolve(newToken));
+      this.#credentialKey = newKey;
+      return { documents };
+    });
+  }
+
+  /** Deletes the account, every document, version and device on the server, and this device's state for it. */
+  async deleteAccount(username: string): Promise<void> {
+    return this.#withUser(username, undefined, async (s) => {
+      await this.#api.deleteAccount(username);
+      s.discard();
+      await clearUser(this.#store, username);
+      this.#tokens.delete(username);
+    });
+  }
+
+  /** Changes waiting in the offline queue, oldest first. */
+  async pendingChanges(username: string): Promise<QueuedChange[]> {
+    checkUsername(username);
+    return this.#serial(async () => (await UserSession.open(this.#ctx, username)).queue.list());
+  }
+
+  /** Drops a queued change for good (one the server keeps refusing). */
+  async discardPendingChange(username: string, seq: number): Promise<void> {
+    checkUsername(username);
+    return this.#serial(async () => (await UserSession.open(this.#ctx, username)).queue.remove(seq));
+  }
+
+  /** Forgets what this device knew of a document (its merge base and seen history), to start over after an integrity alarm. */
+  async forgetDocument(username: string, options: DocOption = {}): Promise<void> {
+    checkUsername(username);
+    const doc = this.#doc(options);
+    return this.#serial(() => deleteDocState(this.#store, username, doc));
+  }
+
+  #doc(options: DocOption): string {
+    const doc = checkDocName(options?.doc ?? DEFAULT_DOC);
+    const selected = this.#options.documents;
+    if (selected !== undefined && !selected.includes(doc)) {
+      throw new SyncError("invalid_config", `Document "${doc}" is not synced on this device (option documents: ${selected.join(", ")}).`);
+    }
+    return doc;
+  }
+
+  #token(username: string): Promise<string> {
+    let token = this.#tokens.get(username);
+    if (token === undefined) {
+      token = deriveAuthToken(this.#credentialKey, username);
+      this.#tokens.set(username, token);
+    }
+    return token;
+  }
+
+  /** Runs `fn` after every other operation of this manager: never two at once. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  #withUser<T>(username: string, doc: string | undefined, fn: (s: UserSession) => Promise<T>): Promise<T> {
+    checkUsername(username);
+    return this.#serial(async () => {
+      const s = await UserSession.open(this.#ctx, username);
+      try {
+        return await fn(s);
+      } catch (error) {
+        if (error instanceof SyncError) s.recordError(doc, error, doc === undefined ? undefined : await s.doc(doc));
+        throw error;
+      } finally {
+        await s.save();
+        const clock = this.#serverClock.snapshot();
+        if (clock !== null) await saveDeviceClock(this.#store, clock);
+      }
+    });
+  }
+
+  /** Queued changes go first on any operation that reaches the server; here a failure to replay them is left for the next transfer to report. */
+  async #afterReplay<T>(s: UserSession, fn: () => Promise<T>): Promise<T> {
+    try {
+      await replayQueue(s, true);
+    } catch {
+      // Recorded on the queued change; a transfer will report it.
+    }
+    return fn();
+  }
+
+  async #autoRun(requested: ReadonlySet<string> | null): Promise<boolean> {
+    const auto = this.#auto;
+    if (auto === null) return true;
+    const { target } = auto;
+    // Back-off of queued changes holds for the timer: if any is still waiting, this run is skipped.
+    try {
+      const waiting = await this.#withUser(target.username, undefined, async (s) => (await replayQueue(s, false)).remaining);
+      if (waiting > 0) return false;
+    } catch (error) {
+      target.onError?.(error, null);
+      return false;
+    }
+    let ok = true;
+    for (const doc of auto.documents.filter((d) => requested === null || requested.has(d))) {
+      try {
+        const local = await target.read(doc);
+        if (local === undefined) {
+          const data = await this.syncDownload(target.username, { doc });
+          if (data !== null) await target.write(doc, data);
+          continue;
+        }
+        const result = await this.bidirectionalSync(target.username, local, { doc });
+        if (!jsonEqual(result.data, local)) await target.write(doc, result.data);
+        target.onSync?.(result);
+      } catch (error) {
+        ok = false;
+        target.onError?.(error, doc);
+      }
+    }
+    return ok;
+  }
+
+  /** Auto-sync's timer state, or null when it is off. */
+  get autoSyncState(): AutoSyncState | null {
+    return this.#auto?.timer.state ?? null;
+  }
+}
+
+function checkVersion(version: unknown): number {
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) {
+    throw new RangeError(`version must be an integer >= 1, got ${JSON.stringify(version)}`);
+  }
+  return version;
+}

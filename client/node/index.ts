@@ -1,0 +1,51 @@
+/**
+ * The Node entry (`project-ai-cloud-sync/node`): the file store, the proxy-aware fetch, the fast
+ * crypto backend, the seed's machine fingerprint, and `createNodeSyncManager`, which wires them in.
+ */
+import { hostname } from "node:os";
+import { fingerprintDeviceId } from "../core/device-id.ts";
+import { SyncManager } from "../core/manager.ts";
+import type { SyncManagerOptions } from "../core/manager-options.ts";
+import type { FetchLike, Store } from "../core/ports.ts";
+import { nodeCryptoBackend } from "./crypto-backend.ts";
+import { defaultDataDir, FileStore } from "./file-store.ts";
+import { nodeMachineInfo } from "./machine-info.ts";
+import { proxyFetch, type ProxyEnv } from "./proxy.ts";
+
+export { nodeCryptoBackend } from "./crypto-backend.ts";
+export { defaultDataDir, FileStore } from "./file-store.ts";
+export { nodeMachineInfo } from "./machine-info.ts";
+export { proxyFetch, proxySettings, type ProxyEnv, type ProxySettings } from "./proxy.ts";
+
+export interface NodeSyncManagerOptions extends Omit<SyncManagerOptions, "store" | "deviceId"> {
+  /** Default: a FileStore in `dataDir`. */
+  store?: Store;
+  /** Where metadata and the queue live; default CLOUD_SYNC_DATA_DIR from `env`, else the per-user data folder. */
+  dataDir?: string;
+  /** Default: the seed's fingerprint of this machine, as the Python module computes it. */
+  deviceId?: string;
+  /** Read for HTTPS_PROXY/HTTP_PROXY/NO_PROXY and CLOUD_SYNC_DATA_DIR; default `process.env`. */
+  env?: ProxyEnv;
+}
+
+/**
+ * A SyncManager with Node's edges: FileStore, proxy-aware fetch, node:crypto, the seed's device id.
+ *
+ * @example
+ * const manager = await createNodeSyncManager({ url: process.env.CLOUD_SYNC_URL, key: process.env.FERNET_KEY });
+ * await manager.bidirectionalSync("alice", data);
+ */
+export async function createNodeSyncManager(options: NodeSyncManagerOptions): Promise<SyncManager> {
+  const env = options.env ?? process.env;
+  const { dataDir, env: _env, store, deviceId, fetch, ...rest } = options;
+  const resolvedFetch: FetchLike = fetch ?? proxyFetch(env);
+  return SyncManager.create({
+    ...rest,
+    store: store ?? new FileStore(dataDir ?? defaultDataDir(env)),
+    deviceId: deviceId ?? (() => fingerprintDeviceId(nodeMachineInfo())),
+    fetch: resolvedFetch,
+    cryptoBackend: options.cryptoBackend ?? nodeCryptoBackend,
+    deviceName: options.deviceName ?? hostname(),
+    platform: options.platform ?? process.platform,
+  });
+}
