@@ -51,8 +51,11 @@ export interface LiveOptions {
   /** Server origin, with or without a path prefix, e.g. `https://sync.example.com`. */
   baseUrl: string;
   username: string;
-  /** The credential token (PROTOCOL.md "Credential"); sent as the `bearer.<token>` subprotocol. */
-  token: string;
+  /**
+   * The credential token (PROTOCOL.md "Credential"), sent as the `bearer.<token>` subprotocol; a
+   * function is asked again before every connection, so a rotated key takes effect on reconnect.
+   */
+  token: string | (() => string | Promise<string>);
   /** This device, so the server can close its socket when the device is removed. */
   deviceId?: string;
   /** The WebSocket constructor; defaults to the global one (browsers, Workers, Node >= 22). */
@@ -100,8 +103,8 @@ export class LiveSubscription {
     if (typeof options.username !== "string" || options.username === "") {
       throw new TypeError("LiveSubscription: username is required");
     }
-    if (typeof options.token !== "string" || options.token === "") {
-      throw new TypeError("LiveSubscription: token is required");
+    if (typeof options.token === "string" ? options.token === "" : typeof options.token !== "function") {
+      throw new TypeError("LiveSubscription: token must be a non-empty string or a function returning one");
     }
     const minDelayMs = options.minDelayMs ?? 500;
     const maxDelayMs = options.maxDelayMs ?? 30_000;
@@ -181,10 +184,28 @@ export class LiveSubscription {
       return;
     }
     this.#setStatus({ state: "connecting", failures: this.#status.failures });
+    const { token } = this.#options;
+    if (typeof token === "string") {
+      this.#open(WebSocketImpl, token);
+      return;
+    }
+    Promise.resolve()
+      .then(token)
+      .then(
+        (value) => {
+          if (!this.#closed) this.#open(WebSocketImpl, value);
+        },
+        (cause: unknown) => {
+          if (!this.#closed) this.#scheduleRetry(`no token: ${cause instanceof Error ? cause.message : String(cause)}`);
+        },
+      );
+  }
+
+  #open(WebSocketImpl: WebSocketConstructorLike, token: string): void {
     let socket: WebSocketLike;
     try {
       // Browsers cannot set headers on a WebSocket, so the token rides as a subprotocol (PROTOCOL.md).
-      socket = new WebSocketImpl(this.url, [LIVE_SUBPROTOCOL, `bearer.${this.#options.token}`]);
+      socket = new WebSocketImpl(this.url, [LIVE_SUBPROTOCOL, `bearer.${token}`]);
     } catch (cause) {
       this.#scheduleRetry(`cannot open: ${cause instanceof Error ? cause.message : String(cause)}`);
       return;

@@ -190,6 +190,27 @@ describe("LiveSubscription", () => {
     live.close();
   });
 
+  it("asks a token function again before each connection", async () => {
+    const tokens = ["first", "second"];
+    const { live } = subscribe({ token: () => tokens.shift() ?? "none", minDelayMs: 100 });
+    live.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ScriptedSocket.last().protocols).toEqual(["cloud-sync.v1", "bearer.first"]);
+    ScriptedSocket.last().emit("close", { code: 1006 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ScriptedSocket.last().protocols).toEqual(["cloud-sync.v1", "bearer.second"]);
+    live.close();
+  });
+
+  it("falls back and retries when the token function fails", async () => {
+    const { live, statuses } = subscribe({ token: () => Promise.reject(new Error("store locked")) });
+    live.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(statuses.at(-1)).toMatchObject({ state: "fallback", failures: 1, reason: "no token: store locked" });
+    expect(ScriptedSocket.made).toHaveLength(0);
+    live.close();
+  });
+
   it("rejects a relative base URL, an empty token and inverted delays at construction", () => {
     const base = { baseUrl: "https://x.test", username: "alice", token: "t", WebSocket: ScriptedSocket };
     expect(() => new LiveSubscription({ ...base, baseUrl: "/relative" })).toThrow(TypeError);
