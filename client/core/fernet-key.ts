@@ -21,7 +21,8 @@ export function generateKey(): string {
  */
 export function decodeFernetKey(key: string | Uint8Array): Uint8Array {
   if (key instanceof Uint8Array) {
-    if (key.length === FERNET_KEY_BYTES) return key.slice();
+    // A copy, never a view: callers zero what we return, and Node's Buffer#slice would share the caller's memory.
+    if (key.length === FERNET_KEY_BYTES) return new Uint8Array(key);
     throw invalidKey();
   }
   if (typeof key !== "string") throw invalidKey();

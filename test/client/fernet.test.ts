@@ -140,6 +140,13 @@ describe("Fernet keys", () => {
     }
   });
 
+  it("leaves the caller's key bytes untouched, even a Node Buffer", async () => {
+    const key = Buffer.from(base64urlDecode(KEY)!);
+    await Fernet.create(key);
+    await Fernet.create(key.subarray(0, 32), { backend: nodeCryptoBackend });
+    expect(base64urlEncode(key)).toBe(KEY);
+  });
+
   it("rejects keys that are not 32 URL-safe base64 bytes as invalid_key without echoing them", async () => {
     for (const key of ["", "short", KEY.slice(0, -4), `${KEY}AAAA`, "%".repeat(44), new Uint8Array(31), new Uint8Array(33)]) {
       const error = await rejection(Fernet.create(key));
