@@ -90,6 +90,7 @@ export class ApiClient {
   readonly #claimSecret: string | undefined;
   readonly #clock: Clock;
   readonly #onServerDate: ((serverMs: number, localMs: number) => void) | undefined;
+  readonly #claimTried = new Set<string>();
 
   constructor(options: ApiClientOptions) {
     this.#base = normalizeBaseUrl(options.baseUrl);
@@ -196,6 +197,35 @@ export class ApiClient {
     path: string,
     options: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown; write?: boolean; allow?: number[] } = {},
   ): Promise<Response> {
+    let res = await this.#request(username, method, path, options);
+    // An account comes into being with its first claim. A 401 on a name this client has not claimed
+    // yet may mean "no such account": claim it (a 409 then says the name is someone else's) and retry.
+    if (res.status === 401 && path !== "" && !this.#claimTried.has(username)) {
+      this.#claimTried.add(username);
+      await res.body?.cancel();
+      const claim = await this.#request(username, "PUT", "", { write: true });
+      if (claim.status === 409 || claim.status === 401) {
+        await claim.body?.cancel();
+        throw new SyncError(
+          "unauthorized",
+          `The server refused the credential for ${username}: the username was claimed with a different FERNET_KEY (or by someone else).`,
+          { status: claim.status },
+        );
+      }
+      if (!claim.ok) throw await errorFromResponse(claim);
+      await claim.body?.cancel();
+      res = await this.#request(username, method, path, options);
+    }
+    if (res.ok || options.allow?.includes(res.status)) return res;
+    throw await errorFromResponse(res);
+  }
+
+  async #request(
+    username: string,
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown; write?: boolean },
+  ): Promise<Response> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${await this.#token(username)}`,
       "X-Device-Id": this.#deviceId,
@@ -221,8 +251,7 @@ export class ApiClient {
       throw transportError(cause, this.#timeoutMs, `${method} ${this.#base}`);
     }
     this.#reportDate(res, started);
-    if (res.ok || options.allow?.includes(res.status)) return res;
-    throw await errorFromResponse(res);
+    return res;
   }
 
   #reportDate(res: Response, started: number): void {
