@@ -1,5 +1,6 @@
 /** The manager's options and their up-front validation: a misuse throws TypeError or RangeError before any I/O. */
 import type { FernetCryptoBackend } from "./fernet.ts";
+import type { WebSocketConstructorLike } from "./live.ts";
 import type { MergeRules } from "./merge.ts";
 import { isDocName, isDeviceId } from "./names.ts";
 import type { Clock, DeviceIdSource, FetchLike, Store } from "./ports.ts";
@@ -31,6 +32,8 @@ export interface SyncManagerOptions {
   /** Merge rules per document; the `default` document gets PROJECT_AI_RULES unless given here. */
   rules?: Readonly<Record<string, MergeRules>>;
   fetch?: FetchLike;
+  /** The WebSocket auto-sync listens on; default the global one (browsers, Workers, Node >= 22). Node 20: client/node's `nodeWebSocket`. */
+  WebSocket?: WebSocketConstructorLike;
   clock?: Clock;
   /** Per-request time limit in ms (default 30 000). */
   timeoutMs?: number;

@@ -11,6 +11,8 @@ import { Fernet, MultiFernet } from "./fernet.ts";
 import { HybridLogicalClock } from "./hlc.ts";
 import { ApiClient, type DeviceRecord, type DocumentInfo, type VersionInfo } from "./http.ts";
 import { jsonEqual } from "./json-value.ts";
+import type { LiveStatus, LiveSubscription } from "./live.ts";
+import { startLiveAutoSync } from "./live-auto-sync.ts";
 import * as history from "./manager-history.ts";
 import { checkJson, checkOptions, type SyncManagerOptions } from "./manager-options.ts";
 import { buildStatus, type SyncStatus } from "./manager-status.ts";
@@ -45,6 +47,13 @@ export interface AutoSyncTarget {
   jitter?: number;
   /** Ceiling of the back-off after failures, in seconds (default 900). */
   maxBackoffSeconds?: number;
+  /**
+   * Listen for other devices' writes over the live socket and sync at once (default true); the
+   * interval polling goes on underneath and is all that remains while the socket is down.
+   */
+  live?: boolean;
+  /** The live socket's state changes: `fallback` means polling only, until it is `open` again. */
+  onLiveStatus?(status: LiveStatus): void;
 }
 
 interface AutoSync {
@@ -52,6 +61,7 @@ interface AutoSync {
   target: AutoSyncTarget;
   documents: readonly string[];
   intervalSeconds: number;
+  live: LiveSubscription | null;
 }
 
 /**
@@ -163,7 +173,18 @@ export class SyncManager {
       ...(target.jitter === undefined ? {} : { jitter: target.jitter }),
       ...(target.maxBackoffSeconds === undefined ? {} : { maxBackoffMs: target.maxBackoffSeconds * 1000 }),
     });
-    this.#auto = { timer, target, documents, intervalSeconds };
+    const live = target.live === false ? null : startLiveAutoSync({
+      baseUrl: this.#options.url,
+      username: target.username,
+      deviceId: this.deviceId,
+      token: () => this.#token(target.username),
+      documents,
+      wake: (doc) => timer.wake(doc),
+      ...(this.#options.WebSocket === undefined ? {} : { WebSocket: this.#options.WebSocket }),
+      ...(target.onLiveStatus === undefined ? {} : { onStatus: (status: LiveStatus) => target.onLiveStatus?.(status) }),
+    });
+    this.#auto = { timer, target, documents, intervalSeconds, live };
+    previous?.live?.close();
     void previous?.timer.stop();
     timer.start();
   }
@@ -172,6 +193,7 @@ export class SyncManager {
   async disableAutoSync(): Promise<void> {
     const auto = this.#auto;
     this.#auto = null;
+    auto?.live?.close();
     await auto?.timer.stop();
   }
 
@@ -391,6 +413,11 @@ export class SyncManager {
       }
     }
     return ok;
+  }
+
+  /** Auto-sync's live socket: `open`, or `fallback` while it polls only; null when auto-sync or live is off. */
+  get liveStatus(): LiveStatus | null {
+    return this.#auto?.live?.status ?? null;
   }
 
   /** Auto-sync's timer state, or null when it is off. */
