@@ -11,11 +11,13 @@ import { nodeCryptoBackend } from "./crypto-backend.ts";
 import { defaultDataDir, FileStore } from "./file-store.ts";
 import { nodeMachineInfo } from "./machine-info.ts";
 import { proxyFetch, type ProxyEnv } from "./proxy.ts";
+import { nodeWebSocket } from "./websocket.ts";
 
 export { nodeCryptoBackend } from "./crypto-backend.ts";
 export { defaultDataDir, FileStore } from "./file-store.ts";
 export { nodeMachineInfo } from "./machine-info.ts";
 export { proxyFetch, proxySettings, type ProxyEnv, type ProxySettings } from "./proxy.ts";
+export { nodeWebSocket } from "./websocket.ts";
 
 export interface NodeSyncManagerOptions extends Omit<SyncManagerOptions, "store" | "deviceId"> {
   /** Default: a FileStore in `dataDir`. */
@@ -45,6 +47,8 @@ export async function createNodeSyncManager(options: NodeSyncManagerOptions): Pr
     deviceId: deviceId ?? (() => fingerprintDeviceId(nodeMachineInfo())),
     fetch: resolvedFetch,
     cryptoBackend: options.cryptoBackend ?? nodeCryptoBackend,
+    // Node 20 has no global WebSocket; auto-sync's live updates need one.
+    WebSocket: options.WebSocket ?? nodeWebSocket,
     deviceName: options.deviceName ?? hostname(),
     platform: options.platform ?? process.platform,
   });
