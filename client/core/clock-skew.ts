@@ -70,5 +70,6 @@ export function clockReport(deviceId: string, deviceName: string | null, own: De
 }
 
 function seconds(ms: number): number {
-  return Math.round(ms / 1000);
+  // `+ 0` turns a rounded -0 into 0.
+  return Math.round(ms / 1000) + 0;
 }

@@ -119,6 +119,8 @@ export class ApiClient {
 
   async deleteAccount(username: string): Promise<void> {
     await this.#send(username, "DELETE", "");
+    // A later write claims the name afresh.
+    this.#claimTried.delete(username);
   }
 
   /** `PUT /v1/users/:u/credential`: from now on only `newToken` opens the account. */

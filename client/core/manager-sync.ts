@@ -48,13 +48,17 @@ export async function uploadDocument(s: UserSession, doc: string, data: Json): P
   });
 }
 
-/** The server's current data (null if the document does not exist); the application now holds it. */
-export async function downloadDocument(s: UserSession, doc: string): Promise<Json | null> {
+/**
+ * The server's current data (null if the document does not exist). With `adopt`, the application
+ * is known to keep it (auto-sync writes it), so it becomes the merge base; otherwise the base stays,
+ * so a download only to look never turns into reverted edits at the next sync.
+ */
+export async function downloadDocument(s: UserSession, doc: string, adopt: boolean): Promise<Json | null> {
   await replayQueue(s, true);
   const state = await s.doc(doc);
   const remote = await s.fetchRemote(doc, state, true);
   if (remote === null) return null;
-  markSynced(state, remote.stamped, remote.version, remote.hash);
+  if (adopt) markSynced(state, remote.stamped, remote.version, remote.hash);
   state.lastDownload = s.meta.lastDownload = s.now();
   return remote.stamped.data;
 }

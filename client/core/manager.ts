@@ -139,10 +139,13 @@ export class SyncManager {
     return this.#withUser(username, doc, (s) => uploadDocument(s, doc, data));
   }
 
-  /** The document's current data, or null when it does not exist. */
+  /**
+   * The document's current data, or null when it does not exist. It does not change what the next
+   * `bidirectionalSync` merges against: pass the downloaded data to it if the application adopts it.
+   */
   async syncDownload(username: string, options: DocOption = {}): Promise<Json | null> {
     const doc = this.#doc(options);
-    return this.#withUser(username, doc, (s) => downloadDocument(s, doc));
+    return this.#withUser(username, doc, (s) => downloadDocument(s, doc, false));
   }
 
   /**
@@ -398,26 +401,25 @@ export class SyncManager {
     let ok = true;
     for (const doc of auto.documents.filter((d) => requested === null || requested.has(d))) {
       try {
-        const local = await target.read(doc);
-        if (local === undefined) {
-          const data = await this.syncDownload(target.username, { doc });
-          if (data !== null) await target.write(doc, data);
-          continue;
-        }
-        const result = await this.bidirectionalSync(target.username, local, { doc });
-        if (!jsonEqual(result.data, local)) await target.write(doc, result.data);
-        target.onSync?.(result);
+        // Read, sync and write back as one step, so no other operation of this manager comes between.
+        await this.#withUser(target.username, doc, async (s) => {
+          const local = await target.read(doc);
+          if (local === undefined) {
+            const data = await downloadDocument(s, doc, true);
+            if (data !== null) await target.write(doc, data);
+            return;
+          }
+          checkJson(local, "local data");
+          const result = await syncDocument(s, doc, local);
+          if (!jsonEqual(result.data, local)) await target.write(doc, result.data);
+          target.onSync?.(result);
+        });
       } catch (error) {
         ok = false;
         target.onError?.(error, doc);
       }
     }
     return ok;
-  }
-
-  /** Auto-sync's live socket: `open`, or `fallback` while it polls only; null when auto-sync or live is off. */
-  get liveStatus(): LiveStatus | null {
-    return this.#auto?.live?.status ?? null;
   }
 
   /** Auto-sync's timer state, or null when it is off. */
