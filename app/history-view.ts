@@ -1,6 +1,7 @@
 /** One document's history: the timeline chart, the version list, and a chosen version's content with its diff. */
 import type { Envelope } from "../client/core/envelope.ts";
 import type { VersionInfo } from "../client/core/http.ts";
+import { dataTable } from "./data-table.ts";
 import { h, s } from "./element.ts";
 import { formatBytes, formatTime, machineTime } from "./format.ts";
 import { deviceColours, historyChart } from "./history-chart.ts";
@@ -18,32 +19,22 @@ export function historyPanel(versions: readonly VersionInfo[], selected: number 
   const legend = h("ul", { class: "legend", "aria-label": "Devices in the chart" }, ...legendItems(versions, actions.label));
   return h("div", {},
     h("figure", { class: "chart" }, chart, h("figcaption", {}, "Versions over time; each colour is a device. Select a point to view that version."), legend),
-    h("div", { class: "table-wrap" },
-      h("table", { id: "versions-table" },
-        h("caption", { class: "visually-hidden" }, "Versions, newest first"),
-        h("thead", {}, h("tr", {},
-          h("th", { scope: "col" }, "Version"),
-          h("th", { scope: "col" }, "Written"),
-          h("th", { scope: "col" }, "Device"),
-          h("th", { scope: "col" }, "Size"),
-          h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")),
-        )),
-        h("tbody", {}, ...versions.map((v) =>
-          h("tr", { "data-version": v.version, class: v.version === selected ? "selected" : null },
-            h("th", { scope: "row" }, v.version === current ? `${v.version} (current)` : String(v.version)),
-            h("td", {}, h("time", { datetime: machineTime(v.updated_at) }, formatTime(v.updated_at))),
-            h("td", {}, actions.label(v.device_id)),
-            h("td", { class: "nowrap" }, formatBytes(v.size)),
-            h("td", { class: "actions" },
-              h("button", { type: "button", "aria-label": `View version ${v.version}`, onclick: () => actions.onView(v.version) }, "View"),
-              v.version === current ? null : h("button", {
-                type: "button",
-                "aria-label": `Restore version ${v.version}`,
-                onclick: () => actions.onRestore(v.version),
-              }, "Restore"),
-            ),
+    dataTable("versions-table", "Versions, newest first", ["Version", "Written", "Device", "Size", null],
+      versions.map((v) =>
+        h("tr", { "data-version": v.version, class: v.version === selected ? "selected" : null },
+          h("th", { scope: "row" }, v.version === current ? `${v.version} (current)` : String(v.version)),
+          h("td", {}, h("time", { datetime: machineTime(v.updated_at) }, formatTime(v.updated_at))),
+          h("td", {}, actions.label(v.device_id)),
+          h("td", { class: "nowrap" }, formatBytes(v.size)),
+          h("td", { class: "actions" },
+            h("button", { type: "button", "aria-label": `View version ${v.version}`, onclick: () => actions.onView(v.version) }, "View"),
+            v.version === current ? null : h("button", {
+              type: "button",
+              "aria-label": `Restore version ${v.version}`,
+              onclick: () => actions.onRestore(v.version),
+            }, "Restore"),
           ),
-        )),
+        ),
       ),
     ),
   );

@@ -43,6 +43,13 @@ async function upload(user: string, token: string, device: string): Promise<void
   expect(res.status).toBe(200);
 }
 
+/** A namespace whose every use throws, as when Durable Objects are down. */
+const unreachableHub = {
+  idFromName: () => {
+    throw new Error("durable objects down");
+  },
+} as unknown as typeof env.USER_HUB;
+
 function hubOf(user: string) {
   return env.USER_HUB.get(env.USER_HUB.idFromName(user));
 }
@@ -160,12 +167,7 @@ describe("GET /v1/users/:u/live", () => {
   it("stores the write even when the hub cannot be reached", async () => {
     const user = uniqueUser("live-nohub");
     const token = await claim(user);
-    const broken = {
-      idFromName: () => {
-        throw new Error("durable objects down");
-      },
-    } as unknown as typeof env.USER_HUB;
-    const res = await callWith({ USER_HUB: broken }, "/upload", {
+    const res = await callWith({ USER_HUB: unreachableHub }, "/upload", {
       method: "POST",
       headers: { "Content-Type": "application/json", ...bearer(token) },
       body: JSON.stringify({ username: user, device_id: "laptop001", encrypted_data: encryptedDataOf(fernetBytes()) }),
@@ -178,12 +180,7 @@ describe("GET /v1/users/:u/live", () => {
   it("refuses a live socket with 503 unavailable when the hub cannot be reached", async () => {
     const user = uniqueUser("live-nohub2");
     const token = await claim(user);
-    const broken = {
-      idFromName: () => {
-        throw new Error("durable objects down");
-      },
-    } as unknown as typeof env.USER_HUB;
-    const res = await callWith({ USER_HUB: broken }, `/v1/users/${user}/live`, { headers: { Upgrade: "websocket", ...bearer(token) } });
+    const res = await callWith({ USER_HUB: unreachableHub }, `/v1/users/${user}/live`, { headers: { Upgrade: "websocket", ...bearer(token) } });
     expect(await errorOf(res)).toMatchObject({ status: 503, code: "unavailable" });
     expect(res.headers.get("Retry-After")).toBe("30");
   });
