@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../client/core/fernet.ts";
 import { deriveAuthToken } from "../../client/core/credential.ts";
 import { decodeEnvelope } from "../../client/core/envelope.ts";
+import { keyFromPassphrase } from "../../client/core/kdf.ts";
 import { Fernet } from "../../client/core/fernet.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 import { seedDevice, type SeedDevice } from "../support/seed-device.ts";
@@ -148,6 +149,22 @@ describe("the dashboard at /app/", () => {
     await expect.poll(() => page.locator('#devices-table tr[data-device="f0e1d2c3b4a59687"]').count()).toBe(0);
     const devices = await laptop.api.listDevices(username);
     expect(devices.map((d) => d.device_id)).not.toContain("f0e1d2c3b4a59687");
+  });
+
+  it("signs out, then signs in another user with a passphrase", async () => {
+    const passphrase = "correct horse battery staple";
+    const finnKey = await keyFromPassphrase(passphrase, "finn");
+    const finnLaptop = await seedDevice({ baseUrl: server.url, username: "finn", key: finnKey, deviceId: "0a0b0c0d0e0f1011", name: "Finn's desktop", platform: "win32" });
+    await finnLaptop.write("journal", { entries: 1 });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    expect(await page.locator("#login").isVisible()).toBe(true);
+    await page.getByLabel("Username").fill("finn");
+    await page.getByLabel("a passphrase").check();
+    await page.getByLabel("Key or passphrase").fill(passphrase);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator('#documents-table tr[data-doc="journal"]').waitFor();
+    expect(await page.locator("#devices-table tbody tr").allTextContents()).toEqual([expect.stringContaining("Finn's desktop")]);
+    expect(await page.locator("#dashboard-heading").textContent()).toBe("Signed in as finn");
   });
 
   it("stays readable at phone width: nothing wider than the screen", async () => {
