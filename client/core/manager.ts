@@ -422,6 +422,11 @@ export class SyncManager {
     return ok;
   }
 
+  /** Auto-sync's live socket: `open`, or `fallback` while it polls only; null when auto-sync or live is off. */
+  get liveStatus(): LiveStatus | null {
+    return this.#auto?.live?.status ?? null;
+  }
+
   /** Auto-sync's timer state, or null when it is off. */
   get autoSyncState(): AutoSyncState | null {
     return this.#auto?.timer.state ?? null;
