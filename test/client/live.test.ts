@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LiveSubscription, parseAnnouncement, type LiveStatus, type VersionAnnouncement } from "../../client/core/live.ts";
+import { startLiveAutoSync } from "../../client/core/live-auto-sync.ts";
 
 type Handler = (event: { code?: number; reason?: string; data?: unknown }) => void;
 
@@ -223,5 +224,30 @@ describe("parseAnnouncement", () => {
   it("keeps only the four announcement fields", () => {
     const parsed = parseAnnouncement(JSON.stringify({ type: "version", ...announcement, extra: "x" }));
     expect(parsed).toEqual(announcement);
+  });
+});
+
+describe("startLiveAutoSync", () => {
+  it("wakes a sync of an announced document written by another device, and of all on each open", async () => {
+    const wakes: Array<string | undefined> = [];
+    const live = startLiveAutoSync({
+      baseUrl: "https://sync.example.com",
+      username: "alice",
+      deviceId: "me",
+      token: () => "t",
+      documents: ["default", "notes"],
+      wake: (doc) => wakes.push(doc),
+      WebSocket: ScriptedSocket,
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    const socket = ScriptedSocket.last();
+    socket.emit("open");
+    const say = (fields: Partial<VersionAnnouncement>) =>
+      socket.emit("message", { data: JSON.stringify({ type: "version", ...announcement, ...fields }) });
+    say({ doc: "notes", device_id: "laptop" });
+    say({ doc: "notes", device_id: "me" });
+    say({ doc: "photos", device_id: "laptop" });
+    expect(wakes).toEqual([undefined, "notes"]);
+    live.close();
   });
 });
