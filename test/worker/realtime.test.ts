@@ -79,6 +79,25 @@ describe("GET /v1/users/:u/live", () => {
     expect(await phone.inbox.next()).toMatchObject({ version: 2 });
   });
 
+  it("announces versioned writes and restores the same way", async () => {
+    const user = uniqueUser("live-v1");
+    const token = await claim(user);
+    const phone = await connect(user, token, { device: "phone0001" });
+    const put = await call(`/v1/users/${user}/docs/notes`, {
+      method: "PUT",
+      headers: bearer(token, { "X-Device-Id": "laptop001", "Content-Type": "application/octet-stream" }),
+      body: fernetBytes(),
+    });
+    expect(put.status).toBe(201);
+    expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "notes", version: 1, device_id: "laptop001" });
+    const restore = await call(`/v1/users/${user}/docs/notes/versions/1/restore`, {
+      method: "POST",
+      headers: bearer(token, { "X-Device-Id": "tablet001" }),
+    });
+    expect(restore.status).toBe(200);
+    expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "notes", version: 2, device_id: "tablet001" });
+  });
+
   it("accepts the token as a bearer subprotocol and selects cloud-sync.v1", async () => {
     const user = uniqueUser("live-browser");
     const token = await claim(user);
