@@ -203,9 +203,10 @@ export class ApiClient {
     // An account comes into being with its first claim. A 401 on a name this client has not claimed
     // yet may mean "no such account": claim it (a 409 then says the name is someone else's) and retry.
     if (res.status === 401 && path !== "" && !this.#claimTried.has(username)) {
-      this.#claimTried.add(username);
       await res.body?.cancel();
+      // Marked only once the claim has an answer: a claim lost to the network is tried again.
       const claim = await this.#request(username, "PUT", "", { write: true });
+      if (claim.status < 500) this.#claimTried.add(username);
       if (claim.status === 409 || claim.status === 401) {
         await claim.body?.cancel();
         throw new SyncError(

@@ -5,6 +5,7 @@ import { hexEncode, utf8Encode } from "../../client/core/encoding.ts";
 import { isCompressed, pythonTimestamp } from "../../client/core/envelope.ts";
 import { isSyncError } from "../../client/core/errors.ts";
 import { Fernet } from "../../client/core/fernet.ts";
+import type { JsonObject } from "../../client/core/json-value.ts";
 import type { FetchLike } from "../../client/core/ports.ts";
 import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
@@ -70,24 +71,24 @@ describe("bidirectionalSync", () => {
     const [user, key] = [freshUser(), freshKey()];
     const a = await manager(server.url, { key, deviceId: "device-a" });
     const b = await manager(server.url, { key, deviceId: "device-b" });
-    let dataA = (await a.bidirectionalSync(user, { shared: { start: true } })).data as Record<string, unknown>;
-    let dataB = (await b.bidirectionalSync(user, {})).data as Record<string, unknown>;
+    let dataA = (await a.bidirectionalSync(user, { shared: { start: true } })).data as JsonObject;
+    let dataB = (await b.bidirectionalSync(user, {})).data as JsonObject;
     expect(dataB).toEqual({ shared: { start: true } });
     for (let round = 0; round < 4; round++) {
       const [ra, rb] = await Promise.all([
-        a.bidirectionalSync(user, { ...dataA, [`a${round}`]: round, shared: { ...(dataA["shared"] as object), [`fromA${round}`]: 1 } }),
-        b.bidirectionalSync(user, { ...dataB, [`b${round}`]: round, shared: { ...(dataB["shared"] as object), [`fromB${round}`]: 1 } }),
+        a.bidirectionalSync(user, { ...dataA, [`a${round}`]: round, shared: { ...(dataA["shared"] as JsonObject), [`fromA${round}`]: 1 } }),
+        b.bidirectionalSync(user, { ...dataB, [`b${round}`]: round, shared: { ...(dataB["shared"] as JsonObject), [`fromB${round}`]: 1 } }),
       ]);
-      dataA = ra.data as Record<string, unknown>;
-      dataB = rb.data as Record<string, unknown>;
+      dataA = ra.data as JsonObject;
+      dataB = rb.data as JsonObject;
     }
-    dataA = (await a.bidirectionalSync(user, dataA)).data as Record<string, unknown>;
-    dataB = (await b.bidirectionalSync(user, dataB)).data as Record<string, unknown>;
-    const expected: Record<string, unknown> = { shared: { start: true } };
+    dataA = (await a.bidirectionalSync(user, dataA)).data as JsonObject;
+    dataB = (await b.bidirectionalSync(user, dataB)).data as JsonObject;
+    const expected: JsonObject = { shared: { start: true } };
     for (let round = 0; round < 4; round++) {
       expected[`a${round}`] = round;
       expected[`b${round}`] = round;
-      Object.assign(expected["shared"] as object, { [`fromA${round}`]: 1, [`fromB${round}`]: 1 });
+      Object.assign(expected["shared"] as JsonObject, { [`fromA${round}`]: 1, [`fromB${round}`]: 1 });
     }
     expect(dataA).toEqual(expected);
     expect(dataB).toEqual(expected);
