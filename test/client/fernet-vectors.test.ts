@@ -1,6 +1,6 @@
 /**
  * The Fernet specification's acceptance vectors (github.com/fernet/spec, commit 20dead475f53f11d20592baf29ad697163afc0cd:
- * generate.json, verify.json, invalid.json, copied unchanged to /work/shared/fernet-spec/ and test/fixtures/fernet-spec/),
+ * generate.json, verify.json, invalid.json, copied unchanged to test/fixtures/fernet-spec/),
  * run against both backends.
  */
 
