@@ -11,7 +11,9 @@ import { startWorkerServer, type WorkerServer } from "../test/support/worker-ser
 import { createAccount, putDocument, type BenchAccount } from "./accounts.ts";
 import { row, type BenchRow } from "./rows.ts";
 
-const DURATION_SECONDS = 3;
+/** Each row interleaves the three targets this many times, a slice each, and keeps the medians. */
+const ROUNDS = 3;
+const SLICE_SECONDS = 1;
 const SIZES = [
   { label: "1k", bytes: 1024 },
   { label: "64k", bytes: 64 * 1024 },
@@ -29,6 +31,13 @@ type Size = (typeof SIZES)[number];
 
 /** Builds connection i's request: each connection plays one device of its own user. */
 type RequestFactory = (connection: number) => AutocannonRequest;
+
+interface Target {
+  origin: string;
+  requestFor: RequestFactory;
+  /** Runs before each slice, untimed. */
+  beforeSlice?: () => Promise<void>;
+}
 
 export async function runServerBench(): Promise<BenchRow[]> {
   const product = await startWorkerServer({ vars: { RATE_LIMITS: "off" } });
@@ -50,9 +59,9 @@ export async function runServerBench(): Promise<BenchRow[]> {
 
     // Warm both runtimes (isolates, R2 files, JIT) before anything is timed.
     const warm = SIZES[0];
-    await load(baseline.url, 16, constant("download", warm, bodies), 1);
-    await load(product.url, 16, productRequests("download", warm, 16, accounts, bodies), 1);
-    await load(baseline.url, 16, bareR2("download", warm, bodies), 1);
+    await load(baseline.url, 16, constant("download", warm, bodies));
+    await load(product.url, 16, productRequests(product.url, "download", warm, 16, accounts, bodies).requestFor);
+    await load(baseline.url, 16, bareR2("download", warm, bodies));
 
     const rows: BenchRow[] = [];
     for (const op of ["download", "upload"] as const) {
@@ -60,11 +69,20 @@ export async function runServerBench(): Promise<BenchRow[]> {
         for (const connections of CONNECTIONS) {
           const name = `${op}.${size.label}.c${connections}`;
           console.error(`[server] ${name}`);
-          // Interleaved, so drift on the shared machine hits all three alike.
-          const base = await load(baseline.url, connections, constant(op, size, bodies));
-          const ours = await load(product.url, connections, productRequests(op, size, connections, accounts, bodies));
-          const r2 = await load(baseline.url, connections, bareR2(op, size, bodies));
-          rows.push(...rowsFor(op, size, connections, { base, ours, r2 }));
+          const targets: Record<keyof Measured, Target> = {
+            base: { origin: baseline.url, requestFor: constant(op, size, bodies) },
+            ours: productRequests(product.url, op, size, connections, accounts, bodies),
+            r2: { origin: baseline.url, requestFor: bareR2(op, size, bodies) },
+          };
+          const slices: Record<keyof Measured, Sample[]> = { base: [], ours: [], r2: [] };
+          // Interleaved slices, so load from anything else on the shared machine hits all three alike.
+          for (let round = 0; round < ROUNDS; round++) {
+            for (const key of ["base", "ours", "r2"] as const) {
+              await targets[key].beforeSlice?.();
+              slices[key].push(await load(targets[key].origin, connections, targets[key].requestFor));
+            }
+          }
+          rows.push(...rowsFor(op, size, connections, { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2) }));
         }
       }
     }
@@ -75,26 +93,50 @@ export async function runServerBench(): Promise<BenchRow[]> {
   }
 }
 
+/** One slice's figures, or their medians over the rounds. */
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  completed: number;
+  failed: { non2xx: number; errors: number; timeouts: number };
+}
+
 interface Measured {
-  base: AutocannonResult;
-  ours: AutocannonResult;
-  r2: AutocannonResult;
+  base: Sample;
+  ours: Sample;
+  r2: Sample;
+}
+
+function combine(samples: Sample[]): Sample {
+  const median = (pick: (s: Sample) => number) => {
+    const sorted = samples.map(pick).sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  };
+  const sum = (pick: (s: Sample) => number) => samples.reduce((a, s) => a + pick(s), 0);
+  return {
+    rps: median((s) => s.rps),
+    p50: median((s) => s.p50),
+    p99: median((s) => s.p99),
+    completed: sum((s) => s.completed),
+    failed: { non2xx: sum((s) => s.failed.non2xx), errors: sum((s) => s.failed.errors), timeouts: sum((s) => s.failed.timeouts) },
+  };
 }
 
 function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2 }: Measured): BenchRow[] {
   const name = `${op}.${size.label}.c${connections}`;
   const target = size.label === "1k" ? { target: TARGETS[op] } : {};
   const failure = failedReason(ours);
-  const baseRate = base.requests.average;
+  const baseRate = base.rps;
   const measured = <T extends object>(fields: T) => (failure === null ? fields : { ...fields, value: null, missing: failure });
   const r2Failure = failedReason(r2);
   return [
-    row(measured({ id: `server.${name}.rps`, value: ours.requests.average, unit: "req/s", baseline: baseRate, better: "higher" as const, ...target })),
-    row(measured({ id: `server.${name}.p50`, value: ours.latency.p50, unit: "ms", baseline: base.latency.p50, better: "lower" as const })),
-    row(measured({ id: `server.${name}.p99`, value: ours.latency.p99, unit: "ms", baseline: base.latency.p99, better: "lower" as const })),
+    row(measured({ id: `server.${name}.rps`, value: ours.rps, unit: "req/s", baseline: baseRate, better: "higher" as const, ...target })),
+    row(measured({ id: `server.${name}.p50`, value: ours.p50, unit: "ms", baseline: base.p50, better: "lower" as const })),
+    row(measured({ id: `server.${name}.p99`, value: ours.p99, unit: "ms", baseline: base.p99, better: "lower" as const })),
     row({
       id: `server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`,
-      value: r2Failure === null ? r2.requests.average : null,
+      value: r2Failure === null ? r2.rps : null,
       unit: "req/s",
       baseline: baseRate,
       better: "higher",
@@ -104,47 +146,52 @@ function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2 }: Me
   ];
 }
 
-function failedReason(result: AutocannonResult): string | null {
-  const total = result["2xx"] + result.non2xx + result.errors + result.timeouts;
-  const failed = result.non2xx + result.errors + result.timeouts;
+function failedReason({ completed, failed }: Sample): string | null {
+  const failures = failed.non2xx + failed.errors + failed.timeouts;
+  const total = completed + failures;
   if (total === 0) return "no request completed";
-  if (failed / total > MAX_FAILED_SHARE) {
-    return `${failed} of ${total} requests failed (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`;
+  if (failures / total > MAX_FAILED_SHARE) {
+    return `${failures} of ${total} requests failed (non-2xx ${failed.non2xx}, errors ${failed.errors}, timeouts ${failed.timeouts})`;
   }
   return null;
 }
 
 /** The product's routes, as our client calls them: GET a document; PUT with compare-and-swap on the version. */
-function productRequests(op: Op, size: Size, connections: number, accounts: BenchAccount[], bodies: Map<string, Buffer>): RequestFactory {
-  return (i) => {
-    const account = accounts[i]!;
-    if (op === "download") {
-      return {
-        method: "GET",
-        path: `/v1/users/${account.username}/docs/dl-${size.label}`,
-        setupRequest: (request) => ({ ...request, headers: account.headers }),
-      };
-    }
-    // A fresh document per row, so the first write is a create (If-None-Match: *) and every later one
-    // carries If-Match with the version the previous answer gave, exactly as a device writes.
-    let version: number | null = null;
-    return {
+function productRequests(origin: string, op: Op, size: Size, connections: number, accounts: BenchAccount[], bodies: Map<string, Buffer>): Target {
+  const doc = op === "download" ? `dl-${size.label}` : `up-${size.label}-c${connections}`;
+  const path = (account: BenchAccount) => `/v1/users/${account.username}/docs/${doc}`;
+  if (op === "download") {
+    return { origin, requestFor: (i) => ({ method: "GET", path: path(accounts[i]!), setupRequest: (request) => ({ ...request, headers: accounts[i]!.headers }) }) };
+  }
+  // A fresh document per row: the first write is a create (If-None-Match: *), every later one carries
+  // If-Match with the version the previous answer gave, exactly as a device writes.
+  const versions: Array<number | null> = accounts.map(() => null);
+  return {
+    origin,
+    // A slice ends with writes in flight whose answers are never read: learn where each document got to.
+    beforeSlice: async () => {
+      await Promise.all(accounts.slice(0, connections).map(async (account, i) => {
+        const res = await fetch(`${origin}${path(account)}`, { method: "HEAD", headers: account.headers });
+        versions[i] = res.status === 200 ? Number(res.headers.get("etag")?.replaceAll('"', "")) : null;
+      }));
+    },
+    requestFor: (i) => ({
       method: "PUT",
-      path: `/v1/users/${account.username}/docs/up-${size.label}-c${connections}`,
+      path: path(accounts[i]!),
       body: bodies.get(size.label)!,
       setupRequest: (request) => ({
         ...request,
         headers: {
-          ...account.headers,
+          ...accounts[i]!.headers,
           "content-type": "application/octet-stream",
-          ...(version === null ? { "if-none-match": "*" } : { "if-match": `"${version}"` }),
+          ...(versions[i] === null ? { "if-none-match": "*" } : { "if-match": `"${versions[i]}"` }),
         },
       }),
       onResponse: (status, body, _context, headers) => {
-        if (status === 200 || status === 201) version = (JSON.parse(body) as { version: number }).version;
-        else if (status === 412 && headers["etag"] !== undefined) version = Number(headers["etag"].replaceAll('"', ""));
+        if (status === 200 || status === 201) versions[i] = (JSON.parse(body) as { version: number }).version;
+        else if (status === 412 && headers["etag"] !== undefined) versions[i] = Number(headers["etag"].replaceAll('"', ""));
       },
-    };
+    }),
   };
 }
 
@@ -173,14 +220,21 @@ function baselineRequest(method: "GET" | "PUT", path: string, body?: Buffer): Au
   return { method, path, ...(body === undefined ? {} : { body }), setupRequest: (request) => ({ ...request, headers: LOOKALIKE_HEADERS }) };
 }
 
-/** Runs autocannon for a bounded time; connection i gets the request the factory builds for i. */
-async function load(origin: string, connections: number, requestFor: RequestFactory, seconds = DURATION_SECONDS): Promise<AutocannonResult> {
+/** Runs autocannon for one slice; connection i gets the request the factory builds for i. */
+async function load(origin: string, connections: number, requestFor: RequestFactory): Promise<Sample> {
   let next = 0;
-  return await autocannon({
+  const result: AutocannonResult = await autocannon({
     url: origin,
     connections,
-    duration: seconds,
+    duration: SLICE_SECONDS,
     timeout: 10,
     setupClient: (client: AutocannonClient) => client.setRequests([requestFor(next++)]),
   });
+  return {
+    rps: result["2xx"] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    completed: result["2xx"],
+    failed: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
+  };
 }
