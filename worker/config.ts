@@ -28,7 +28,8 @@ export interface Config {
   readonly claimSecret: string | null;
   /** How long a verified account record may be reused from isolate memory. */
   readonly authCacheMs: number;
-  readonly rateLimits: boolean;
+  /** What the rate limiters count (worker/limits/rate-limit.ts). */
+  readonly rateLimits: "writes" | "all" | "off";
 }
 
 const cache = new WeakMap<Env, Config>();
@@ -43,7 +44,7 @@ export function parseConfig(env: Env): Config {
       historyRetention: positiveInt(env, "HISTORY_RETENTION", 50),
       claimSecret: env.CLAIM_SECRET ? env.CLAIM_SECRET : null,
       authCacheMs: nonNegativeInt(env, "AUTH_CACHE_SECONDS", 5) * 1000,
-      rateLimits: onOff(env, "RATE_LIMITS", true),
+      rateLimits: oneOf(env, "RATE_LIMITS", ["writes", "all", "off"] as const, "writes"),
     });
     cache.set(env, config);
   }
@@ -65,10 +66,9 @@ function positiveInt(env: Env, name: keyof Env, fallback: number): number {
   return value;
 }
 
-function onOff(env: Env, name: keyof Env, fallback: boolean): boolean {
+function oneOf<T extends string>(env: Env, name: keyof Env, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (raw === "on") return true;
-  if (raw === "off") return false;
-  throw new Error(`${name} must be "on" or "off", got ${JSON.stringify(raw)}`);
+  if (typeof raw === "string" && (allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new Error(`${name} must be one of ${allowed.join(", ")}; got ${JSON.stringify(raw)}`);
 }

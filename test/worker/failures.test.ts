@@ -69,34 +69,54 @@ describe("a failing storage binding", () => {
 });
 
 describe("rate limits", () => {
-  it("answers 429 rate_limited with Retry-After once a user passes its limit", async () => {
+  const limitedJson = { status: 429, code: "rate_limited", message: "too many requests; retry later" };
+
+  it("answers 429 rate_limited with Retry-After once a user passes its write limit", async () => {
     const u = await claimedUser();
     const limited = { USER_LIMITER: env.STRICT_LIMITER };
-    for (let i = 0; i < 3; i++) expect((await callWith(limited, `/v1/users/${u.user}`, { headers: u.auth })).status).toBe(200);
-    const res = await callWith(limited, `/v1/users/${u.user}`, { headers: u.auth });
+    const write = () => callWith(limited, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes() });
+    for (let i = 0; i < 3; i++) expect((await write()).status).toBeLessThan(300);
+    const res = await write();
     expect(res.headers.get("Retry-After")).toBe("60");
-    expect(await errorOf(res)).toEqual({ status: 429, code: "rate_limited", message: "too many requests; retry later" });
-    // Another user is counted separately.
+    expect(await errorOf(res)).toEqual(limitedJson);
+    expect((await getDoc(u, "notes")).headers.get("ETag")).toBe('"3"');
+    // Reads are not counted by default, and another user is counted separately.
+    expect((await callWith(limited, `/v1/users/${u.user}/docs/notes`, { headers: u.auth })).status).toBe(200);
     const other = await claimedUser();
-    expect((await callWith(limited, `/v1/users/${other.user}`, { headers: other.auth })).status).toBe(200);
+    expect((await callWith(limited, `/v1/users/${other.user}/docs/notes`, { method: "PUT", headers: { ...other.auth, "X-Device-Id": "d1" }, body: fernetBytes() })).status).toBe(201);
   });
 
-  it("limits one address across users, including failed authentications", async () => {
+  it("counts reads too when RATE_LIMITS is all", async () => {
+    const u = await claimedUser();
+    const all = { USER_LIMITER: env.STRICT_LIMITER, RATE_LIMITS: "all" };
+    for (let i = 0; i < 3; i++) expect((await callWith(all, `/v1/users/${u.user}`, { headers: u.auth })).status).toBe(200);
+    expect(await errorOf(await callWith(all, `/v1/users/${u.user}`, { headers: u.auth }))).toEqual(limitedJson);
+  });
+
+  it("limits failed authentications per address, then refuses that address even with a right token", async () => {
+    const u = await claimedUser();
     const limited = { ADDRESS_LIMITER: env.STRICT_LIMITER };
-    const address = `198.51.100.${Math.floor(Math.random() * 250)}-${uniqueUser()}`;
-    const headers = { "CF-Connecting-IP": address, Authorization: `Bearer ${await tokenFor("guess")}` };
+    const address = `198.51.100.7-${uniqueUser()}`;
+    const guess = { "CF-Connecting-IP": address, Authorization: `Bearer ${await tokenFor("guess")}` };
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await callWith(limited, `/v1/users/${uniqueUser()}/docs`, { headers })).status);
+    for (let i = 0; i < 4; i++) statuses.push((await callWith(limited, `/v1/users/${u.user}/docs`, { headers: guess })).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
+    const right = await callWith(limited, `/v1/users/${u.user}/docs`, { headers: { ...u.auth, "CF-Connecting-IP": address } });
+    expect(await errorOf(right)).toEqual(limitedJson);
+    const elsewhere = await callWith(limited, `/v1/users/${u.user}/docs`, { headers: { ...u.auth, "CF-Connecting-IP": `${address}-b` } });
+    expect(elsewhere.status).toBe(200);
   });
 
   it("does not count anything when RATE_LIMITS is off", async () => {
     const u = await claimedUser();
     const off = { USER_LIMITER: env.STRICT_LIMITER, RATE_LIMITS: "off" };
-    for (let i = 0; i < 5; i++) expect((await callWith(off, `/v1/users/${u.user}`, { headers: u.auth })).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      const res = await callWith(off, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes() });
+      expect(res.status).toBeLessThan(300);
+    }
   });
 
-  it("refuses a limited upload without storing it", async () => {
+  it("refuses a limited seed upload without storing it", async () => {
     const user = uniqueUser();
     const token = await tokenFor(user);
     const limited = { USER_LIMITER: env.STRICT_LIMITER };
@@ -110,5 +130,13 @@ describe("rate limits", () => {
     expect((await upload()).status).toBe(429);
     const versions = await env.BLOBS.list({ prefix: `users/${user}/docs/default/v/` });
     expect(versions.objects).toHaveLength(3);
+  });
+
+  it("leaves no account behind when a claim is refused by the limiter", async () => {
+    const user = uniqueUser();
+    for (let i = 0; i < 3; i++) await env.STRICT_LIMITER.limit({ key: `user:${user}` });
+    const res = await callWith({ USER_LIMITER: env.STRICT_LIMITER }, `/v1/users/${user}`, { method: "PUT", headers: { Authorization: `Bearer ${await tokenFor(user)}` } });
+    expect(await errorOf(res)).toEqual(limitedJson);
+    expect(await env.BLOBS.head(`users/${user}/account.json`)).toBeNull();
   });
 });

@@ -2,9 +2,9 @@
 import { parseConfig } from "../config.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError, unauthorized } from "../errors.ts";
-import { enforceRateLimits } from "../limits/rate-limit.ts";
-import { createAccount, readAccount, type Account } from "../storage/accounts.ts";
-import { cachedAccount, rememberAccount } from "./account-cache.ts";
+import { countFailure, countRequest, refuseBlockedAddress, type Access } from "../limits/rate-limit.ts";
+import { createAccount, deleteAccountRecord, readAccount, type Account } from "../storage/accounts.ts";
+import { cachedAccount, forgetAccount, rememberAccount } from "./account-cache.ts";
 import { constantTimeEqual, hashToken, isAuthTokenShape } from "./token-hash.ts";
 
 export interface Authorized {
@@ -60,12 +60,34 @@ export async function authorize(
   c: AppContext,
   username: string,
   // `token`: a credential the route found elsewhere (the live route's `bearer.<token>` subprotocol).
-  options: { mayClaim?: boolean; onMismatch?: () => ApiError; token?: string } = {},
+  // `access`: whether the request changes anything (counted by the rate limiter by default).
+  options: { mayClaim?: boolean; onMismatch?: () => ApiError; token?: string; access?: Access } = {},
+): Promise<Authorized> {
+  const config = parseConfig(c.env);
+  const address = clientAddress(c);
+  refuseBlockedAddress(c.env, config, address);
+  try {
+    const authorized = await verify(c, username, options);
+    try {
+      await countRequest(c.env, config, username, address, options.access ?? (options.mayClaim === true ? "write" : "read"));
+    } catch (err) {
+      if (authorized.claimed) await releaseClaim(c, username);
+      throw err;
+    }
+    return authorized;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 409)) await countFailure(c.env, config, address);
+    throw err;
+  }
+}
+
+async function verify(
+  c: AppContext,
+  username: string,
+  options: { mayClaim?: boolean; onMismatch?: () => ApiError; token?: string },
 ): Promise<Authorized> {
   const token = options.token ?? presentedToken(c);
-  const config = parseConfig(c.env);
-  const [, tokenHash, cached] = await Promise.all([
-    enforceRateLimits(c.env, config, username, clientAddress(c)),
+  const [tokenHash, cached] = await Promise.all([
     token !== null && isAuthTokenShape(token) ? hashToken(token) : null,
     loadAccount(c, username, false),
   ]);
@@ -83,4 +105,10 @@ export async function authorize(
   if (account === null) throw unauthorized();
   if (!constantTimeEqual(account.tokenHash, tokenHash)) throw mismatch();
   return { account, claimed: false };
+}
+
+/** Undoes a claim made by this request when the request then fails, so a refused request leaves no account behind. */
+export async function releaseClaim(c: AppContext, username: string): Promise<void> {
+  forgetAccount(c.env.BLOBS, username);
+  await deleteAccountRecord(c.env.BLOBS, username).catch((cause) => console.error("claim_rollback", cause));
 }

@@ -3,11 +3,9 @@
  * fails (412, quota, a storage failure), a claim made by this same request is undone, so a
  * rejected request leaves nothing behind.
  */
-import { forgetAccount } from "../auth/account-cache.ts";
-import { authorize } from "../auth/authorize.ts";
+import { authorize, releaseClaim } from "../auth/authorize.ts";
 import { parseConfig } from "../config.ts";
 import type { AppContext } from "../context.ts";
-import { deleteAccountRecord } from "../storage/accounts.ts";
 import { assertFitsQuota } from "../storage/quota.ts";
 import { writeDocument, type WriteInput, type WriteResult } from "../storage/write-document.ts";
 
@@ -18,10 +16,7 @@ export async function ownerWrite(c: AppContext, input: WriteInput): Promise<Writ
   try {
     return await writeDocument(c.env, config, (p) => c.executionCtx.waitUntil(p), input);
   } catch (err) {
-    if (claimed) {
-      forgetAccount(c.env.BLOBS, input.username);
-      await deleteAccountRecord(c.env.BLOBS, input.username).catch((cause) => console.error("claim_rollback", cause));
-    }
+    if (claimed) await releaseClaim(c, input.username);
     throw err;
   }
 }

@@ -99,7 +99,7 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(remove, async (c) => {
     const { username } = c.req.valid("param");
-    await authorize(c, username);
+    await authorize(c, username, { access: "write" });
     // The record goes last: if anything fails midway the owner can still authenticate and retry.
     await deletePrefix(c.env.BLOBS, docsPrefix(username));
     await removeAllDevices(c.env.DEVICES, username);
@@ -112,7 +112,7 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(credential, async (c) => {
     const { username } = c.req.valid("param");
     const { token } = c.req.valid("json");
-    const { account } = await authorize(c, username);
+    const { account } = await authorize(c, username, { access: "write" });
     const replaced = await replaceAccountToken(c.env.BLOBS, account, await hashToken(token));
     forgetAccount(c.env.BLOBS, username);
     if (replaced === null) throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");

@@ -53,13 +53,13 @@ export function deviceRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(register, async (c) => {
     const { username, id } = c.req.valid("param");
     const details = c.req.valid("json");
-    await authorize(c, username);
+    await authorize(c, username, { access: "write" });
     return c.json(await registerDevice(c.env.DEVICES, username, id, details, new Date()), 200);
   });
 
   app.openapi(remove, async (c) => {
     const { username, id } = c.req.valid("param");
-    await authorize(c, username);
+    await authorize(c, username, { access: "write" });
     if (!(await removeDevice(c.env.DEVICES, username, id))) throw new ApiError(404, "not_found", "no such device");
     return c.body(null, 204);
   });

@@ -134,7 +134,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(remove, async (c) => {
     const { username, doc } = c.req.valid("param");
     const condition = writeCondition(c.req.valid("header")["if-match"], undefined);
-    await authorize(c, username);
+    await authorize(c, username, { access: "write" });
     const current = await currentVersion(c.env.BLOBS, username, doc);
     if (current === null) throw noDocument();
     checkCondition(condition, current.version);

@@ -1,11 +1,12 @@
 /**
  * The one path every document write takes (v1 PUT, restore, seed upload): quota, compare-and-swap
  * by creating version n+1 create-only, device activity, pruning. Anything that must follow a
- * successful write (the realtime announcement) belongs at the marked line.
+ * successful write belongs beside the realtime announcement.
  */
 import type { Config, Env } from "../config.ts";
 import { checkCondition, preconditionFailed, type WriteCondition } from "../http/conditions.ts";
 import { announceVersion } from "../realtime/announce.ts";
+import { ApiError } from "../errors.ts";
 import { MAX_VERSION } from "../schemas/names.ts";
 import { noteActivity } from "./devices.ts";
 import { createVersion, currentVersion, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
@@ -24,8 +25,8 @@ export interface WriteResult extends VersionInfo {
   created: boolean;
 }
 
-/** Unconditional writes that lose a race retry with the next version this many times. */
-const MAX_ATTEMPTS = 5;
+/** Unconditional writes that lose a race retry with the next version, up to this many attempts in all. */
+const MAX_ATTEMPTS = 12;
 /** Old versions are deleted in batches: one list and one delete every this many writes. */
 const PRUNE_EVERY = 8;
 
@@ -37,8 +38,7 @@ export async function writeDocument(
 ): Promise<WriteResult> {
   const { username, doc, body, condition } = input;
   await checkQuota(env.BLOBS, config, username, body.size);
-  // A streamed body can be sent once, so only a buffered unconditional write may retry.
-  const mayRetry = "bytes" in body && condition.ifMatch === null && !condition.createOnly;
+  const conditional = condition.ifMatch !== null || condition.createOnly;
   for (let attempt = 1; ; attempt++) {
     const current = (await currentVersion(env.BLOBS, username, doc))?.version ?? null;
     checkCondition(condition, current);
@@ -59,8 +59,20 @@ export async function writeDocument(
       announceVersion(env, waitUntil, username, { doc, version: info.version, device_id: info.deviceId, updated_at: info.updatedAt });
       return { ...info, created: next === 1 };
     }
-    if (!mayRetry || attempt >= MAX_ATTEMPTS) {
-      throw preconditionFailed((await currentVersion(env.BLOBS, username, doc))?.version ?? null);
-    }
+    if (conditional) throw preconditionFailed((await currentVersion(env.BLOBS, username, doc))?.version ?? null);
+    // No precondition was given, so a 412 would be wrong: contention is a transient 503. A
+    // streamed body was consumed by the failed attempt and cannot be sent again.
+    if (!("bytes" in body) || attempt >= MAX_ATTEMPTS) throw contended();
+    await backoff(attempt);
   }
+}
+
+function contended(): ApiError {
+  return new ApiError(503, "unavailable", "the document is being written by many devices at once; retry", { "Retry-After": "1" });
+}
+
+/** Random, growing pause between retries, so racing writers stop colliding in lock step. */
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
