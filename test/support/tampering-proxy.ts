@@ -70,7 +70,7 @@ export async function startTamperingProxy(upstream: string): Promise<TamperingPr
   }) as TamperingProxy;
 }
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return new Uint8Array(Buffer.concat(chunks));
