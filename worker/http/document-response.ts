@@ -20,7 +20,7 @@ export function versionHeaders(info: VersionInfo): Record<string, string> {
 }
 
 /** The raw token bytes of one version (`application/octet-stream`). */
-export function tokenBytesResponse(info: VersionInfo, body: ReadableStream): Response {
+export function tokenBytesResponse(info: VersionInfo, body: ReadableStream | Uint8Array): Response {
   return new Response(body, {
     status: 200,
     headers: { "Content-Type": "application/octet-stream", "Content-Length": String(info.size), ...versionHeaders(info) },

@@ -21,7 +21,7 @@ import {
   writeHeaders,
 } from "../schemas/documents.ts";
 import { noteActivity } from "../storage/devices.ts";
-import { currentVersion, deleteDocument, readVersion, summarizeDocuments } from "../storage/documents.ts";
+import { currentVersion, deleteDocument, openVersion, summarizeDocuments } from "../storage/documents.ts";
 import { forgetUsage } from "../storage/quota.ts";
 
 const tags = ["documents"];
@@ -108,7 +108,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     if (current === null) throw noDocument();
     const unchanged = held === "*" || held === current.version;
     const [found] = await Promise.all([
-      unchanged ? null : readVersion(c.env.BLOBS, username, doc, current.version),
+      unchanged ? null : openVersion(c.env.BLOBS, username, current),
       device === undefined ? null : noteActivity(c.env.DEVICES, username, device, "download"),
     ]);
     if (unchanged) return c.body(null, 304, versionHeaders(current));

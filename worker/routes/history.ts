@@ -67,15 +67,17 @@ async function retainedVersion(c: AppContext, username: string, doc: string, n: 
     readVersion(c.env.BLOBS, username, doc, n),
   ]);
   if (found === null || current === null || n <= current.version - retention) {
-    await found?.body.cancel();
+    if (found?.body instanceof ReadableStream) await found.body.cancel();
     throw new ApiError(404, "not_found", `version ${n} does not exist or is no longer retained`);
   }
   return found;
 }
 
 async function asTokenBody(found: VersionBody): Promise<TokenBody> {
-  if (found.info.size >= STREAM_FROM_BYTES) return { size: found.info.size, stream: found.body };
-  return { size: found.info.size, bytes: new Uint8Array(await new Response(found.body).arrayBuffer()) };
+  const { size } = found.info;
+  if (found.body instanceof Uint8Array) return { size, bytes: found.body };
+  if (size >= STREAM_FROM_BYTES) return { size, stream: found.body };
+  return { size, bytes: new Uint8Array(await new Response(found.body).arrayBuffer()) };
 }
 
 export function historyRoutes(): OpenAPIHono<AppEnv> {

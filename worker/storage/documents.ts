@@ -1,6 +1,7 @@
 /** Document versions in R2: read the current or a given version, create one version, list, prune and delete. */
 import { guard } from "./unavailable.ts";
 import { docsPrefix, parseVersionKey, versionKey, versionsPrefix } from "./document-keys.ts";
+import { cacheBytes, cachedBytes, isCacheable } from "./version-cache.ts";
 
 export interface VersionInfo {
   doc: string;
@@ -9,6 +10,8 @@ export interface VersionInfo {
   /** ISO-8601 UTC time of the write. */
   updatedAt: string;
   deviceId: string;
+  /** R2's ETag of the object (its content's MD5): with the key, names these exact bytes. */
+  contentTag: string;
 }
 
 interface VersionMetadata extends Record<string, string> {
@@ -26,6 +29,7 @@ function toInfo(username: string, obj: R2Object): VersionInfo | null {
     size: obj.size,
     updatedAt: meta.updated_at ?? obj.uploaded.toISOString(),
     deviceId: meta.device_id ?? "",
+    contentTag: obj.etag,
   };
 }
 
@@ -43,16 +47,28 @@ export async function currentVersion(bucket: R2Bucket, username: string, doc: st
 
 export interface VersionBody {
   info: VersionInfo;
-  body: ReadableStream;
+  /** Small versions come as bytes (and are cached), large ones as a stream. */
+  body: ReadableStream | Uint8Array;
 }
 
 export async function readVersion(bucket: R2Bucket, username: string, doc: string, version: number): Promise<VersionBody | null> {
+  const key = versionKey(username, doc, version);
   return guard("versions.read", async () => {
-    const obj = await bucket.get(versionKey(username, doc, version));
+    const obj = await bucket.get(key);
     if (obj === null) return null;
     const info = toInfo(username, obj);
-    return info === null ? null : { info, body: obj.body };
+    if (info === null) return null;
+    if (!isCacheable(obj.size)) return { info, body: obj.body };
+    const bytes = new Uint8Array(await obj.arrayBuffer());
+    cacheBytes(bucket, key, obj.etag, bytes);
+    return { info, body: bytes };
   });
+}
+
+/** A version whose listing is already known: from isolate memory when possible, else from R2. */
+export async function openVersion(bucket: R2Bucket, username: string, info: VersionInfo): Promise<VersionBody | null> {
+  const cached = cachedBytes(bucket, versionKey(username, info.doc, info.version), info.contentTag);
+  return cached === undefined ? readVersion(bucket, username, info.doc, info.version) : { info, body: cached };
 }
 
 /** The body of a write: bytes in memory, or a stream of known length (large uploads are never buffered). */
@@ -75,7 +91,9 @@ export async function createVersion(
       customMetadata,
       httpMetadata: { contentType: "application/octet-stream" },
     });
-    return obj === null ? null : { doc, version, size: body.size, updatedAt: meta.updatedAt, deviceId: meta.deviceId };
+    if (obj === null) return null;
+    if ("bytes" in body) cacheBytes(bucket, obj.key, obj.etag, body.bytes);
+    return { doc, version, size: body.size, updatedAt: meta.updatedAt, deviceId: meta.deviceId, contentTag: obj.etag };
   });
 }
 
@@ -154,5 +172,5 @@ export async function summarizeDocuments(bucket: R2Bucket, username: string, ret
 /** The current version with its body; null when the document has none (or was deleted meanwhile). */
 export async function readCurrent(bucket: R2Bucket, username: string, doc: string): Promise<VersionBody | null> {
   const current = await currentVersion(bucket, username, doc);
-  return current === null ? null : readVersion(bucket, username, doc, current.version);
+  return current === null ? null : openVersion(bucket, username, current);
 }
