@@ -151,6 +151,21 @@ describe("deleting a document", () => {
   });
 });
 
+describe("a document deleted and written again", () => {
+  it("serves the new bytes under the reused version number, never the old ones", async () => {
+    const u = await claimedUser();
+    const old = fernetBytes();
+    await putDoc(u, "notes", old);
+    expect(await bytesOf(await getDoc(u, "notes"))).toEqual(old);
+    await call(`/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    const fresh = fernetBytes();
+    expect((await putDoc(u, "notes", fresh)).status).toBe(201);
+    const res = await getDoc(u, "notes");
+    expect(res.headers.get("ETag")).toBe('"1"');
+    expect(await bytesOf(res)).toEqual(fresh);
+  });
+});
+
 describe("document write validation", () => {
   it("rejects a body that is not a Fernet token with invalid_token", async () => {
     const u = await claimedUser();
