@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { claimedUser, putDoc } from "./support/docs.ts";
-import { fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
+import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
 const unauthorized = { status: 401, code: "unauthorized", message: "missing or invalid credentials" };
 
@@ -69,6 +69,24 @@ describe("claiming a username", () => {
     expect(wrong.status).toBe(403);
     expect((await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: { ...auth, "X-Claim-Secret": "s3cret" } })).status).toBe(201);
     expect((await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: auth })).status).toBe(200);
+  });
+});
+
+describe("seed uploads when CLAIM_SECRET is set", () => {
+  it("cannot claim a new name, and work once the name was claimed with the secret", async () => {
+    const vars = { CLAIM_SECRET: "s3cret" };
+    const user = uniqueUser();
+    const token = await tokenFor(user);
+    const upload = () =>
+      callWith(vars, `/legacy/${token}/upload`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+      });
+    expect(await errorOf(await upload())).toMatchObject({ status: 403, code: "claim_secret_required" });
+    const claim = await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: { ...bearer(token), "X-Claim-Secret": "s3cret" } });
+    expect(claim.status).toBe(201);
+    expect((await upload()).status).toBe(200);
   });
 });
 
