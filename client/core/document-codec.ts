@@ -7,7 +7,7 @@ import { decodeEnvelope, encodeEnvelope, parsePythonTimestamp, pythonTimestamp, 
 import { isSyncError, SyncError } from "./errors.ts";
 import type { MultiFernet } from "./fernet.ts";
 import { hlcFromWallTime } from "./hlc.ts";
-import { stampWhole, type MergeRules, type Stamped } from "./merge.ts";
+import { stampWhole, type Json, type MergeRules, type Stamped } from "./merge.ts";
 import type { Clock } from "./ports.ts";
 
 export interface SealInput {
@@ -73,7 +73,11 @@ export async function openDocument(fernet: MultiFernet, raw: Uint8Array, where: 
  */
 export function stampedFromEnvelope(envelope: Envelope, fallbackMs: number, rules: MergeRules | undefined): Stamped {
   if (envelope.sync !== undefined) return { data: envelope.data, clocks: envelope.sync.clocks };
-  const ms = parsePythonTimestamp(envelope.timestamp) ?? fallbackMs;
-  const nodeId = /^[\x21-\x7e]{1,128}$/.test(envelope.device_id) ? envelope.device_id : "python";
-  return stampWhole(envelope.data, hlcFromWallTime(ms, nodeId), rules);
+  return wholeAt(envelope.data, parsePythonTimestamp(envelope.timestamp) ?? fallbackMs, envelope.device_id, rules);
+}
+
+/** The whole document as written at `ms` by `writer`: it replaces everything older, keys it lacks included. */
+export function wholeAt(data: Json, ms: number, writer: string, rules: MergeRules | undefined): Stamped {
+  const nodeId = /^[\x21-\x7e]{1,128}$/.test(writer) ? writer : "unknown";
+  return stampWhole(data, hlcFromWallTime(ms, nodeId), rules);
 }

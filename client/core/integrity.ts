@@ -46,8 +46,9 @@ export function checkVersionNumber(record: IntegrityRecord | undefined, where: s
 }
 
 /**
- * Checks a served version against what this device saw before; throws `rollback_detected` or
- * `fork_detected`. Call it before the content is merged anywhere.
+ * Checks a served version against what this device saw before: an older version than the newest
+ * seen is `rollback_detected`, a version seen before with other content is `fork_detected`. Whether
+ * it chains to its predecessor is `breaksChain`'s question. Call both before the content is merged.
  */
 export function checkServed(record: IntegrityRecord | undefined, where: string, served: ServedVersion): void {
   if (record === undefined) return;
@@ -60,13 +61,26 @@ export function checkServed(record: IntegrityRecord | undefined, where: string, 
         "the server is showing devices diverging histories. Nothing was merged.",
     );
   }
+}
+
+/**
+ * How the served version relates to its predecessor as this device saw it: `chains` (written on top
+ * of it, or not checkable: a Python writer, or a predecessor never seen), `copy` (a byte-for-byte
+ * copy of an earlier version seen here: the server's restore route at work), or `break` (written on
+ * top of something else: a fork, unless the history shows it is a copy after all).
+ */
+export function chainStatus(record: IntegrityRecord | undefined, served: ServedVersion): "chains" | "copy" | "break" {
+  if (record === undefined || served.base === undefined) return "chains";
   const previous = hashAt(record, served.version - 1);
-  if (served.base === undefined || previous === undefined || served.base === previous) return;
-  // A byte-for-byte copy of a version we saw is the server's restore route at work, not a fork.
-  if (record.seen.some(([, hash]) => hash === served.hash)) return;
-  throw new SyncError(
+  if (previous === undefined || served.base === previous) return "chains";
+  return record.seen.some(([v, hash]) => hash === served.hash && v < served.version) ? "copy" : "break";
+}
+
+/** The error for a version that breaks the chain and is not a restored copy of an earlier one. */
+export function chainForkError(where: string, version: number): SyncError {
+  return new SyncError(
     "fork_detected",
-    `Version ${served.version} of ${where} was not written on top of version ${served.version - 1} as this device saw it: ` +
+    `Version ${version} of ${where} was not written on top of version ${version - 1} as this device saw it: ` +
       "the server is showing devices diverging histories. Nothing was merged.",
   );
 }

@@ -4,13 +4,13 @@
  * before anything is merged; `writeDoc` writes by compare-and-swap on the version, rebuilding the
  * content from the server's newest state after each 412, a bounded number of times.
  */
-import { openDocument, sealDocument, stampedFromEnvelope } from "./document-codec.ts";
+import { openDocument, sealDocument, stampedFromEnvelope, wholeAt } from "./document-codec.ts";
 import type { Envelope } from "./envelope.ts";
 import { SyncError } from "./errors.ts";
 import type { MultiFernet } from "./fernet.ts";
-import type { HybridLogicalClock } from "./hlc.ts";
+import { isHlc, parseHlc, type HybridLogicalClock } from "./hlc.ts";
 import type { ApiClient } from "./http.ts";
-import { checkServed, checkVersionNumber, recordSeen, tokenHash } from "./integrity.ts";
+import { chainForkError, chainStatus, checkServed, checkVersionNumber, recordSeen, tokenHash } from "./integrity.ts";
 import { jsonEqual } from "./json-value.ts";
 import { latestClock, stamp, type Json, type MergeRules, type Stamped } from "./merge.ts";
 import type { Clock, Store } from "./ports.ts";
@@ -176,20 +176,48 @@ export class UserSession {
     checkVersionNumber(state.integrity, where, served.version);
     const hash = await tokenHash(served.bytes);
     const { envelope, tokenTimeMs } = await openDocument(this.ctx.fernet(), served.bytes, where);
-    checkServed(state.integrity, where, { version: served.version, hash, base: envelope.sync?.base });
+    const shown = { version: served.version, hash, base: envelope.sync?.base };
+    checkServed(state.integrity, where, shown);
+    let status = chainStatus(state.integrity, shown);
+    if (status === "break") {
+      if (!(await this.#isRestoredCopy(doc, served.version, served.bytes.length, hash))) throw chainForkError(where, served.version);
+      status = "copy";
+    }
     state.integrity = recordSeen(state.integrity, served.version, hash);
     if (envelope.sync?.rules !== undefined) state.declaredRules = envelope.sync.rules;
     else if (envelope.sync !== undefined) delete state.declaredRules;
 
     const storedAt = served.storedAt ?? this.ctx.clock.now();
-    if (served.storedAt !== null) {
+    if (served.storedAt !== null && status !== "copy") {
       this.meta.peers[envelope.device_id] = { skewMs: tokenTimeMs - served.storedAt, at: this.now() };
     }
-    const stamped = stampedFromEnvelope(envelope, storedAt, this.rules(doc, state));
+    // A restored copy says "the document is now exactly this": newer than anything the server had
+    // before it (Last-Modified has whole seconds, so the clocks of the replaced state set the floor).
+    const replaced = serverData(state);
+    const restoredAt = replaced === null ? storedAt : Math.max(storedAt, wallMs(latestClock(replaced)) + 1);
+    const stamped =
+      status === "copy"
+        ? wholeAt(envelope.data, restoredAt, served.deviceId ?? envelope.device_id, this.rules(doc, state))
+        : stampedFromEnvelope(envelope, storedAt, this.rules(doc, state));
     if (envelope.sync !== undefined) this.ctx.hlc.observe(envelope.sync.hlc);
     this.ctx.hlc.observe(latestClock(stamped));
     markServer(state, stamped, served.version, hash);
     return { version: served.version, hash, stamped, envelope };
+  }
+
+  /**
+   * True when `hash` is also the hash of an earlier version in the history: the server's restore
+   * route (which the dashboard uses) copies an old token unchanged, so its base points further back.
+   * Versions of another size are skipped unread.
+   */
+  async #isRestoredCopy(doc: string, version: number, size: number, hash: string): Promise<boolean> {
+    const versions = await this.ctx.api.listVersions(this.username, doc);
+    for (const v of versions) {
+      if (v.version >= version || v.size !== size) continue;
+      const old = await this.ctx.api.getVersion(this.username, doc, v.version);
+      if (old !== null && (await tokenHash(old.bytes)) === hash) return true;
+    }
+    return false;
   }
 
   /** Writes by compare-and-swap, rebuilding from the server's newest state after each lost race. */
@@ -236,4 +264,9 @@ export class UserSession {
       `${where} kept changing on the server during ${this.ctx.maxAttempts} compare-and-swap attempts; nothing was written. Try again.`,
     );
   }
+}
+
+/** The wall time (ms) inside an HLC; 0 for the minimum clock of data with no known time. */
+function wallMs(hlc: string): number {
+  return isHlc(hlc) ? parseHlc(hlc).ms : 0;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SyncError } from "../../client/core/errors.ts";
-import { checkServed, checkVersionNumber, recordSeen, SEEN_LIMIT, tokenHash } from "../../client/core/integrity.ts";
+import { chainForkError, chainStatus, checkHistoric, checkServed, checkVersionNumber, recordSeen, SEEN_LIMIT, tokenHash } from "../../client/core/integrity.ts";
 
 function thrown(fn: () => void): SyncError {
   try {
@@ -16,11 +16,14 @@ describe("integrity checks", () => {
 
   it("accepts anything on a document this device has never seen", () => {
     expect(() => checkServed(undefined, "alice/default", { version: 1, hash: "x", base: "y" })).not.toThrow();
+    expect(chainStatus(undefined, { version: 1, hash: "x", base: "y" })).toBe("chains");
   });
 
   it("accepts the next version when it chains to the one this device saw", () => {
     expect(() => checkServed(seen, "alice/default", { version: 6, hash: "h6", base: "h5" })).not.toThrow();
+    expect(chainStatus(seen, { version: 6, hash: "h6", base: "h5" })).toBe("chains");
     expect(() => checkServed(seen, "alice/default", { version: 5, hash: "h5", base: "h4" })).not.toThrow();
+    expect(chainStatus(seen, { version: 5, hash: "h5", base: "h4" })).toBe("chains");
   });
 
   it("reports an older version than the newest seen as rollback_detected", () => {
@@ -37,19 +40,26 @@ describe("integrity checks", () => {
     expect(error.message).toContain("diverging histories");
   });
 
-  it("reports a next version whose base does not chain as fork_detected", () => {
-    const error = thrown(() => checkServed(seen, "alice/default", { version: 6, hash: "h6", base: "elsewhere" }));
+  it("finds a next version whose base does not chain, and names it in a fork_detected error", () => {
+    expect(chainStatus(seen, { version: 6, hash: "h6", base: "elsewhere" })).toBe("break");
+    const error = chainForkError("alice/default", 6);
     expect(error.code).toBe("fork_detected");
     expect(error.message).toContain("not written on top of version 5");
   });
 
-  it("accepts a Python write, which carries no base, and a byte copy of a seen version (a server-side restore)", () => {
-    expect(() => checkServed(seen, "alice/default", { version: 6, hash: "py", base: undefined })).not.toThrow();
-    expect(() => checkServed(seen, "alice/default", { version: 6, hash: "h4", base: "h3" })).not.toThrow();
+  it("cannot check a Python write, which carries no base, and tells a byte copy of a seen version (a server-side restore)", () => {
+    expect(chainStatus(seen, { version: 6, hash: "py", base: undefined })).toBe("chains");
+    expect(chainStatus(seen, { version: 6, hash: "h4", base: "h3" })).toBe("copy");
   });
 
   it("cannot check a version whose predecessor it never saw, and accepts it", () => {
-    expect(() => checkServed(seen, "alice/default", { version: 9, hash: "h9", base: "h8" })).not.toThrow();
+    expect(chainStatus(seen, { version: 9, hash: "h9", base: "h8" })).toBe("chains");
+  });
+
+  it("accepts any older version from history unless it differs from the same version seen before", () => {
+    expect(() => checkHistoric(seen, "alice/default", 4, "h4")).not.toThrow();
+    expect(() => checkHistoric(seen, "alice/default", 2, "anything")).not.toThrow();
+    expect(thrown(() => checkHistoric(seen, "alice/default", 4, "other")).code).toBe("fork_detected");
   });
 
   it("remembers the newest version and a bounded window of hashes", () => {

@@ -4,6 +4,7 @@ import { hexEncode, utf8Encode } from "../../client/core/encoding.ts";
 import { pythonTimestamp } from "../../client/core/envelope.ts";
 import { SyncError } from "../../client/core/errors.ts";
 import { Fernet } from "../../client/core/fernet.ts";
+import { ApiClient } from "../../client/core/http.ts";
 import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startTamperingProxy, type TamperingProxy } from "../support/tampering-proxy.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
@@ -70,6 +71,21 @@ describe("fork detection", () => {
     } finally {
       await fork.stop();
     }
+  });
+
+  it("takes a version the server's restore route copied from history as the whole document at restore time", async () => {
+    const [user, key] = [freshUser(), freshKey()];
+    const writer = await manager(server.url, { key, deviceId: "writer" });
+    for (const step of [1, 2]) await writer.syncUpload(user, { step });
+    expect((await writer.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 3 });
+    const reader = await manager(server.url, { key, deviceId: "reader" });
+    expect((await reader.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 3 });
+    // What the dashboard's restore button does: the server copies version 1's token as version 4,
+    // whose base points at version 0 and whose clocks are old; the restore must still win.
+    const api = new ApiClient({ baseUrl: server.url, deviceId: "dashboard", token: () => deriveAuthToken(key, user) });
+    expect(await api.restoreVersion(user, "default", 1, { ifMatch: 3 })).toMatchObject({ ok: true, info: { version: 4 } });
+    expect((await reader.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 1 });
+    expect((await writer.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 1 });
   });
 });
 
