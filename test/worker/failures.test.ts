@@ -68,6 +68,40 @@ describe("a failing storage binding", () => {
   });
 });
 
+describe("endless write contention", () => {
+  // A fake in addition to the real bucket: every create-only put of a version loses, as if
+  // another device always won the race (R2 answers null when onlyIf fails).
+  const alwaysLoses = () =>
+    new Proxy(env.BLOBS, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as (...a: unknown[]) => unknown;
+        if (prop === "put") return (key: string, ...rest: unknown[]) => (key.includes("/docs/") ? Promise.resolve(null) : value.apply(target, [key, ...rest]));
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+
+  it("answers 503 with Retry-After: 1 to an unconditional write that keeps losing", async () => {
+    const u = await claimedUser();
+    const res = await callWith({ BLOBS: alwaysLoses() }, `/v1/users/${u.user}/docs/notes`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": "d1" },
+      body: fernetBytes(),
+    });
+    expect(res.headers.get("Retry-After")).toBe("1");
+    expect(await errorOf(res)).toEqual({ status: 503, code: "unavailable", message: "the document is being written by many devices at once; retry" });
+  });
+
+  it("answers 412 at once to a conditional write that loses", async () => {
+    const u = await claimedUser();
+    const res = await callWith({ BLOBS: alwaysLoses() }, `/v1/users/${u.user}/docs/notes`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": "d1", "If-None-Match": "*" },
+      body: fernetBytes(),
+    });
+    expect(await errorOf(res)).toEqual({ status: 412, code: "precondition_failed", message: "the document does not exist" });
+  });
+});
+
 describe("rate limits", () => {
   const limitedJson = { status: 429, code: "rate_limited", message: "too many requests; retry later" };
 
