@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, errorOf } from "./support/api.ts";
+import type { DeviceRecord as Device } from "../../worker/storage/devices.ts";
 import { claimedUser, getDoc, putDoc, type TestUser } from "./support/docs.ts";
-
-interface Device {
-  device_id: string;
-  name: string | null;
-  platform: string | null;
-  first_seen: string;
-  last_upload: string | null;
-  last_download: string | null;
-  last_sync: string | null;
-}
 
 async function devicesOf(u: TestUser): Promise<Device[]> {
   const res = await call(`/v1/users/${u.user}/devices`, { headers: u.auth });

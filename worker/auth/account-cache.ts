@@ -4,6 +4,7 @@
  * account deleted through another isolate is still accepted here for at most that long; through
  * this isolate the entry is dropped at once.
  */
+import { perBinding } from "../isolate-memory.ts";
 import type { Account } from "../storage/accounts.ts";
 
 interface Entry {
@@ -11,18 +12,8 @@ interface Entry {
   expires: number;
 }
 
-// Keyed by bucket so that a test's wrapped binding never sees another binding's records.
-const caches = new WeakMap<R2Bucket, Map<string, Entry>>();
+const cacheFor = perBinding<R2Bucket, Map<string, Entry>>(() => new Map());
 const MAX_ENTRIES = 10_000;
-
-function cacheFor(bucket: R2Bucket): Map<string, Entry> {
-  let cache = caches.get(bucket);
-  if (cache === undefined) {
-    cache = new Map();
-    caches.set(bucket, cache);
-  }
-  return cache;
-}
 
 export function cachedAccount(bucket: R2Bucket, username: string, now: number): Account | null {
   const entry = cacheFor(bucket).get(username);

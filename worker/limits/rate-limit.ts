@@ -14,6 +14,7 @@
  */
 import type { Config, Env } from "../config.ts";
 import { ApiError } from "../errors.ts";
+import { perBinding } from "../isolate-memory.ts";
 
 /** The longer of the two binding periods in wrangler.toml: after it every counter has restarted. */
 export const RATE_LIMIT_RETRY_AFTER_SECONDS = 60;
@@ -26,17 +27,8 @@ function rateLimited(): ApiError {
   });
 }
 
-// Addresses refused by the limiter, until when (ms); per binding so tests' limiters stay apart.
-const blocked = new WeakMap<RateLimit, Map<string, number>>();
-
-function blockedFor(limiter: RateLimit): Map<string, number> {
-  let map = blocked.get(limiter);
-  if (map === undefined) {
-    map = new Map();
-    blocked.set(limiter, map);
-  }
-  return map;
-}
+// Addresses refused by the limiter, and until when (ms).
+const blockedFor = perBinding<RateLimit, Map<string, number>>(() => new Map());
 
 async function allowed(limiter: RateLimit | undefined, key: string): Promise<boolean> {
   return limiter === undefined || (await limiter.limit({ key })).success;

@@ -4,6 +4,7 @@
  * metadata, so a listing needs no reads. KV is eventually consistent across locations: a change
  * may take up to a minute to show elsewhere (locally it is immediate).
  */
+import { perBinding } from "../isolate-memory.ts";
 import { guard } from "./unavailable.ts";
 
 export interface DeviceRecord {
@@ -24,16 +25,7 @@ function deviceKey(username: string, deviceId: string): string {
 }
 
 // What this isolate last read or wrote per device, so activity updates usually need no KV read.
-const remembered = new WeakMap<KVNamespace, Map<string, DeviceRecord>>();
-
-function memoryFor(kv: KVNamespace): Map<string, DeviceRecord> {
-  let map = remembered.get(kv);
-  if (map === undefined) {
-    map = new Map();
-    remembered.set(kv, map);
-  }
-  return map;
-}
+const memoryFor = perBinding<KVNamespace, Map<string, DeviceRecord>>(() => new Map());
 
 async function readDevice(kv: KVNamespace, username: string, deviceId: string): Promise<DeviceRecord | null> {
   return guard("devices.read", () => kv.get<DeviceRecord>(deviceKey(username, deviceId), "json"));

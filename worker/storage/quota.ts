@@ -7,6 +7,7 @@
  */
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
+import { perBinding } from "../isolate-memory.ts";
 import { summarizeDocuments } from "./documents.ts";
 
 const USAGE_FRESH_MS = 10_000;
@@ -16,16 +17,7 @@ interface Measured {
   at: number;
 }
 
-const measurements = new WeakMap<R2Bucket, Map<string, Measured>>();
-
-function measuredFor(bucket: R2Bucket): Map<string, Measured> {
-  let map = measurements.get(bucket);
-  if (map === undefined) {
-    map = new Map();
-    measurements.set(bucket, map);
-  }
-  return map;
-}
+const measuredFor = perBinding<R2Bucket, Map<string, Measured>>(() => new Map());
 
 /** Throws 413 `quota_exceeded` when `size` more bytes would take the user past the quota. */
 export async function checkQuota(bucket: R2Bucket, config: Config, username: string, size: number): Promise<void> {

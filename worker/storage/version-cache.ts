@@ -5,6 +5,8 @@
  * document deleted and written again under the same key can never be served from a stale entry.
  */
 
+import { perBinding } from "../isolate-memory.ts";
+
 const MAX_ENTRY_BYTES = 256 * 1024;
 const MAX_TOTAL_BYTES = 16 * 1024 * 1024;
 
@@ -13,17 +15,7 @@ interface Cache {
   total: number;
 }
 
-// Per bucket, so a test's wrapped binding never sees another binding's bytes.
-const caches = new WeakMap<R2Bucket, Cache>();
-
-function cacheFor(bucket: R2Bucket): Cache {
-  let cache = caches.get(bucket);
-  if (cache === undefined) {
-    cache = { entries: new Map(), total: 0 };
-    caches.set(bucket, cache);
-  }
-  return cache;
-}
+const cacheFor = perBinding<R2Bucket, Cache>(() => ({ entries: new Map(), total: 0 }));
 
 export function isCacheable(size: number): boolean {
   return size <= MAX_ENTRY_BYTES;
