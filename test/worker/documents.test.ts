@@ -219,6 +219,32 @@ describe("document write validation", () => {
     expect((await getDoc(u, "notes")).status).toBe(404);
   });
 
+  it("rejects a chunked body (no Content-Length) once it passes MAX_BODY_BYTES", async () => {
+    const u = await claimedUser();
+    const chunk = fernetBytes(8);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const res = await callWith({ MAX_BODY_BYTES: "300" }, `/v1/users/${u.user}/docs/notes`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": "d1" },
+      body,
+    });
+    expect(await errorOf(res)).toEqual({ status: 413, code: "payload_too_large", message: "request body exceeds 300 bytes" });
+    expect((await getDoc(u, "notes")).status).toBe(404);
+  });
+
+  it("rejects a large streamed body whose first byte is not 0x80 without storing it", async () => {
+    const u = await claimedUser();
+    const big = fernetBytes(100_000);
+    big[0] = 0x00;
+    expect((await errorOf(await putDoc(u, "big", big))).code).toBe("invalid_token");
+    expect((await getDoc(u, "big")).status).toBe(404);
+  });
+
   it("rejects a write past USER_QUOTA_BYTES with 413 quota_exceeded", async () => {
     const u = await claimedUser();
     const vars = { USER_QUOTA_BYTES: "200" };
