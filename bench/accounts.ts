@@ -7,6 +7,8 @@ import { nodeCryptoBackend } from "../client/node/crypto-backend.ts";
 export interface BenchAccount {
   username: string;
   deviceId: string;
+  /** The user's Fernet key (FERNET_KEY), as every device of the user holds it. */
+  key: string;
   fernet: Fernet;
   /** Bearer token (docs/PROTOCOL.md, "Credential"). */
   token: string;
@@ -22,7 +24,7 @@ export async function createAccount(origin: string, username: string, deviceId =
   const headers = { authorization: `Bearer ${token}`, "x-device-id": deviceId };
   const res = await fetch(`${origin}/v1/users/${username}`, { method: "PUT", headers });
   if (res.status !== 201 && res.status !== 200) throw new Error(`claiming ${username} answered ${res.status}: ${await res.text()}`);
-  return { username, deviceId, fernet, token, headers };
+  return { username, deviceId, key, fernet, token, headers };
 }
 
 /** The same account as seen from another of the user's devices (same key, so the same credential). */

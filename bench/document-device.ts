@@ -1,12 +1,16 @@
 /**
- * A device syncing a Project-AI state as named documents over our versioned API, with the client's
- * own HTTP layer, envelope (gzip before encryption) and Fernet: one document per top-level part of
- * the state, and only documents whose content changed travel.
+ * A device syncing a Project-AI state as named documents through the client library exactly as a
+ * Node application embeds it (createNodeSyncManager: file store, node:crypto, gzip before
+ * encryption): one document per top-level part of the state, auto-sync's bidirectional sync on the
+ * writing side, so only documents whose content changed travel.
  */
 
-import { decodeEnvelope, encodeEnvelope, pythonTimestamp } from "../client/core/envelope.ts";
-import { ApiClient } from "../client/core/http.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Json } from "../client/core/json-value.ts";
+import type { SyncManager } from "../client/core/manager.ts";
+import { createNodeSyncManager } from "../client/node/index.ts";
 import type { BenchAccount } from "./accounts.ts";
 
 /** Splits a state into documents: each top-level object is one; scalars ride in `meta`. */
@@ -22,44 +26,37 @@ export function splitState(state: object): Map<string, Json> {
 }
 
 export class DocumentDevice {
-  readonly #api: ApiClient;
-  readonly #account: BenchAccount;
-  /** Per document: the version we last wrote or read, and the JSON it held. */
-  readonly #known = new Map<string, { version: number; json: string }>();
+  readonly #manager: SyncManager;
+  readonly #username: string;
+  readonly #dataDir: string;
 
-  constructor(origin: string, account: BenchAccount) {
-    this.#account = account;
-    this.#api = new ApiClient({ baseUrl: origin, deviceId: account.deviceId, token: async () => account.token });
+  private constructor(manager: SyncManager, username: string, dataDir: string) {
+    this.#manager = manager;
+    this.#username = username;
+    this.#dataDir = dataDir;
   }
 
-  /** Uploads the documents whose content differs from what this device last synced, with compare-and-swap. */
-  async push(docs: Map<string, Json>): Promise<number> {
-    let sent = 0;
-    for (const [name, data] of docs) {
-      const json = JSON.stringify(data);
-      const known = this.#known.get(name);
-      if (known?.json === json) continue;
-      const envelope = { username: this.#account.username, device_id: this.#account.deviceId, timestamp: pythonTimestamp(Date.now()), data };
-      const token = await this.#account.fernet.encrypt(await encodeEnvelope(envelope, { compress: true }));
-      const outcome = await this.#api.putDocument(this.#account.username, name, token, known ? { ifMatch: known.version } : { ifNoneMatch: "*" });
-      if (!outcome.ok) throw new Error(`compare-and-swap of ${name} lost to version ${outcome.currentVersion}`);
-      this.#known.set(name, { version: outcome.info.version, json });
-      sent++;
-    }
-    return sent;
+  /** A device of `account`'s user, with its own fresh data folder (metadata, merge bases, queue). */
+  static async create(origin: string, account: BenchAccount): Promise<DocumentDevice> {
+    const dataDir = mkdtempSync(join(tmpdir(), "cloud-sync-bench-device-"));
+    const manager = await createNodeSyncManager({ url: origin, key: account.key, deviceId: account.deviceId, dataDir, env: {} });
+    return new DocumentDevice(manager, account.username, dataDir);
   }
 
-  /** Lists the documents and downloads only those whose version moved since this device last saw them. */
-  async pull(): Promise<Map<string, Json>> {
-    const changed = new Map<string, Json>();
-    for (const info of await this.#api.listDocuments(this.#account.username)) {
-      if (this.#known.get(info.name)?.version === info.version) continue;
-      const served = await this.#api.getDocument(this.#account.username, info.name);
-      if (served === null || served === "not_modified") continue;
-      const envelope = await decodeEnvelope(await this.#account.fernet.decrypt(served.bytes));
-      this.#known.set(info.name, { version: served.version, json: JSON.stringify(envelope.data) });
-      changed.set(info.name, envelope.data);
-    }
-    return changed;
+  /** Bidirectional sync of every document, as auto-sync runs it: unchanged ones cost a 304, changed ones a write. */
+  async push(docs: Map<string, Json>): Promise<void> {
+    for (const [doc, data] of docs) await this.#manager.bidirectionalSync(this.#username, data, { doc });
+  }
+
+  /** Downloads the named documents; those this device already holds come back as 304. */
+  async pull(names: Iterable<string>): Promise<Map<string, Json | null>> {
+    const docs = new Map<string, Json | null>();
+    for (const doc of names) docs.set(doc, await this.#manager.syncDownload(this.#username, { doc }));
+    return docs;
+  }
+
+  async close(): Promise<void> {
+    await this.#manager.disableAutoSync();
+    rmSync(this.#dataDir, { recursive: true, force: true });
   }
 }

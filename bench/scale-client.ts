@@ -26,12 +26,17 @@ const repeats = Number(repeatsText ?? "1");
 
 async function syncOnce(docs: ReturnType<typeof splitState>, username: string): Promise<number> {
   const account = await createAccount(origin!, username, "aaaaaaaaaaaaaaaa");
-  const a = new DocumentDevice(origin!, account);
-  const b = new DocumentDevice(origin!, onDevice(account, "bbbbbbbbbbbbbbbb"));
-  const t0 = performance.now();
-  await a.push(docs);
-  await b.pull();
-  return performance.now() - t0;
+  const a = await DocumentDevice.create(origin!, account);
+  const b = await DocumentDevice.create(origin!, onDevice(account, "bbbbbbbbbbbbbbbb"));
+  try {
+    const t0 = performance.now();
+    await a.push(docs);
+    await b.pull(docs.keys());
+    return performance.now() - t0;
+  } finally {
+    await a.close();
+    await b.close();
+  }
 }
 
 const state = generateState({ bytes: mb * 1_000_000, seed: 42 });

@@ -63,12 +63,18 @@ export async function runWireBench(): Promise<BenchRow[]> {
 
       console.error(`[wire] our protocol, ${mb} MB`);
       const oursA = await createAccount(server.url, `wire-ours-${mb}`, "aaaaaaaaaaaaaaaa");
-      const deviceA = new DocumentDevice(proxy.url, oursA);
-      const deviceB = new DocumentDevice(proxy.url, onDevice(oursA, "bbbbbbbbbbbbbbbb"));
-      await measure("ours", "full-push", () => deviceA.push(splitState(state)));
-      await measure("ours", "full-pull", () => deviceB.pull());
-      await measure("ours", "change-push", () => deviceA.push(splitState(changed)));
-      await measure("ours", "change-pull", () => deviceB.pull());
+      const deviceA = await DocumentDevice.create(proxy.url, oursA);
+      const deviceB = await DocumentDevice.create(proxy.url, onDevice(oursA, "bbbbbbbbbbbbbbbb"));
+      const names = [...splitState(state).keys()];
+      try {
+        await measure("ours", "full-push", () => deviceA.push(splitState(state)));
+        await measure("ours", "full-pull", () => deviceB.pull(names));
+        await measure("ours", "change-push", () => deviceA.push(splitState(changed)));
+        await measure("ours", "change-pull", () => deviceB.pull(names));
+      } finally {
+        await deviceA.close();
+        await deviceB.close();
+      }
     }
     return rows;
   } finally {
