@@ -1,6 +1,7 @@
 /**
  * Child process for the scale.* rows: one client syncing a state of the given size (device A pushes
- * every document, a new device B pulls them), timed, with its own peak memory. Run by bench/scale.ts.
+ * every document, then a new device B pulls them), timed, with the peak memory of each half.
+ * Run by bench/scale.ts.
  *
  * Usage (IPC child): scale-client.ts <origin> <megabytes> <repeats>
  */
@@ -10,29 +11,60 @@ import { DocumentDevice, splitState } from "./document-device.ts";
 import { peakResidentBytes, residentBytes, resetPeak } from "./proc-memory.ts";
 import { generateState } from "./state-generator.ts";
 
+export interface PhaseMemory {
+  /** RSS just before the phase (the state is already in memory), null without /proc. */
+  rssBeforeBytes: number | null;
+  peakRssBytes: number | null;
+  peakHeapBytes: number;
+}
+
 export interface ScaleClientReport {
   plaintextBytes: number;
   /** Milliseconds of each repeat: push by A plus pull by B. */
   syncMs: number[];
-  rssBeforeBytes: number | null;
-  peakRssBytes: number | null;
-  peakHeapBytes: number;
+  /** The phase of the last repeat that grew RSS the most. */
+  push: PhaseMemory;
+  pull: PhaseMemory;
 }
 
 const [origin, mbText, repeatsText] = process.argv.slice(2);
 if (origin === undefined || process.send === undefined) throw new Error("usage: scale-client.ts <origin> <megabytes> <repeats> (IPC child)");
 const mb = Number(mbText);
 const repeats = Number(repeatsText ?? "1");
+const gc = (globalThis as { gc?: () => void }).gc;
 
-async function syncOnce(docs: ReturnType<typeof splitState>, username: string): Promise<number> {
+/** Runs `phase` and reports its time and peak memory over what was resident when it began. */
+async function measured(phase: () => Promise<unknown>): Promise<{ ms: number; memory: PhaseMemory }> {
+  gc?.();
+  const rssBeforeBytes = residentBytes(process.pid);
+  const canReset = resetPeak(process.pid);
+  let peakHeapBytes = process.memoryUsage().heapUsed;
+  let peakSampled = rssBeforeBytes ?? 0;
+  const sampler = setInterval(() => {
+    peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
+    peakSampled = Math.max(peakSampled, residentBytes(process.pid) ?? 0);
+  }, 5);
+  const t0 = performance.now();
+  try {
+    await phase();
+  } finally {
+    clearInterval(sampler);
+  }
+  const ms = performance.now() - t0;
+  peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
+  const hwm = canReset ? peakResidentBytes(process.pid) : null;
+  return { ms, memory: { rssBeforeBytes, peakRssBytes: rssBeforeBytes === null ? null : Math.max(peakSampled, hwm ?? 0), peakHeapBytes } };
+}
+
+async function syncOnce(docs: ReturnType<typeof splitState>, username: string) {
   const account = await createAccount(origin!, username, "aaaaaaaaaaaaaaaa");
   const a = await DocumentDevice.create(origin!, account);
   const b = await DocumentDevice.create(origin!, onDevice(account, "bbbbbbbbbbbbbbbb"));
   try {
-    const t0 = performance.now();
-    await a.push(docs);
-    await b.pull(docs.keys());
-    return performance.now() - t0;
+    const push = await measured(() => a.push(docs));
+    await a.close();
+    const pull = await measured(() => b.pull(docs.keys()));
+    return { ms: push.ms + pull.ms, push: push.memory, pull: pull.memory };
   } finally {
     await a.close();
     await b.close();
@@ -45,17 +77,8 @@ const docs = splitState(state);
 // Warm up module loading, the JIT and the connection pool on a small state first.
 await syncOnce(splitState(generateState({ bytes: 64 * 1024, seed: 7 })), `scale-warm-${mb}`);
 
-(globalThis as { gc?: () => void }).gc?.();
-const rssBeforeBytes = residentBytes(process.pid);
-resetPeak(process.pid);
-let peakHeapBytes = 0;
-const sampler = setInterval(() => {
-  peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
-}, 5);
-const syncMs: number[] = [];
-for (let i = 0; i < repeats; i++) syncMs.push(await syncOnce(docs, `scale-${mb}mb-${i}`));
-clearInterval(sampler);
-peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
-
-const report: ScaleClientReport = { plaintextBytes, syncMs, rssBeforeBytes, peakRssBytes: peakResidentBytes(process.pid), peakHeapBytes };
+const runs = [];
+for (let i = 0; i < repeats; i++) runs.push(await syncOnce(docs, `scale-${mb}mb-${i}`));
+const last = runs[runs.length - 1]!;
+const report: ScaleClientReport = { plaintextBytes, syncMs: runs.map((r) => r.ms), push: last.push, pull: last.pull };
 process.send(report, () => process.exit(0));

@@ -23,6 +23,7 @@ const GROWTH_TARGET = 1.5;
 const WORKER_LIMIT_MB = 128;
 const WORKER_TARGET = 0.5;
 const SAMPLE_MS = 20;
+const PHASE_NOTES = { push: "device A uploading every document", pull: "new device B downloading them" } as const;
 
 interface RunResult {
   mb: number;
@@ -110,22 +111,32 @@ function toRows(results: RunResult[], workerdCount: number): BenchRow[] {
       baseline: WORKER_LIMIT_MB,
       target: WORKER_TARGET,
       better: "lower",
-      note: `workerd peak RSS ${mbOf(last.workerPeakBytes)} MB over ${mbOf(last.workerIdleBytes)} MB idle; includes local R2 in the same process; baseline = Worker memory limit`,
+      note: `${workerdCount} workerd process(es): peak RSS ${mbOf(last.workerPeakBytes)} MB over ${mbOf(last.workerIdleBytes)} MB idle, local R2 included; baseline = Worker memory limit`,
     }));
   }
-  const { rssBeforeBytes, peakRssBytes, peakHeapBytes } = last.client;
-  rows.push(
-    rssBeforeBytes === null || peakRssBytes === null
-      ? { id: `scale.client.rss-growth.${last.mb}mb`, value: null, unit: "MB", baseline: stateMb, ratio: null, better: "lower", missing: "/proc not readable" }
-      : row({
-          id: `scale.client.rss-growth.${last.mb}mb`,
-          value: mbOf(peakRssBytes - rssBeforeBytes),
-          unit: "MB",
-          baseline: stateMb,
-          better: "lower",
-          note: `client peak RSS ${mbOf(peakRssBytes)} MB over ${mbOf(rssBeforeBytes)} MB holding the state; baseline = state size`,
-        }),
-    row({ id: `scale.client.peak-heap.${last.mb}mb`, value: mbOf(peakHeapBytes), unit: "MB", baseline: stateMb, better: "lower", note: "V8 heapUsed, sampled every 5 ms; baseline = state size" }),
-  );
+  for (const phase of ["push", "pull"] as const) {
+    const { rssBeforeBytes, peakRssBytes, peakHeapBytes } = last.client[phase];
+    const id = `scale.client.${phase}.rss-growth.${last.mb}mb`;
+    rows.push(
+      rssBeforeBytes === null || peakRssBytes === null
+        ? { id, value: null, unit: "MB", baseline: stateMb, ratio: null, better: "lower", missing: "/proc not readable" }
+        : row({
+            id,
+            value: mbOf(peakRssBytes - rssBeforeBytes),
+            unit: "MB",
+            baseline: stateMb,
+            better: "lower",
+            note: `${PHASE_NOTES[phase]}: peak RSS ${mbOf(peakRssBytes)} MB over ${mbOf(rssBeforeBytes)} MB before; baseline = state size`,
+          }),
+      row({
+        id: `scale.client.${phase}.peak-heap.${last.mb}mb`,
+        value: mbOf(peakHeapBytes),
+        unit: "MB",
+        baseline: stateMb,
+        better: "lower",
+        note: "V8 heapUsed (the state itself included), sampled every 5 ms; baseline = state size",
+      }),
+    );
+  }
   return rows;
 }

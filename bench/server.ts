@@ -13,7 +13,7 @@ import { row, type BenchRow } from "./rows.ts";
 
 /** Each row interleaves the three targets this many times, a slice each, and keeps the medians. */
 const ROUNDS = 3;
-const SLICE_SECONDS = 1;
+const SLICE_SECONDS = 2;
 const SIZES = [
   { label: "1k", bytes: 1024 },
   { label: "64k", bytes: 64 * 1024 },
