@@ -10,13 +10,15 @@ import { SyncError } from "./errors.ts";
 import { Fernet, MultiFernet } from "./fernet.ts";
 import { HybridLogicalClock } from "./hlc.ts";
 import { ApiClient, type DeviceRecord, type DocumentInfo, type VersionInfo } from "./http.ts";
-import { jsonEqual } from "./json-value.ts";
-import type { LiveStatus, LiveSubscription } from "./live.ts";
+import type { LiveStatus } from "./live.ts";
 import { startLiveAutoSync } from "./live-auto-sync.ts";
+import { runAutoSync, type AutoSync, type AutoSyncTarget } from "./manager-auto.ts";
 import * as history from "./manager-history.ts";
 import { checkJson, checkOptions, type SyncManagerOptions } from "./manager-options.ts";
 import { buildStatus, type SyncStatus } from "./manager-status.ts";
 import { downloadDocument, replayQueue, syncDocument, uploadDocument, type SyncResult, type UploadResult } from "./manager-sync.ts";
+
+export type { AutoSyncTarget } from "./manager-auto.ts";
 import { PROJECT_AI_RULES, type Json } from "./merge.ts";
 import { checkDeviceId, checkDocName, checkUsername, DEFAULT_DOC } from "./names.ts";
 import { systemClock, type Store } from "./ports.ts";
@@ -28,40 +30,6 @@ import { clearUser, deleteDocState, loadDeviceClock, saveDeviceClock } from "./s
 export interface DocOption {
   /** The document; `default` (the one the Python module reads and writes) when omitted. */
   doc?: string;
-}
-
-/** What auto-sync syncs with: the application's copy of each document. */
-export interface AutoSyncTarget {
-  username: string;
-  /** Default: the manager's `documents` option, else `["default"]`. */
-  documents?: readonly string[];
-  /** The application's current data; undefined when it has none yet (the server's is then downloaded). */
-  read(doc: string): Json | undefined | Promise<Json | undefined>;
-  /** Receives the merged data whenever it differs from what `read` gave. */
-  write(doc: string, data: Json): void | Promise<void>;
-  /** After each bidirectional sync of a document. */
-  onSync?(result: SyncResult): void;
-  /** A document's sync failed (null: replaying the offline queue failed); auto-sync backs off and goes on. */
-  onError?(error: unknown, doc: string | null): void;
-  /** Spread of each delay (fraction, default 0.1). */
-  jitter?: number;
-  /** Ceiling of the back-off after failures, in seconds (default 900). */
-  maxBackoffSeconds?: number;
-  /**
-   * Listen for other devices' writes over the live socket and sync at once (default true); the
-   * interval polling goes on underneath and is all that remains while the socket is down.
-   */
-  live?: boolean;
-  /** The live socket's state changes: `fallback` means polling only, until it is `open` again. */
-  onLiveStatus?(status: LiveStatus): void;
-}
-
-interface AutoSync {
-  timer: AutoSyncTimer;
-  target: AutoSyncTarget;
-  documents: readonly string[];
-  intervalSeconds: number;
-  live: LiveSubscription | null;
 }
 
 /**
@@ -386,40 +354,10 @@ export class SyncManager {
     return fn();
   }
 
-  async #autoRun(requested: ReadonlySet<string> | null): Promise<boolean> {
+  #autoRun(requested: ReadonlySet<string> | null): Promise<boolean> {
     const auto = this.#auto;
-    if (auto === null) return true;
-    const { target } = auto;
-    // Back-off of queued changes holds for the timer: if any is still waiting, this run is skipped.
-    try {
-      const waiting = await this.#withUser(target.username, undefined, async (s) => (await replayQueue(s, false)).remaining);
-      if (waiting > 0) return false;
-    } catch (error) {
-      target.onError?.(error, null);
-      return false;
-    }
-    let ok = true;
-    for (const doc of auto.documents.filter((d) => requested === null || requested.has(d))) {
-      try {
-        // Read, sync and write back as one step, so no other operation of this manager comes between.
-        await this.#withUser(target.username, doc, async (s) => {
-          const local = await target.read(doc);
-          if (local === undefined) {
-            const data = await downloadDocument(s, doc, true);
-            if (data !== null) await target.write(doc, data);
-            return;
-          }
-          checkJson(local, "local data");
-          const result = await syncDocument(s, doc, local);
-          if (!jsonEqual(result.data, local)) await target.write(doc, result.data);
-          target.onSync?.(result);
-        });
-      } catch (error) {
-        ok = false;
-        target.onError?.(error, doc);
-      }
-    }
-    return ok;
+    if (auto === null) return Promise.resolve(true);
+    return runAutoSync(auto.target, auto.documents, requested, (doc, fn) => this.#withUser(auto.target.username, doc, fn));
   }
 
   /** Auto-sync's live socket: `open`, or `fallback` while it polls only; null when auto-sync or live is off. */
