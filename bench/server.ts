@@ -23,6 +23,10 @@ const MAX_CONNECTIONS = 64;
 const BASELINE_CONFIG = fileURLToPath(new URL("baseline-worker/wrangler.toml", import.meta.url));
 // Issue 4 targets, as ratios of the constant answer's rate at 1 KiB.
 const TARGETS = { download: 0.6, upload: 0.3 } as const;
+const OP_NOTES = {
+  download: "GET of the current version, a user per connection; baseline = constant answer",
+  upload: "PUT with If-Match (compare-and-swap, as the client writes), a user per connection; baseline = constant answer",
+} as const;
 /** Above this share of non-2xx answers a rate says nothing about the product: the row is reported missing. */
 const MAX_FAILED_SHARE = 0.01;
 
@@ -131,7 +135,7 @@ function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2 }: Me
   const measured = <T extends object>(fields: T) => (failure === null ? fields : { ...fields, value: null, missing: failure });
   const r2Failure = failedReason(r2);
   return [
-    row(measured({ id: `server.${name}.rps`, value: ours.rps, unit: "req/s", baseline: baseRate, better: "higher" as const, ...target })),
+    row(measured({ id: `server.${name}.rps`, value: ours.rps, unit: "req/s", baseline: baseRate, better: "higher" as const, ...target, note: OP_NOTES[op] })),
     row(measured({ id: `server.${name}.p50`, value: ours.p50, unit: "ms", baseline: base.p50, better: "lower" as const })),
     row(measured({ id: `server.${name}.p99`, value: ours.p99, unit: "ms", baseline: base.p99, better: "lower" as const })),
     row({

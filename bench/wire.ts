@@ -22,7 +22,7 @@ const CHANGE_TARGET = 0.01;
 type Step = "full-push" | "full-pull" | "change-push" | "change-pull";
 const STEP_NOTES: Record<Step, string> = {
   "full-push": "device A uploads its whole state",
-  "full-pull": "new device B downloads the whole state",
+  "full-pull": "new device B downloads the whole state (seed: JSON answer gzip-encoded, as requests accepts)",
   "change-push": "A uploads after one preference changed",
   "change-pull": "B fetches that change",
 };
