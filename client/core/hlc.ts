@@ -54,13 +54,16 @@ export function maxHlc(a: string, b: string): string {
 
 /**
  * The HLC of a write known only by its wall time, such as a Python device's upload, which carries
- * one timestamp for the whole document.
- * @example hlcFromWallTime(Date.parse("2025-01-01T10:00:00Z"), "a1b2c3d4e5f60718")
+ * one timestamp for the whole document. A fractional `ms` keeps its microseconds in the counter
+ * (0 to 999), so two uploads of one Python device within a millisecond still sort in time order.
+ * @example hlcFromWallTime(Date.parse("2025-01-01T10:00:00Z") + 0.123, "a1b2c3d4e5f60718") // "1735725600000:007b:a1b2c3d4e5f60718"
  */
 export function hlcFromWallTime(ms: number, nodeId: string): string {
   checkNodeId(nodeId);
   if (!Number.isFinite(ms)) throw new RangeError(`wall time must be a finite number of ms, got ${ms}`);
-  return formatHlc({ ms: clampMs(ms), counter: 0, nodeId });
+  const whole = clampMs(ms);
+  const micros = ms > whole ? Math.min(999, Math.round((ms - whole) * 1000)) : 0;
+  return formatHlc({ ms: whole, counter: micros, nodeId });
 }
 
 /**

@@ -6,9 +6,17 @@
  * - A write at a path at clock t supersedes everything under that path written before t. Writes
  *   under it at t or later survive, and keep the path a container (object or record list) even if
  *   the write at the path itself was a scalar or a deletion: the later edit wins.
+ * - A new container with members is not a write of its own. Its clock is a floor: that of the
+ *   scalar or tombstone it replaced (or its parent's, if it replaced nothing), so it beats what it
+ *   replaced (containers win ties of equal clocks) without superseding what other devices wrote
+ *   into the same new object meanwhile; its members carry the clock of the edit. An empty new
+ *   container has no members to carry it, so it is written at the edit's clock. A whole-document
+ *   write (a Python upload) also has its own time: its root's clock supersedes everything older.
  * - Compaction: a register superseded that way is dropped for good (it can never win again), so a
  *   deleted subtree leaves one tombstone, not one per leaf. A clock equal to its parent's is not
  *   written out: it is inherited when the state is read back.
+ * - A number under `max` only grows: no merge lowers or removes it, so it also survives the
+ *   deletion of the object holding it (see `isGrowOnly`).
  */
 
 import { SyncError } from "./errors.ts";
@@ -59,8 +67,19 @@ export function kindOfValue(value: Json, info: NodeInfo): Exclude<RegisterKind, 
   return isJsonObject(value) ? "object" : "leaf";
 }
 
+/** Which clock each node of a registered value gets. */
+export interface ClockSource {
+  /** An explicit clock for a path, if it has one. */
+  clockOf: (path: string) => string | undefined;
+  /**
+   * The clock of leaves and empty containers without an explicit one (a new value being stamped).
+   * Other containers, and everything when unset, inherit their parent's.
+   */
+  leafClock?: string;
+}
+
 /**
- * Registers every node of `value` at `path` and below; a node's clock is `clockOf(path)` or else
+ * Registers every node of `value` at `path` and below. A node without an explicit clock inherits
  * its parent's (the inverse of leaving out clocks equal to the parent's).
  */
 export function registerValue(
@@ -70,21 +89,21 @@ export function registerValue(
   path: string,
   segments: readonly string[],
   parentRule: MergeRule | undefined,
-  clockOf: (path: string) => string | undefined,
+  source: ClockSource,
   parentClock: string,
 ): void {
-  const clock = clockOf(path) ?? parentClock;
   const info = nodeInfo(book, segments, parentRule);
   const kind = kindOfValue(value, info);
+  const clock = source.clockOf(path) ?? (kind === "leaf" || isEmpty(value) ? source.leafClock : undefined) ?? parentClock;
   regs.set(path, { clock, kind, value: kind === "leaf" ? value : null });
   if (kind === "object") {
     for (const [key, child] of Object.entries(value as JsonObject)) {
-      registerValue(regs, book, child, childPath(path, key), [...segments, key], info.rule, clockOf, clock);
+      registerValue(regs, book, child, childPath(path, key), [...segments, key], info.rule, source, clock);
     }
   } else if (kind === "list") {
     for (const record of value as JsonObject[]) {
       const segment = recordSegment(record);
-      registerValue(regs, book, record, childPath(path, segment), [...segments, segment], info.rule, clockOf, clock);
+      registerValue(regs, book, record, childPath(path, segment), [...segments, segment], info.rule, source, clock);
     }
   }
 }
@@ -98,7 +117,7 @@ export function expand(stamped: Stamped, book: RuleBook): Registers {
   }
   const regs: Registers = new Map();
   const clockOf = (path: string): string | undefined => (Object.hasOwn(clocks, path) ? clocks[path] : undefined);
-  registerValue(regs, book, stamped.data, "", [], undefined, clockOf, MIN_HLC);
+  registerValue(regs, book, stamped.data, "", [], undefined, { clockOf }, MIN_HLC);
   for (const [path, clock] of Object.entries(clocks)) {
     if (!regs.has(path)) regs.set(path, { clock, kind: "tomb", value: null });
   }
@@ -115,6 +134,11 @@ export function join(a: Registers, b: Registers, book: RuleBook): Registers {
   return out;
 }
 
+/** An object or array without members. */
+export function isEmpty(value: Json): boolean {
+  return Array.isArray(value) ? value.length === 0 : isJsonObject(value) && Object.keys(value).length === 0;
+}
+
 function isMaxPath(path: string, book: RuleBook): boolean {
   const segments = splitPath(path)!;
   if (segments.length > 0 && book.ruleAt(segments.slice(0, -1)) === "append") return false;
@@ -128,8 +152,9 @@ function isNumberLeaf(r: Register): r is Register & { value: number } {
 /**
  * The later write wins; equal clocks (only possible for one write seen twice, or two whole-document
  * writes in the same ms) fall back to comparing contents, so the pick never depends on argument order.
- * Under `max`, numbers sit above everything else and join to the larger value at the later clock:
- * a lattice, so counters converge and never go back.
+ *
+ * Under `max`, two numbers join to the larger value at the later clock, and a number beats any
+ * non-number (a deletion included) and keeps its own clock.
  */
 export function joinRegister(a: Register, b: Register, max: boolean): Register {
   if (max) {
@@ -196,7 +221,7 @@ function insert(root: TrieNode, book: RuleBook, path: string, reg: Register): vo
 }
 
 function visit(node: TrieNode, floor: string, parentClock: string, clocks: ClockMap): Visit {
-  const reg = node.reg !== undefined && node.reg.clock >= floor ? node.reg : undefined;
+  const reg = node.reg !== undefined && (node.reg.clock >= floor || isGrowOnly(node, node.reg)) ? node.reg : undefined;
   const clock = reg === undefined ? parentClock : reg.clock;
   const children: Array<[TrieNode, Visit]> = [];
   let below = false;
@@ -212,6 +237,15 @@ function visit(node: TrieNode, floor: string, parentClock: string, clocks: Clock
   else present = false;
   if (reg !== undefined && (!present || reg.clock !== parentClock)) clocks[node.path] = reg.clock;
   return { present, value, clock, survived: reg !== undefined || below };
+}
+
+/**
+ * A number under `max` is never superseded, not even by its parent's deletion. It has to be so for
+ * the merge to converge: a superseded number would still beat a later deletion of the counter on a
+ * replica that had not dropped it yet, so replicas meeting in different orders would disagree.
+ */
+function isGrowOnly(node: TrieNode, reg: Register): boolean {
+  return node.info.rule === "max" && isNumberLeaf(reg);
 }
 
 function container(node: TrieNode, children: Array<[TrieNode, Visit]>): Json {

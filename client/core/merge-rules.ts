@@ -6,8 +6,9 @@ import { splitPath } from "./json-path.ts";
  * - `lww`: the later write by HLC wins (the default for every path).
  * - `append`: the value is a list of records, objects with a unique string or number `id`; two lists
  *   merge as the union by id, ordered by each record's own time. A record is replaced whole, by clock.
- * - `max`: a number that never goes back: two numbers merge to the larger, and a number beats a
- *   deletion or a non-number at that path (remove counters by deleting the object that holds them).
+ * - `max`: a number that never goes back: two numbers merge to the larger, and once a path holds a
+ *   number no merge lowers or removes it, not a deletion or non-number written there, nor the
+ *   deletion of an object above it. Use it for counters that only grow; it makes them permanent.
  */
 export type MergeRule = "lww" | "append" | "max";
 

@@ -9,7 +9,7 @@ import { childPath } from "./json-path.ts";
 import { isJsonObject, jsonEqual, orderLike, type Json, type JsonObject } from "./json-value.ts";
 import { recordSegment } from "./merge-records.ts";
 import { RuleBook, type MergeRule, type MergeRules } from "./merge-rules.ts";
-import { expand, join, kindOfValue, materialize, nodeInfo, registerValue, type Registers, type Stamped } from "./merge-registers.ts";
+import { expand, isEmpty, join, kindOfValue, materialize, nodeInfo, registerValue, type Registers, type Stamped } from "./merge-registers.ts";
 
 export type { Json } from "./json-value.ts";
 export type { MergeRule, MergeRules } from "./merge-rules.ts";
@@ -45,7 +45,7 @@ export function stamp(previous: Stamped | null, next: Json, hlc: string, rules: 
     regs = expand(previous, book);
     before = previous.data;
   }
-  recordChanges(regs, book, before, next, "", [], undefined, hlc);
+  recordChanges(regs, book, before, next, "", [], undefined, MIN_HLC, hlc);
   const out = materialize(regs, book);
   return { data: orderLike(out.data, next), clocks: out.clocks };
 }
@@ -97,6 +97,7 @@ function recordChanges(
   path: string,
   segments: readonly string[],
   parentRule: MergeRule | undefined,
+  parentClock: string,
   hlc: string,
 ): void {
   const info = nodeInfo(book, segments, parentRule);
@@ -108,7 +109,11 @@ function recordChanges(
   }
   const afterKind = kindOfValue(after, info);
   if (beforeKind !== afterKind) {
-    registerValue(regs, book, after, path, segments, parentRule, () => hlc, hlc);
+    // A new container with members keeps the clock of what it replaces, and only its members are
+    // written now: two devices creating the same object at once keep each other's keys.
+    const floor = regs.get(path)?.clock ?? parentClock;
+    const keepsFloor = afterKind !== "leaf" && !isEmpty(after);
+    registerValue(regs, book, after, path, segments, parentRule, { clockOf: (p) => (p === path && keepsFloor ? floor : undefined), leafClock: hlc }, floor);
   } else if (afterKind === "leaf") {
     if (!jsonEqual(before!, after)) regs.set(path, { clock: hlc, kind: "leaf", value: after });
   } else if (afterKind === "object") {
@@ -117,13 +122,13 @@ function recordChanges(
     for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
       const bv = Object.hasOwn(b, key) ? b[key] : undefined;
       const av = Object.hasOwn(a, key) ? a[key] : undefined;
-      recordChanges(regs, book, bv, av, childPath(path, key), [...segments, key], info.rule, hlc);
+      recordChanges(regs, book, bv, av, childPath(path, key), [...segments, key], info.rule, regs.get(path)!.clock, hlc);
     }
   } else {
     const b = bySegment(before as JsonObject[]);
     const a = bySegment(after as JsonObject[]);
     for (const segment of new Set([...b.keys(), ...a.keys()])) {
-      recordChanges(regs, book, b.get(segment), a.get(segment), childPath(path, segment), [...segments, segment], info.rule, hlc);
+      recordChanges(regs, book, b.get(segment), a.get(segment), childPath(path, segment), [...segments, segment], info.rule, regs.get(path)!.clock, hlc);
     }
   }
 }

@@ -130,6 +130,13 @@ describe("HybridLogicalClock", () => {
     expect(() => hlcFromWallTime(Number.NaN, "py")).toThrow(RangeError);
   });
 
+  test("hlcFromWallTime keeps microseconds in the counter, so uploads within one millisecond stay ordered", () => {
+    expect(hlcFromWallTime(T0 + 0.123, "py")).toBe(`${T0}:007b:py`);
+    expect(hlcFromWallTime(T0 + 0.9996, "py")).toBe(`${T0}:03e7:py`);
+    expect(compareHlc(hlcFromWallTime(T0 + 0.002, "py"), hlcFromWallTime(T0 + 0.001, "py"))).toBe(1);
+    expect(hlcFromWallTime(T0, "py")).toBe(`${T0}:0000:py`);
+  });
+
   test("hlcFromWallTime sorts a Python upload by its wall time among HLC ticks", () => {
     const clock = new HybridLogicalClock("dev-a", { now: () => T0 });
     const before = clock.tick();

@@ -105,12 +105,20 @@ describe("max: counters never go back", () => {
     expect(both(base, counted, python).data).toEqual({ progress: { algebra: 12 } });
   });
 
-  test("a counter beats a deletion of itself; deleting its parent object removes it", () => {
-    const { a, b, base } = twoDevices({ progress: { algebra: 3 } });
-    const deleted = stamp(base, { progress: {} }, a.tick(), RULES);
-    expect(both(base, base, deleted).data).toEqual({ progress: { algebra: 3 } });
-    const parentGone = stamp(base, {}, b.tick(), RULES);
-    expect(both(base, base, parentGone).data).toEqual({});
+  test("a counter survives the deletion of itself and of the object holding it", () => {
+    const { a, b, base } = twoDevices({ progress: { algebra: 3 }, other: 1 });
+    const deleted = stamp(base, { progress: {}, other: 1 }, a.tick(), RULES);
+    expect(both(base, base, deleted).data).toEqual({ progress: { algebra: 3 }, other: 1 });
+    b.observe(latestClock(deleted));
+    const parentGone = stamp(base, { other: 2 }, b.tick(), RULES);
+    expect(parentGone.data).toEqual({ progress: { algebra: 3 }, other: 2 });
+    expect(both(base, deleted, parentGone).data).toEqual({ progress: { algebra: 3 }, other: 2 });
+  });
+
+  test("a non-number written over a counter loses to the number", () => {
+    const { a, base } = twoDevices({ progress: { algebra: 3 } });
+    const text = stamp(base, { progress: { algebra: "three" } }, a.tick(), RULES);
+    expect(both(base, base, text).data).toEqual({ progress: { algebra: 3 } });
   });
 });
 
