@@ -136,6 +136,70 @@ describe("merge: a subtree replaced by a scalar and back", () => {
   });
 });
 
+describe("merge: new objects", () => {
+  test("the same new object created on two devices at once keeps both devices' keys", () => {
+    const { a, b, base } = twoDevices({});
+    const x = stamp(base, { memory: { likes: "tea" } }, a.tick());
+    const y = stamp(base, { memory: { dislikes: "noise" } }, b.tick());
+    expect(both(base, x, y).data).toEqual({ memory: { likes: "tea", dislikes: "noise" } });
+  });
+
+  test("an empty object written later beats an earlier scalar at the same key", () => {
+    const { a, b, base } = twoDevices({ x: "old" });
+    const scalar = stamp(base, { x: "new" }, a.tick());
+    b.observe(latestClock(scalar));
+    const empty = stamp(base, { x: {} }, b.tick());
+    expect(both(base, scalar, empty).data).toEqual({ x: {} });
+  });
+
+  test("first syncs of two devices that never shared a base merge key by key", () => {
+    const a = new HybridLogicalClock("device-a", { now: () => T0 });
+    const b = new HybridLogicalClock("device-b", { now: () => T0 + HOUR });
+    const desktop = stamp(null, { preferences: { theme: "dark" }, ai_persona: { empathy: 0.9 } }, a.tick());
+    const mobile = stamp(null, { preferences: { language: "en" } }, b.tick());
+    expect(both(desktop, desktop, mobile).data).toEqual({ preferences: { theme: "dark", language: "en" }, ai_persona: { empathy: 0.9 } });
+  });
+});
+
+describe("merge: clock maps stay bounded", () => {
+  test("creating and deleting subtrees over and over leaves one tombstone per deleted key", () => {
+    const { a, base } = twoDevices({ keep: 1 });
+    let state = base;
+    for (let round = 0; round < 200; round++) {
+      const scratch = { [`k${round % 3}`]: { deep: { leaf: round, other: [round] } } };
+      state = stamp(state, { keep: 1, scratch }, a.tick());
+      state = merge(base, state, base);
+      state = stamp(state, { keep: 1 }, a.tick());
+    }
+    expect(state.data).toEqual({ keep: 1 });
+    expect(Object.keys(state.clocks).sort()).toEqual(["/keep", "/scratch"]);
+  });
+
+  test("re-creating a deleted key replaces its tombstone", () => {
+    const { a, base } = twoDevices({ gone: { x: 1 } });
+    const deleted = stamp(base, {}, a.tick());
+    const at = a.tick();
+    const back = stamp(deleted, { gone: 5 }, at);
+    expect(back.clocks).toEqual({ "/gone": at });
+  });
+
+  test("a whole-document write drops every older tombstone", () => {
+    const { a, base } = twoDevices({ a: 1, b: 2, c: 3 });
+    const deleted = stamp(base, { c: 3 }, a.tick());
+    expect(Object.keys(deleted.clocks).sort()).toEqual(["/a", "/b", "/c"]);
+    const python = stampWhole({ c: 4 }, hlcFromWallTime(T0 + 60_000, "a1b2c3d4e5f60718"));
+    expect(merge(null, deleted, python).clocks).toEqual(python.clocks);
+  });
+
+  test("a clock equal to its parent's is inherited, not written out", () => {
+    const at = hlcFromWallTime(T0, "a1b2c3d4e5f60718");
+    const whole = stampWhole({ a: { b: { c: [1, 2] } }, d: "x" }, at);
+    expect(whole.clocks).toEqual({ "": at });
+    const s = stamp(null, { a: { b: 1, c: 2 } }, at);
+    expect(s.clocks).toEqual({ "/a/b": at, "/a/c": at });
+  });
+});
+
 describe("merge: Python devices write the whole document at one time", () => {
   test("a whole-document stamp replaces everything written before it, keys it lacks included", () => {
     const { base } = twoDevices({ theme: "dark", local_only: 1 });
