@@ -22,6 +22,9 @@ export type { ClockMap, Stamped } from "./merge-registers.ts";
  * previous state every key of `next` counts as written at `hlc`, so a first sync merges key by key
  * with what other devices already have.
  *
+ * The result's data is `next`, except that a number under a `max` rule cannot be removed (the
+ * counter stays), and `append` lists come out in time order.
+ *
  * `hlc` must be later than every clock in `previous` (tick a clock that has observed
  * `latestClock(previous)`); otherwise this throws a RangeError, as the edit could lose to older ones.
  *
