@@ -1,0 +1,65 @@
+/**
+ * The command line, read with node:util parseArgs in two passes: a lenient one that finds the
+ * command's name wherever the global flags put it, then a strict one with that command's options,
+ * so an unknown flag or a stray argument is a usage error (exit 2) naming it.
+ */
+import { parseArgs } from "node:util";
+import { SyncError } from "../core/errors.ts";
+import type { Command, OptionSpec, OptionValues } from "./command.ts";
+import { COMMANDS, findCommand } from "./commands.ts";
+import { GLOBAL_OPTIONS } from "./options.ts";
+
+export type CommandLine =
+  | { kind: "help"; command: Command | null }
+  | { kind: "run"; command: Command; values: OptionValues };
+
+type ParseOptions = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const every = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options)) as Record<string, OptionSpec>;
+  const lenient = parseArgs({ args: [...argv], options: forParser(every), strict: false, allowPositionals: true });
+  const name = lenient.positionals[0];
+  if (name === undefined) {
+    if (lenient.values["help"] === true) return { kind: "help", command: null };
+    throw usage("no command given (run `cloud-sync --help` for the list).");
+  }
+  const command = findCommand(name);
+  if (command === undefined) throw usage(`unknown command "${name}" (run \`cloud-sync --help\` for the list).`);
+
+  let parsed: { values: OptionValues; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: forParser({ ...command.options, ...GLOBAL_OPTIONS }), strict: true, allowPositionals: true });
+  } catch (error) {
+    throw usage(parseError(error, command));
+  }
+  if (parsed.values["help"] === true) return { kind: "help", command };
+  const extra = parsed.positionals.slice(1);
+  if (extra.length > 0) throw usage(`${command.name} takes no argument ${JSON.stringify(extra[0])} (see \`cloud-sync ${command.name} --help\`).`);
+  return { kind: "run", command, values: parsed.values };
+}
+
+function forParser(options: Record<string, OptionSpec>): ParseOptions {
+  return Object.fromEntries(
+    Object.entries(options).map(([name, spec]) => [name, spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short }]),
+  );
+}
+
+/** Node's messages are long and suggest `--` tricks; ours name the flag and the command. */
+function parseError(error: unknown, command: Command): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  // Node quotes the flag as '--name', '-n, --name <value>' or '--name <value>'.
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? "";
+  const flag = /--[\w-]+/.exec(quoted)?.[0] ?? quoted.split(/[ ,]/)[0];
+  const help = `see \`cloud-sync ${command.name} --help\``;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${flag ?? message} for ${command.name} (${help}).`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const what = message.includes("argument missing") ? "needs a value" : message.includes("does not take") ? "takes no value" : "is misused";
+    return `option ${flag ?? "?"} of ${command.name} ${what} (${help}).`;
+  }
+  return `${message.replace(/\s+/g, " ")} (${help}).`;
+}
+
+function usage(message: string): SyncError {
+  return new SyncError("invalid_config", message);
+}

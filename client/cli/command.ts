@@ -1,0 +1,47 @@
+/** What a CLI command is: its options and usage for parsing and help, and a `run` that returns what to print. */
+import type { SyncManager } from "../core/manager.ts";
+import type { Output } from "./output.ts";
+import type { SyncConfig } from "./env.ts";
+
+/** One option, as node:util parseArgs takes it, with the words `--help` shows. */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  /** Placeholder in usage lines, e.g. `U` for `--username U`. */
+  value?: string;
+  description: string;
+}
+
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+export interface CommandContext {
+  values: OptionValues;
+  /** The process environment merged with `.env` of the working directory. */
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  out: Output;
+  /** CLOUD_SYNC_URL, FERNET_KEY and the rest, checked (SyncError `invalid_config` naming what is missing). */
+  config(): SyncConfig;
+  /** A SyncManager on this configuration (created once). */
+  manager(): Promise<SyncManager>;
+}
+
+/** What a command printed: `json` for `--json`, `text` (possibly empty) otherwise, both on stdout. */
+export interface CommandResult {
+  json: unknown;
+  text: string;
+  /** One JSON line instead of indented JSON: the last of a stream of events (watch). */
+  compact?: boolean;
+}
+
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** The arguments after the command's name, e.g. `--username U --file F [--doc D]`. */
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Extra lines for `cloud-sync <command> --help`. */
+  details?: string;
+  run(ctx: CommandContext): Promise<CommandResult>;
+}

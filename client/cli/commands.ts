@@ -1,0 +1,33 @@
+/** Every command of the CLI, in the order `cloud-sync --help` lists them. */
+import type { Command } from "./command.ts";
+import { deviceId } from "./commands/device-id.ts";
+import { devices } from "./commands/devices.ts";
+import { history } from "./commands/history.ts";
+import { keygen } from "./commands/keygen.ts";
+import { legacyUrl } from "./commands/legacy-url.ts";
+import { pull } from "./commands/pull.ts";
+import { push } from "./commands/push.ts";
+import { rollback } from "./commands/rollback.ts";
+import { rotateKey } from "./commands/rotate-key.ts";
+import { status } from "./commands/status.ts";
+import { sync } from "./commands/sync.ts";
+import { watch } from "./commands/watch.ts";
+
+export const COMMANDS: readonly Command[] = [
+  keygen,
+  deviceId,
+  legacyUrl,
+  push,
+  pull,
+  sync,
+  watch,
+  status,
+  devices,
+  history,
+  rollback,
+  rotateKey,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

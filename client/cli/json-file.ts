@@ -1,0 +1,46 @@
+/**
+ * The user's JSON file for push, sync and watch: read with errors that name the file (a usage
+ * error, exit 2), written atomically (temporary file in the same folder, flushed, renamed over).
+ */
+import { randomBytes } from "node:crypto";
+import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { SyncError } from "../core/errors.ts";
+import type { Json } from "../core/merge.ts";
+
+/** The file's JSON; `undefined` when it does not exist and `missingOk` is set. */
+export async function readJsonFile(path: string, options: { missingOk?: boolean } = {}): Promise<Json | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ENOENT" && options.missingOk === true) return undefined;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
+    throw new SyncError("invalid_config", `Cannot read ${path}: ${reason}.`);
+  }
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    throw new SyncError("invalid_config", `${path} is not valid JSON: ${(error as Error).message}.`);
+  }
+}
+
+/** Replaces the file with `data` as indented JSON; a reader sees the old content or the new, never half. */
+export async function writeJsonFileAtomic(path: string, data: Json): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o600);
+  const handle = await open(temp, "w", mode);
+  try {
+    await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
