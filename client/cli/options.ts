@@ -1,6 +1,6 @@
 /** Options shared by several commands, the global flags, and typed access to parsed values (missing or malformed: a usage error). */
 import { SyncError } from "../core/errors.ts";
-import { DEFAULT_DOC } from "../core/names.ts";
+import { checkDocName, checkUsername, DEFAULT_DOC } from "../core/names.ts";
 import type { OptionSpec, OptionValues } from "./command.ts";
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -27,8 +27,14 @@ export function optional(values: OptionValues, name: string): string | undefined
   return typeof value === "string" ? value : undefined;
 }
 
+/** `--doc`, checked before any file or network work, else the default document. */
 export function docOf(values: OptionValues): string {
-  return optional(values, "doc") ?? DEFAULT_DOC;
+  return checkDocName(optional(values, "doc") ?? DEFAULT_DOC);
+}
+
+/** `--username`, required and checked. */
+export function userOf(values: OptionValues, command: string): string {
+  return checkUsername(required(values, "username", command));
 }
 
 /** A number option: `integer` for versions, else any positive number (seconds). */

@@ -1,7 +1,7 @@
 /** `cloud-sync devices`: every device that has synced for the user, with its last sync. */
 import type { DeviceRecord } from "../../core/http.ts";
 import type { Command } from "../command.ts";
-import { required, USERNAME } from "../options.ts";
+import { userOf, USERNAME } from "../options.ts";
 import { table } from "../table.ts";
 
 export const devices: Command = {
@@ -11,7 +11,7 @@ export const devices: Command = {
   options: { username: USERNAME },
   details: "With --json: an array of {device_id, name, platform, first_seen, last_upload, last_download, last_sync, this_device}.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "devices");
+    const username = userOf(ctx.values, "devices");
     const manager = await ctx.manager();
     const list = (await manager.listDevices(username)).map((d) => ({ ...d, this_device: d.device_id === manager.deviceId }));
     return { json: list, text: devicesText(username, list) };

@@ -2,7 +2,7 @@
 import { isSyncError } from "../../core/errors.ts";
 import type { VersionInfo } from "../../core/http.ts";
 import type { Command } from "../command.ts";
-import { DOC, docOf, required, USERNAME } from "../options.ts";
+import { DOC, docOf, userOf, USERNAME } from "../options.ts";
 import { table } from "../table.ts";
 
 export interface HistoryEntry {
@@ -23,7 +23,7 @@ export const history: Command = {
   options: { username: USERNAME, doc: DOC },
   details: "With --json: an array of {version, timestamp, device_id, size, etag, this_device}. Roll back with `cloud-sync rollback`.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "history");
+    const username = userOf(ctx.values, "history");
     const doc = docOf(ctx.values);
     const manager = await ctx.manager();
     let versions: VersionInfo[];

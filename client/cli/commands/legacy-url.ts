@@ -5,7 +5,7 @@
  */
 import { deriveAuthToken } from "../../core/credential.ts";
 import type { Command } from "../command.ts";
-import { required, USERNAME } from "../options.ts";
+import { userOf, USERNAME } from "../options.ts";
 
 export const legacyUrl: Command = {
   name: "legacy-url",
@@ -16,7 +16,7 @@ export const legacyUrl: Command = {
     "The URL carries a credential derived from FERNET_KEY: treat it as a secret. The Python module\n" +
     "needs the same FERNET_KEY to read what this CLI writes, and the reverse.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "legacy-url");
+    const username = userOf(ctx.values, "legacy-url");
     const config = ctx.config();
     const { created } = await (await ctx.manager()).claim(username);
     ctx.out.detail(created ? `claimed the username ${username} for this key` : `the username ${username} was already this key's`);

@@ -1,6 +1,6 @@
 /** `cloud-sync pull`: the document's current data as JSON on stdout (`null` when it does not exist yet). */
 import type { Command } from "../command.ts";
-import { DOC, docOf, required, USERNAME } from "../options.ts";
+import { DOC, docOf, userOf, USERNAME } from "../options.ts";
 
 export const pull: Command = {
   name: "pull",
@@ -9,7 +9,7 @@ export const pull: Command = {
   options: { username: USERNAME, doc: DOC },
   details: "Prints null when the document does not exist yet. With --json: {username, doc, data}.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "pull");
+    const username = userOf(ctx.values, "pull");
     const doc = docOf(ctx.values);
     const data = await (await ctx.manager()).syncDownload(username, { doc });
     if (data === null && !ctx.out.json) ctx.out.note(`${username}/${doc} does not exist on the server yet.`);

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import type { Command } from "../command.ts";
 import { readJsonFile } from "../json-file.ts";
-import { DOC, docOf, FILE, required, USERNAME } from "../options.ts";
+import { DOC, docOf, FILE, required, userOf, USERNAME } from "../options.ts";
 
 export const push: Command = {
   name: "push",
@@ -11,7 +11,7 @@ export const push: Command = {
   options: { username: USERNAME, file: FILE, doc: DOC },
   details: "If the server cannot be reached, the change is queued and sent by the next command that reaches it (exit 4).",
   async run(ctx) {
-    const username = required(ctx.values, "username", "push");
+    const username = userOf(ctx.values, "push");
     const file = required(ctx.values, "file", "push");
     const doc = docOf(ctx.values);
     const manager = await ctx.manager();

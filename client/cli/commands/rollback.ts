@@ -6,7 +6,7 @@
 import type { RollbackToOutcome } from "../../core/manager-history.ts";
 import { SyncError } from "../../core/errors.ts";
 import type { Command } from "../command.ts";
-import { DOC, docOf, numberOption, optional, required, USERNAME } from "../options.ts";
+import { DOC, docOf, numberOption, optional, userOf, USERNAME } from "../options.ts";
 
 export const rollback: Command = {
   name: "rollback",
@@ -19,7 +19,7 @@ export const rollback: Command = {
     at: { type: "string", value: "ISO-8601", description: "restore every document as it was at this time, e.g. 2025-01-31T12:00:00Z" },
   },
   async run(ctx) {
-    const username = required(ctx.values, "username", "rollback");
+    const username = userOf(ctx.values, "rollback");
     const version = numberOption(ctx.values, "version", { integer: true });
     const at = optional(ctx.values, "at");
     if ((version === undefined) === (at === undefined)) {

@@ -5,7 +5,7 @@
 import { SyncError } from "../../core/errors.ts";
 import { decodeFernetKey } from "../../core/fernet-key.ts";
 import type { Command } from "../command.ts";
-import { required, USERNAME } from "../options.ts";
+import { required, userOf, USERNAME } from "../options.ts";
 
 export const rotateKey: Command = {
   name: "rotate-key",
@@ -19,7 +19,7 @@ export const rotateKey: Command = {
     "Afterwards every device needs the new key. Versions written before the rotation stay encrypted\n" +
     "under the old key: keep both in FERNET_KEY, new first (FERNET_KEY=<new>,<old>), to read them.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "rotate-key");
+    const username = userOf(ctx.values, "rotate-key");
     const newKey = required(ctx.values, "new-key", "rotate-key");
     ctx.out.addSecret(newKey);
     try {

@@ -1,7 +1,7 @@
 /** `cloud-sync status`: what this device knows of its syncs (the seed's `get_sync_status`), read locally without the network. */
 import type { SyncStatus } from "../../core/manager-status.ts";
 import type { Command } from "../command.ts";
-import { required, USERNAME } from "../options.ts";
+import { userOf, USERNAME } from "../options.ts";
 
 export const status: Command = {
   name: "status",
@@ -10,7 +10,7 @@ export const status: Command = {
   options: { username: USERNAME },
   details: "Reads this device's sync state only; it does not contact the server.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "status");
+    const username = userOf(ctx.values, "status");
     const report = await (await ctx.manager()).getSyncStatus(username);
     return { json: report, text: statusText(report) };
   },

@@ -8,7 +8,7 @@ import { jsonEqual } from "../../core/json-value.ts";
 import type { SyncManager } from "../../core/manager.ts";
 import type { Command, CommandResult } from "../command.ts";
 import { readJsonFile, writeJsonFileAtomic } from "../json-file.ts";
-import { DOC, docOf, FILE, required, USERNAME } from "../options.ts";
+import { DOC, docOf, FILE, required, userOf, USERNAME } from "../options.ts";
 
 export const sync: Command = {
   name: "sync",
@@ -21,7 +21,7 @@ export const sync: Command = {
     "start a new device that way (a file made with `pull` has no common base, so its values win at its first sync).\n" +
     "If the server cannot be reached, the change is queued (exit 4) and the file is left as it is.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "sync");
+    const username = userOf(ctx.values, "sync");
     const file = required(ctx.values, "file", "sync");
     const doc = docOf(ctx.values);
     const manager = await ctx.manager();

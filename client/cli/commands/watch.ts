@@ -13,7 +13,7 @@ import type { Json } from "../../core/merge.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { readJsonFile, writeJsonFileAtomic } from "../json-file.ts";
-import { DOC, docOf, FILE, numberOption, required, USERNAME } from "../options.ts";
+import { DOC, docOf, FILE, numberOption, required, userOf, USERNAME } from "../options.ts";
 
 const DEFAULT_INTERVAL_SECONDS = 60;
 /** Editors save in several steps; one sync after they settle. */
@@ -31,7 +31,7 @@ export const watch: Command = {
   },
   details: "Stops cleanly (exit 0) on Ctrl-C or SIGTERM. With --json, each event is one JSON line on stdout.",
   async run(ctx) {
-    const username = required(ctx.values, "username", "watch");
+    const username = userOf(ctx.values, "watch");
     const file = required(ctx.values, "file", "watch");
     const doc = docOf(ctx.values);
     const interval = numberOption(ctx.values, "interval", { integer: false }) ?? DEFAULT_INTERVAL_SECONDS;
