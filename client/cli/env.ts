@@ -55,12 +55,14 @@ export function parseDotenv(text: string): Record<string, string> {
 
 function unquote(raw: string): string {
   const quote = raw[0];
-  if ((quote === '"' || quote === "'") && raw.length >= 2) {
-    const end = raw.indexOf(quote, 1);
-    if (end > 0) {
-      const inner = raw.slice(1, end);
-      return quote === "'" ? inner : inner.replace(/\\([n"\\])/g, (_, c: string) => (c === "n" ? "\n" : c));
-    }
+  if (quote === "'") {
+    const end = raw.indexOf("'", 1);
+    if (end > 0) return raw.slice(1, end);
+  }
+  if (quote === '"') {
+    // Up to the first quote not escaped by a backslash.
+    const match = /^"((?:[^"\\]|\\.)*)"/.exec(raw);
+    if (match !== null) return match[1]!.replace(/\\([n"\\])/g, (_, c: string) => (c === "n" ? "\n" : c));
   }
   // An unquoted value ends where a comment starts (` #`), as python-dotenv reads it.
   const comment = raw.search(/\s#/);
