@@ -226,6 +226,10 @@ describe("watch", () => {
         const pulled = await a.run("desktop", ["pull", "-u", a.user]);
         return pulled.stdout.includes("light") ? true : undefined;
       });
+      // A file caught mid-edit is reported and retried, not fatal.
+      writeFileSync(join(a.dir, "mobile.json"), "{ half-written");
+      await eventually(() => (stderr.includes("mobile.json is not valid JSON") ? true : undefined));
+      expect(stderr).toContain("(will retry)");
     } finally {
       child.kill("SIGTERM");
     }
@@ -234,6 +238,21 @@ describe("watch", () => {
     expect(events.map((e) => e.event)).toContain("pulled");
     expect(events.map((e) => e.event)).toContain("pushed");
     expect(events.at(-1)).toMatchObject({ event: "stopped", signal: "SIGTERM" });
+  });
+
+  it("exits 0 on SIGINT (Ctrl-C) as well", async () => {
+    const a = account();
+    a.write("d.json", { a: 1 });
+    const child = cli.spawn(["watch", "-u", a.user, "-f", "d.json"], { cwd: a.dir, env: a.env("desktop") });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    await eventually(() => (stdout.includes("pushed d.json") && stderr.includes("Watching d.json") ? true : undefined));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(stdout.trim().split("\n").at(-1)).toMatch(/^Stopped \(SIGINT\) after \d+ sync\(s\)\.$/);
   });
 
   it("stops with exit 5 when the server refuses the credential", async () => {
