@@ -3,10 +3,11 @@
  * error, exit 2), written atomically (temporary file in the same folder, flushed, renamed over).
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { SyncError } from "../core/errors.ts";
 import type { Json } from "../core/merge.ts";
+import { writeFileAtomic } from "../node/atomic-write.ts";
 
 /** The file's JSON; `undefined` when it does not exist and `missingOk` is set. */
 export async function readJsonFile(path: string, options: { missingOk?: boolean } = {}): Promise<Json | undefined> {
@@ -29,18 +30,7 @@ export async function readJsonFile(path: string, options: { missingOk?: boolean 
 /** Replaces the file with `data` as indented JSON; a reader sees the old content or the new, never half. */
 export async function writeJsonFileAtomic(path: string, data: Json): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  // Keep the file's permissions; a new one is the user's alone (it holds their plaintext data).
   const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o600);
-  const handle = await open(temp, "w", mode);
-  try {
-    await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`, { temp, mode });
 }

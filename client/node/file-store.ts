@@ -4,10 +4,11 @@
  * a record behind.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { assertStoreKey, type Store } from "../core/ports.ts";
+import { writeFileAtomic } from "./atomic-write.ts";
 
 const SUFFIX = ".json";
 /** Never produced by segment encoding, so temporary files cannot be mistaken for keys. */
@@ -48,19 +49,7 @@ export class FileStore implements Store {
     // Sync state holds plaintext merge bases: readable by this user only.
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const temp = join(folder, `${TEMP_MARK}${randomBytes(6).toString("hex")}${TEMP_MARK}`);
-    const handle = await open(temp, "w", 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(value));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(path, JSON.stringify(value), { temp, mode: 0o600 });
   }
 
   async delete(key: string): Promise<void> {

@@ -1,0 +1,26 @@
+/** Atomic file replacement for Node: a reader, or a restart after a crash, sees the old content or the new, never half. */
+import { open, rename, rm } from "node:fs/promises";
+
+/**
+ * Writes `text` to `temp` (which must be in the same folder as `path`, so the rename stays on one
+ * file system), flushes it to disk, then renames it over `path`; the temporary file is removed if
+ * the rename fails.
+ *
+ * @example
+ * await writeFileAtomic("/data/state.json", JSON.stringify(state), { temp: "/data/.state.json.tmp", mode: 0o600 });
+ */
+export async function writeFileAtomic(path: string, text: string, options: { temp: string; mode: number }): Promise<void> {
+  const handle = await open(options.temp, "w", options.mode);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(options.temp, path);
+  } catch (error) {
+    await rm(options.temp, { force: true });
+    throw error;
+  }
+}
