@@ -7,7 +7,7 @@
  * Usage: node scripts/build.mjs [--outdir DIR] [--no-types]
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -83,6 +83,8 @@ if (existsSync(join(root, "client/cli/main.ts"))) {
     legalComments: "none",
     logLevel: "warning",
   });
+  // `npx cloud-sync` runs the bin file itself: it must be executable.
+  chmodSync(join(outdir, "cli.mjs"), 0o755);
 }
 
 if (!values["no-types"]) {
