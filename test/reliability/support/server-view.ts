@@ -1,0 +1,71 @@
+/**
+ * What the Worker holds for a user, read through its API and decrypted with the user's key: the
+ * current version of a document, and every retained version, for the checks that all stored
+ * documents are valid tokens and that no change was applied twice.
+ */
+import { deriveAuthToken } from "../../../client/core/credential.ts";
+import { openDocument } from "../../../client/core/document-codec.ts";
+import type { Envelope } from "../../../client/core/envelope.ts";
+import { Fernet, MultiFernet } from "../../../client/core/fernet.ts";
+import { ApiClient } from "../../../client/core/http.ts";
+import { nodeCryptoBackend } from "../../../client/node/crypto-backend.ts";
+
+export interface StoredVersion {
+  doc: string;
+  version: number;
+  envelope: Envelope;
+}
+
+export interface ServerView {
+  api: ApiClient;
+  /** The current version of `doc`, decrypted; null if the document does not exist. */
+  current(doc: string): Promise<StoredVersion | null>;
+  /** Every retained version of every document, oldest first; throws if any fails to decrypt. */
+  everyVersion(): Promise<StoredVersion[]>;
+}
+
+export async function serverView(url: string, username: string, key: string): Promise<ServerView> {
+  const fernet = new MultiFernet([await Fernet.create(key, { backend: nodeCryptoBackend })]);
+  const token = await deriveAuthToken(key, username);
+  const api = new ApiClient({ baseUrl: url, deviceId: "inspector", token: async () => token });
+  const open = async (doc: string, version: number, bytes: Uint8Array): Promise<StoredVersion> => ({
+    doc,
+    version,
+    envelope: (await openDocument(fernet, bytes, `${doc} v${version}`)).envelope,
+  });
+  return {
+    api,
+    async current(doc) {
+      const served = await api.getDocument(username, doc);
+      if (served === null || served === "not_modified") return null;
+      return open(doc, served.version, served.bytes);
+    },
+    async everyVersion() {
+      const out: StoredVersion[] = [];
+      for (const info of await api.listDocuments(username)) {
+        const versions = (await api.listVersions(username, info.name)).map((v) => v.version).sort((a, b) => a - b);
+        for (const version of versions) {
+          const served = await api.getVersion(username, info.name, version);
+          if (served === null) throw new Error(`${info.name} v${version} is listed but cannot be read`);
+          out.push(await open(info.name, version, served.bytes));
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Writes that carry the same device write counter: a change applied twice. */
+export function repeatedWrites(versions: readonly StoredVersion[]): string[] {
+  const seen = new Map<string, string>();
+  const repeated: string[] = [];
+  for (const v of versions) {
+    const counter = v.envelope.sync?.counter;
+    if (counter === undefined) continue;
+    const id = `${v.envelope.device_id}#${counter}`;
+    const where = `${v.doc} v${v.version}`;
+    if (seen.has(id)) repeated.push(`${id} wrote both ${seen.get(id)} and ${where}`);
+    else seen.set(id, where);
+  }
+  return repeated;
+}
