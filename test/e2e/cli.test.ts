@@ -4,7 +4,7 @@
  * Python client, push and pull, and the exit code of every kind of failure.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -88,6 +88,11 @@ async function python(...args: string[]): Promise<string> {
 }
 
 describe("usage", () => {
+  it("is built as an executable file with a node shebang, as npx runs it", () => {
+    expect(statSync(build.path).mode & 0o111).toBe(0o111);
+    expect(readFileSync(build.path, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
   it("prints the command list with --help and exits 0", async () => {
     const result = await cli.run(["--help"]);
     expect(result.code).toBe(0);
