@@ -254,7 +254,7 @@ export class ApiClient {
       throw transportError(cause, this.#timeoutMs, `${method} ${this.#base}`);
     }
     this.#reportDate(res, started);
-    return res;
+    return guardBody(res, (cause) => transportError(cause, this.#timeoutMs, `${method} ${this.#base}`));
   }
 
   #reportDate(res: Response, started: number): void {
@@ -277,6 +277,30 @@ function normalizeBaseUrl(baseUrl: unknown): string {
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError("baseUrl must be an http(s) URL");
   if (url.search !== "" || url.hash !== "") throw new TypeError("baseUrl must not have a query or fragment");
   return url.href.replace(/\/+$/, "");
+}
+
+/**
+ * The same answer, whose body fails as a SyncError when the connection drops mid-body: the answer
+ * was lost in transit like any other (a transient `network` error), not a bug in its reader.
+ */
+function guardBody(res: Response, failure: (cause: unknown) => SyncError): Response {
+  if (res.body === null || res.status === 204 || res.status === 205 || res.status === 304) return res;
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await reader.read();
+        if (chunk.done) controller.close();
+        else controller.enqueue(chunk.value);
+      } catch (cause) {
+        controller.error(failure(cause));
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 function preconditionHeaders(precondition: WritePrecondition): Record<string, string> {
