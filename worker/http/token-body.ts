@@ -26,12 +26,17 @@ export async function readTokenBody(request: Request): Promise<TokenBody> {
   const declared = request.headers.get("Content-Length");
   const size = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : null;
   if (size === null || size < STREAM_FROM_BYTES || request.body === null) {
-    const bytes = new Uint8Array(await request.arrayBuffer());
+    const bytes = new Uint8Array(await request.arrayBuffer().catch(bodyCutShort));
     if (!isFernetTokenShape(bytes)) throw invalidToken();
     return { size: bytes.byteLength, bytes };
   }
   if (!shapeOfLengthOk(size)) throw invalidToken();
   return { size, stream: await checkFirstByte(request.body) };
+}
+
+/** The client went away mid-upload: its request, not the server, failed (nothing is stored). */
+function bodyCutShort(): never {
+  throw new ApiError(400, "bad_request", "the request body ended before it was complete");
 }
 
 /** Reads until the first byte is seen, checks it, and returns a stream that replays everything. */
