@@ -7,12 +7,11 @@
  * (on states exchanged in memory) are in test/client/merge-convergence.test.ts.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonEqual } from "../../client/core/json-value.ts";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { freshKey, freshUser } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
-import { lostEdit } from "./support/doc-model.ts";
-import { repeatedWrites, serverView } from "./support/server-view.ts";
+import { serverView } from "./support/server-view.ts";
+import { settle } from "./support/settle.ts";
 import { SimDevice, type Op } from "./support/sim-device.ts";
 import { bySoak, seedFor } from "./support/soak-mode.ts";
 
@@ -79,30 +78,7 @@ async function run(scenario: Scenario): Promise<void> {
     else await at(step.device).restart();
   }
 
-  for (const d of devices) d.online = true;
-  // Rounds until one writes nothing (queued changes replay in the first). A device whose merge adds
-  // only clocks (an emptied list, say) does not write, and that knowledge may change the data a
-  // round later; each round that writes spends some, so more rounds than devices never settle.
-  const view = await serverView(server.url, username, key);
-  const versions = async () => JSON.stringify((await view.api.listDocuments(username)).map((d) => [d.name, d.version]).sort());
-  let rounds = 0;
-  for (let before = "", after = await versions(); before !== after; before = after, after = await versions()) {
-    expect(++rounds).toBeLessThanOrEqual(devices.length + 2);
-    for (const d of devices) for (const name of DOCS) expect(await d.sync(name)).toBe("synced");
-  }
-
-  // The server's copy is the shared state: every device holds its data, and it keeps every edit.
-  for (const name of DOCS) {
-    const current = await view.current(name);
-    const data = current?.envelope.data ?? {};
-    const clocks = current?.envelope.sync?.clocks ?? {};
-    for (const d of devices) expect([d.id, name, jsonEqual(d.data(name), data)]).toEqual([d.id, name, true]);
-    for (const d of devices) {
-      for (const edit of d.acked.filter((e) => e.doc === name)) expect(lostEdit(edit, data, clocks)).toBeNull();
-    }
-  }
-  expect(repeatedWrites(await view.everyVersion())).toEqual([]);
-  for (const d of devices) expect([d.id, await d.pending()]).toEqual([d.id, 0]);
+  await settle(devices, DOCS, await serverView(server.url, username, key));
 }
 
 describe("devices syncing through the real Worker", () => {
