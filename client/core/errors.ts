@@ -34,11 +34,14 @@ export class SyncError extends Error {
   readonly code: SyncErrorCode;
   /** HTTP status, when the error is a server's answer. */
   readonly status: number | undefined;
+  /** How long the server asked the client to wait before trying again (its `Retry-After`), in ms. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: SyncErrorCode, message: string, options: { cause?: unknown; status?: number } = {}) {
+  constructor(code: SyncErrorCode, message: string, options: { cause?: unknown; status?: number; retryAfterMs?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

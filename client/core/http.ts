@@ -91,6 +91,8 @@ export class ApiClient {
   readonly #clock: Clock;
   readonly #onServerDate: ((serverMs: number, localMs: number) => void) | undefined;
   readonly #claimTried = new Set<string>();
+  /** Until when (clock ms) the server asked for no requests at all: a 429's Retry-After. */
+  #quietUntil = 0;
 
   constructor(options: ApiClientOptions) {
     this.#base = normalizeBaseUrl(options.baseUrl);
@@ -247,6 +249,10 @@ export class ApiClient {
     if (body !== undefined) init.body = body;
 
     const started = this.#clock.now();
+    if (started < this.#quietUntil) {
+      const retryAfterMs = this.#quietUntil - started;
+      throw new SyncError("rate_limited", `The server asked for a pause; nothing was sent. Retry in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
+    }
     let res: Response;
     try {
       res = await this.#fetch(url, init);
@@ -254,6 +260,9 @@ export class ApiClient {
       throw transportError(cause, this.#timeoutMs, `${method} ${this.#base}`);
     }
     this.#reportDate(res, started);
+    // Honoured for every later request of this client, not only a retry of this one: past a
+    // per-user or per-address limit, anything sent before then is refused anyway.
+    if (res.status === 429) this.#quietUntil = Math.max(this.#quietUntil, started + (retryAfterMs(res, started) ?? 0));
     return guardBody(res, (cause) => transportError(cause, this.#timeoutMs, `${method} ${this.#base}`));
   }
 
@@ -285,6 +294,8 @@ function normalizeBaseUrl(baseUrl: unknown): string {
  */
 function guardBody(res: Response, failure: (cause: unknown) => SyncError): Response {
   if (res.body === null || res.status === 204 || res.status === 205 || res.status === 304) return res;
+  // A body already read elsewhere (a fetch wrapper handing out one Response twice) has nothing left to guard.
+  if (res.body.locked) return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -301,6 +312,17 @@ function guardBody(res: Response, failure: (cause: unknown) => SyncError): Respo
     },
   });
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/** The longest pause a server may impose through Retry-After: a hostile or broken value cannot silence a client for good. */
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
+
+/** `Retry-After` (delay-seconds or an HTTP-date, RFC 9110 §10.2.3) in ms from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(res: Response, now: number): number | undefined {
+  const value = res.headers.get("Retry-After")?.trim();
+  if (value === undefined || value === "") return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
 }
 
 function preconditionHeaders(precondition: WritePrecondition): Record<string, string> {
@@ -369,18 +391,21 @@ async function errorFromResponse(res: Response): Promise<SyncError> {
     // Not our Worker's JSON (a proxy's error page, say): the status alone decides.
   }
   const status = res.status;
+  const retryAfter = retryAfterMs(res, Date.now());
+  // Every error carries the status, and the server's Retry-After when it sent one (429, 503).
+  const info = retryAfter === undefined ? { status } : { status, retryAfterMs: retryAfter };
   const detail = message === "" ? `HTTP ${status}` : `${message} (HTTP ${status})`;
   if (code === "unauthorized") {
-    return new SyncError("unauthorized", `The server refused the credential: this FERNET_KEY is not the one that claimed the username, or the username belongs to someone else (${detail}).`, { status });
+    return new SyncError("unauthorized", `The server refused the credential: this FERNET_KEY is not the one that claimed the username, or the username belongs to someone else (${detail}).`, info);
   }
-  if (SAME_CODE.has(code)) return new SyncError(code as SyncErrorCode, `Server: ${detail}.`, { status });
-  if (code === "precondition_failed") return new SyncError("conflict", `Server: ${detail}.`, { status });
+  if (SAME_CODE.has(code)) return new SyncError(code as SyncErrorCode, `Server: ${detail}.`, info);
+  if (code === "precondition_failed") return new SyncError("conflict", `Server: ${detail}.`, info);
   if (status === 502 || status === 503 || status === 504) {
-    return new SyncError("network", `The server is unavailable: ${detail}.`, { status });
+    return new SyncError("network", `The server is unavailable: ${detail}.`, info);
   }
-  if (status >= 500) return new SyncError("server_error", `The server failed: ${detail}.`, { status });
-  if (status === 401) return new SyncError("unauthorized", `The server refused the credential (${detail}).`, { status });
-  if (status === 404) return new SyncError("not_found", `Server: ${detail}.`, { status });
-  if (status === 429) return new SyncError("rate_limited", `Server: ${detail}.`, { status });
-  return new SyncError("bad_request", `Server: ${detail}.`, { status });
+  if (status >= 500) return new SyncError("server_error", `The server failed: ${detail}.`, info);
+  if (status === 401) return new SyncError("unauthorized", `The server refused the credential (${detail}).`, info);
+  if (status === 404) return new SyncError("not_found", `Server: ${detail}.`, info);
+  if (status === 429) return new SyncError("rate_limited", `Server: ${detail}.`, info);
+  return new SyncError("bad_request", `Server: ${detail}.`, info);
 }

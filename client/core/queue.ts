@@ -108,13 +108,13 @@ export class OfflineQueue {
     for (const key of await this.#store.keys(this.#prefix)) await this.#store.delete(key);
   }
 
-  /** Records a failed attempt and pushes the entry's next attempt out by the back-off. */
+  /** Records a failed attempt and pushes the entry's next attempt out by the back-off, or the server's Retry-After if longer. */
   async defer(entry: QueuedChange, error: SyncError, now: number): Promise<QueuedChange> {
     const attempts = entry.attempts + 1;
     const next: QueuedChange = {
       ...entry,
       attempts,
-      nextAttemptAt: now + backoffDelay(attempts, this.#backoff),
+      nextAttemptAt: now + Math.max(backoffDelay(attempts, this.#backoff), error.retryAfterMs ?? 0),
       lastError: { code: error.code, message: error.message },
     };
     await this.#store.set(this.#key(entry.seq), next);
