@@ -26,13 +26,16 @@ export interface WorkerServerOptions {
   persistTo?: string;
   /** Another Worker's wrangler config (the bench's baseline Workers); the product's wrangler.toml by default. */
   config?: string;
+  /** Bindings that replace wrangler.toml's, e.g. a strict rate limiter: `{ USER_LIMITER: { type: "ratelimit", ... } }`. */
+  bindings?: Record<string, Record<string, unknown>>;
 }
 
 export async function startWorkerServer(options: WorkerServerOptions = {}): Promise<WorkerServer> {
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "cloud-sync-state-"));
-  const bindings = Object.fromEntries(
-    Object.entries(options.vars ?? {}).map(([k, v]) => [k, { type: "plain_text" as const, value: v }]),
-  );
+  const bindings = {
+    ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([k, v]) => [k, { type: "plain_text" as const, value: v }])),
+    ...options.bindings,
+  };
   const worker = await unstable_startWorker({
     config: options.config ?? join(root, "wrangler.toml"),
     bindings,

@@ -6,6 +6,7 @@
  * an edit for an older one.
  */
 import { SyncError, type SyncErrorCode } from "../../../client/core/errors.ts";
+import { isTransientError } from "../../../client/core/http.ts";
 import { isJsonObject, type Json, type JsonObject } from "../../../client/core/json-value.ts";
 import { SyncManager } from "../../../client/core/manager.ts";
 import type { SyncManagerOptions } from "../../../client/core/manager-options.ts";
@@ -111,7 +112,7 @@ export class SimDevice {
     const local = this.data(doc);
     const handed = diffLeaves(this.#synced.get(doc) ?? {}, local);
     const before = (await this.#meta()).hlc;
-    const queuedBefore = new Set(await this.#queueKeys());
+    const lastQueued = (await this.#queued()).at(-1)?.counter ?? 0;
     try {
       const result = await this.manager.bidirectionalSync(this.username, local, { doc });
       if (!isJsonObject(result.data)) throw new Error(`${this.id}: sync of ${doc} returned ${JSON.stringify(result.data)}`);
@@ -132,9 +133,11 @@ export class SimDevice {
       if (!(error instanceof SyncError)) throw error;
       this.errors[error.code] = (this.errors[error.code] ?? 0) + 1;
       if (error.code === "network") {
-        const fresh = (await this.#queueKeys()).filter((k) => !queuedBefore.has(k));
-        const entry = fresh.length === 0 ? undefined : ((await this.store.get(fresh.at(-1)!)) as QueuedChange);
-        if (entry === undefined || entry.doc !== doc) throw new Error(`${this.id}: a network failure of ${doc} queued nothing`, { cause: error });
+        // Sequence numbers restart once the queue drains, so the new entry is the one with a new counter.
+        const entry = (await this.#queued()).at(-1);
+        if (entry === undefined || entry.counter <= lastQueued || entry.doc !== doc) {
+          throw new Error(`${this.id}: a network failure of ${doc} queued nothing`, { cause: error });
+        }
         for (const leaf of handed) {
           const edit: HandedEdit = { device: this.id, doc, path: leaf.path, value: leaf.value };
           if (!showsEdit(entry.change.data, edit)) throw new Error(`${this.id}: the queued change of ${doc} lacks ${leaf.path}`);
@@ -148,14 +151,15 @@ export class SimDevice {
     }
   }
 
-  /** A download to look: it must succeed or fail with one of `refused`, and changes nothing. */
+  /** A download to look: it must succeed, fail in transit, or fail with one of `refused`. */
   async download(doc: string, refused: readonly SyncErrorCode[] = []): Promise<Json | null | undefined> {
     try {
       return await this.manager.syncDownload(this.username, { doc });
     } catch (error) {
       if (!(error instanceof SyncError)) throw error;
       this.errors[error.code] = (this.errors[error.code] ?? 0) + 1;
-      if (refused.includes(error.code) || error.code === "network") return undefined;
+      // Nothing is queued for a download: a transient failure is simply an answer not had.
+      if (refused.includes(error.code) || isTransientError(error)) return undefined;
       throw error;
     }
   }
@@ -170,6 +174,11 @@ export class SimDevice {
 
   async #meta(): Promise<UserMeta> {
     return ((await this.store.get(`users/${this.username}/meta`)) as UserMeta | undefined) ?? ({ hlc: "" } as UserMeta);
+  }
+
+  async #queued(): Promise<QueuedChange[]> {
+    const keys = await this.#queueKeys();
+    return Promise.all(keys.map(async (k) => (await this.store.get(k)) as QueuedChange));
   }
 
   #queueKeys(): Promise<string[]> {
