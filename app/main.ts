@@ -214,12 +214,12 @@ async function restoreVersion(version: number): Promise<void> {
   if (!ok || state !== s) return;
   try {
     if (!s.dashboardRegistered) {
-      await s.session.api.registerDevice(s.session.username, s.session.deviceId, { name: "Web dashboard", platform: "browser" });
+      await s.session.manager.registerDevice(s.session.username);
       s.dashboardRegistered = true;
     }
-    const outcome = await s.session.api.restoreVersion(s.session.username, doc, version, current === undefined ? {} : { ifMatch: current });
-    if (outcome.ok) notify(`Restored version ${version} of ${doc} as version ${outcome.info.version}.`);
-    else notify(`Another device wrote ${doc} meanwhile; the history is refreshed, nothing was restored.`);
+    // Written on top of whatever is current by then, so a write from another device meanwhile is not lost.
+    const restored = await s.session.manager.rollback(s.session.username, { doc, version });
+    notify(`Restored version ${version} of ${doc} as version ${restored.version}.`);
     await refresh();
   } catch (error) {
     notify(describeError(error));

@@ -2,6 +2,7 @@
  * Signing in on the dashboard: the key (or the passphrase that makes it) stays in this page's
  * memory; only the derived credential token goes to the server, exactly as a device does.
  */
+import { createBrowserSyncManager } from "../client/browser/index.ts";
 import { deriveAuthToken } from "../client/core/credential.ts";
 import { randomDeviceId } from "../client/core/device-id.ts";
 import { decodeEnvelope, type Envelope } from "../client/core/envelope.ts";
@@ -9,17 +10,24 @@ import { SyncError } from "../client/core/errors.ts";
 import { Fernet } from "../client/core/fernet.ts";
 import { ApiClient } from "../client/core/http.ts";
 import { keyFromPassphrase } from "../client/core/kdf.ts";
+import type { SyncManager } from "../client/core/manager.ts";
 import { isUsername } from "../client/core/names.ts";
+import { MemoryStore } from "../client/core/ports.ts";
 
 export interface Session {
   username: string;
   baseUrl: string;
   /** The credential token: sent to the server, and offered to the live socket. */
   token: string;
-  /** This browser's device id, used only when the dashboard itself writes (a restore). */
-  deviceId: string;
   api: ApiClient;
   fernet: Fernet;
+  /**
+   * Writes (restores) go through the client library, as any device's: it re-encrypts the old content
+   * as a fresh edit on top of the current version, which every device then merges correctly, even
+   * one that skipped versions (the server's restore route copies an old token, which only merges
+   * right on a device that saw the version before it).
+   */
+  manager: SyncManager;
 }
 
 export interface SignIn {
@@ -44,7 +52,15 @@ export async function openSession(input: SignIn): Promise<Session> {
   const deviceId = dashboardDeviceId();
   const api = new ApiClient({ baseUrl: input.baseUrl, deviceId, token: async () => token });
   await api.account(username);
-  return { username, baseUrl: input.baseUrl, token, deviceId, api, fernet };
+  const manager = await createBrowserSyncManager({
+    url: input.baseUrl,
+    key,
+    // In memory: decrypted content and merge bases leave nothing in the browser after sign-out.
+    store: new MemoryStore(),
+    deviceId,
+    deviceName: "Web dashboard",
+  });
+  return { username, baseUrl: input.baseUrl, token, api, fernet, manager };
 }
 
 /** One random id per browser, so repeated restores from here count as one device. */

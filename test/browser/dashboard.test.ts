@@ -1,7 +1,9 @@
 /**
  * The dashboard in a real browser (Debian's chromium driven by playwright-core) against the Worker
  * in workerd over HTTP: sign in with the key, see the devices a test synced, watch a live update
- * arrive, read and diff history, restore a version, remove a device. Saves a screenshot.
+ * arrive, read and diff history, restore a version, remove a device. Saves a screenshot. A client
+ * manager that last synced before the versions the dashboard restores over checks that the restore
+ * survives its next sync.
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -12,6 +14,9 @@ import { deriveAuthToken } from "../../client/core/credential.ts";
 import { decodeEnvelope } from "../../client/core/envelope.ts";
 import { keyFromPassphrase } from "../../client/core/kdf.ts";
 import { Fernet } from "../../client/core/fernet.ts";
+import type { Json } from "../../client/core/json-value.ts";
+import { SyncManager } from "../../client/core/manager.ts";
+import { MemoryStore } from "../../client/core/ports.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 import { seedDevice, type SeedDevice } from "../support/seed-device.ts";
 
@@ -24,6 +29,9 @@ let browser: Browser;
 let page: Page;
 let laptop: SeedDevice;
 let phone: SeedDevice;
+/** A device that synced notes at version 2 and then went quiet until after the restore. */
+let tablet: SyncManager;
+let tabletNotes: Json;
 
 beforeAll(async () => {
   server = await startWorkerServer();
@@ -32,6 +40,11 @@ beforeAll(async () => {
   await laptop.write("notes", { todo: ["milk"], theme: "light" });
   await phone.write("notes", { todo: ["milk", "eggs"], theme: "light" });
   await laptop.write("settings", { volume: 3 });
+  tablet = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "9a8b7c6d5e4f3021", deviceName: "Dana's tablet", platform: "ios" });
+  await tablet.registerDevice(username);
+  const joined = await tablet.bidirectionalSync(username, {}, { doc: "notes" });
+  expect(joined).toMatchObject({ version: 2, uploaded: false, data: { todo: ["milk", "eggs"], theme: "light" } });
+  tabletNotes = joined.data;
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -65,15 +78,16 @@ describe("the dashboard at /app/", () => {
     expect(await page.locator("#dashboard").isHidden()).toBe(true);
   });
 
-  it("signs in with the key typed by keyboard and shows both synced devices", async () => {
+  it("signs in with the key typed by keyboard and shows the three synced devices", async () => {
     await page.getByLabel("Key or passphrase").fill(key);
     await page.getByLabel("Key or passphrase").press("Enter");
     await page.locator("#devices-table").waitFor();
     const rows = page.locator("#devices-table tbody tr");
-    expect(await rows.count()).toBe(2);
+    expect(await rows.count()).toBe(3);
     const text = (await rows.allTextContents()).join("\n");
     expect(text).toContain("Dana's laptop");
     expect(text).toContain("Dana's phone");
+    expect(text).toContain("Dana's tablet");
     expect(await page.locator('#devices-table tr[data-device="f0e1d2c3b4a59687"]').textContent()).toContain("android");
     expect(await versionOfRow("notes")).toBe("2");
     expect(await page.locator('#documents-table tr[data-doc="notes"]').textContent()).toContain("Dana's phone");
@@ -119,7 +133,7 @@ describe("the dashboard at /app/", () => {
     await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: true });
   });
 
-  it("restores a version after confirmation, as a new version every device can pull", async () => {
+  it("restores a version after confirmation, as a new version that a device which skipped versions keeps through its next sync", async () => {
     await page.getByRole("button", { name: "Restore version 1" }).click();
     const dialog = page.getByRole("dialog");
     expect(await dialog.getByRole("heading").textContent()).toBe("Restore version 1 of notes?");
@@ -137,6 +151,13 @@ describe("the dashboard at /app/", () => {
     expect(served.version).toBe(4);
     const envelope = await decodeEnvelope(await (await Fernet.create(key)).decrypt(served.bytes));
     expect(envelope.data).toEqual({ todo: ["milk"], theme: "light" });
+
+    // The tablet last saw version 2: neither version 3 nor the restore went through it.
+    expect(await tablet.syncDownload(username, { doc: "notes" })).toEqual({ todo: ["milk"], theme: "light" });
+    const next = await tablet.bidirectionalSync(username, tabletNotes, { doc: "notes" });
+    expect(next.data).toEqual({ todo: ["milk"], theme: "light" });
+    expect(next.version).toBe(4);
+    expect(await tablet.syncDownload(username, { doc: "notes" })).toEqual({ todo: ["milk"], theme: "light" });
   });
 
   it("removes a device after confirmation", async () => {
