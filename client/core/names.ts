@@ -1,24 +1,27 @@
-/** Name rules of docs/PROTOCOL.md ("Names"), checked on the device before a name reaches a URL or a store key. */
+/**
+ * Name rules of docs/PROTOCOL.md ("Names"), checked on the device before a name reaches a URL or a
+ * store key. The patterns are the one source of them: the Worker validates requests with these too.
+ */
 import { SyncError } from "./errors.ts";
 
-// The look-ahead forbids "..", so no name can climb out of a URL path or a store folder.
-const USERNAME = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-const DEVICE_ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const DOC_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,63}$/;
+// The look-ahead forbids "..", so no name can climb out of a URL path, a store folder or a storage prefix.
+export const USERNAME_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+export const DEVICE_ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const DOC_NAME_PATTERN = /^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** The document the seed routes (and so the Python module) read and write. */
 export const DEFAULT_DOC = "default";
 
 export function isUsername(value: unknown): value is string {
-  return typeof value === "string" && USERNAME.test(value);
+  return typeof value === "string" && USERNAME_PATTERN.test(value);
 }
 
 export function isDeviceId(value: unknown): value is string {
-  return typeof value === "string" && DEVICE_ID.test(value);
+  return typeof value === "string" && DEVICE_ID_PATTERN.test(value);
 }
 
 export function isDocName(value: unknown): value is string {
-  return typeof value === "string" && DOC_NAME.test(value);
+  return typeof value === "string" && DOC_NAME_PATTERN.test(value);
 }
 
 /** Throws SyncError `invalid_name` unless `value` is a valid username. */

@@ -1,10 +1,9 @@
 /** Names on the wire (docs/PROTOCOL.md "Names"): usernames, device ids, document names and versions. */
 import { z } from "@hono/zod-openapi";
+// One source for both sides: the client checks names with the same patterns before it sends them.
+import { DEVICE_ID_PATTERN, DOC_NAME_PATTERN, USERNAME_PATTERN } from "../../client/core/names.ts";
 
-// The negative look-ahead forbids "..", so no name can climb out of its storage prefix.
-export const USERNAME_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-export const DEVICE_ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const DOC_NAME_PATTERN = /^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,63}$/;
+export { DEVICE_ID_PATTERN, DOC_NAME_PATTERN, USERNAME_PATTERN };
 
 export const USERNAME_MESSAGE =
   "username must be 1-64 characters from A-Z a-z 0-9 . _ @ + -, start with a letter or digit, and not contain '..'";
