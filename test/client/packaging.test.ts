@@ -74,4 +74,18 @@ describe("the built package", () => {
     }
     expect(readdirSync(join(outdir, "chunks")).length).toBeGreaterThan(0);
   });
+
+  it("declares every package the built files import as a runtime dependency", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const imported = new Set<string>();
+    for (const file of readdirSync(outdir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".mjs"))) {
+      const text = readFileSync(join(outdir, file), "utf8");
+      for (const [, spec] of [...text.matchAll(/\bfrom\s*"([^"]+)"/g), ...text.matchAll(/\bimport\s*\(\s*"([^"]+)"\s*\)/g)]) {
+        if (!spec!.startsWith(".") && !spec!.startsWith("node:")) imported.add(spec!);
+      }
+    }
+    // An installed copy of the package gets dependencies only: a devDependency import would fail there.
+    expect([...imported].sort()).toEqual(["undici"]);
+    expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual([...imported].sort());
+  });
 });
