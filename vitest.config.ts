@@ -15,7 +15,8 @@ export default defineConfig({
             miniflare: { ratelimits: { STRICT_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } } } },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        // SOAK=1 (npm run test:soak) lengthens the fuzz suites; workerd has no process.env, so it is provided.
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], provide: { soak: process.env["SOAK"] === "1" } },
       },
       {
         test: {
