@@ -3,6 +3,7 @@
  * progress and a memory of conversation turns) of a requested JSON size, from a seeded PRNG, so
  * that every bench run measures the same bytes.
  */
+import { seededRandom } from "../test/support/seeded-random.ts";
 
 export interface ProjectAiState {
   preferences: Record<string, unknown>;
@@ -41,18 +42,6 @@ export interface StateOptions {
   bytes: number;
   /** PRNG seed; the same seed and size always give the same state. */
   seed?: number;
-}
-
-/** mulberry32: a small, fast 32-bit PRNG, good enough to make text, not for secrets. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Common words, most frequent first, so a Zipf draw reads like chat; rarer made-up words follow
@@ -113,7 +102,7 @@ function isoAt(ms: number, micros: number): string {
 /** Generates a state whose `JSON.stringify` length is `bytes` or at most one turn above it. */
 export function generateState(options: StateOptions): ProjectAiState {
   if (!Number.isFinite(options.bytes) || options.bytes < 4096) throw new RangeError("bytes must be at least 4096");
-  const random = createRandom(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const vocabulary = makeVocabulary(random);
   const zipf = makeZipf(vocabulary.length, random);
   const int = (n: number) => Math.floor(random() * n);

@@ -7,6 +7,10 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "./seeded-random.ts";
+
+// Kept here too for the suites that already take it from the proxy.
+export { seededRandom };
 
 export const FAULT_KINDS = [
   "reset-before", // the connection drops before the request reaches the server
@@ -52,18 +56,6 @@ export interface FaultProxy {
   /** Requests seen so far, faulted or not. */
   readonly requests: number;
   stop(): Promise<void>;
-}
-
-/** mulberry32: a tiny seeded PRNG with a 2^32 period, enough to pick faults reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Upstream {
