@@ -5,7 +5,6 @@
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import { fingerprintDeviceId } from "../../client/core/device-id.ts";
 import { decodeFernetKey } from "../../client/core/fernet-key.ts";
 import { nodeMachineInfo } from "../../client/node/machine-info.ts";
 import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
+import { closedPortUrl } from "../support/closed-port.ts";
 import { freshKey, freshUser } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
@@ -25,10 +25,7 @@ const dirs: string[] = [];
 beforeAll(async () => {
   [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
   cli = new Cli(build.path);
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-  closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-  await new Promise((resolve) => closed.close(resolve));
+  closedUrl = await closedPortUrl();
 });
 afterAll(async () => {
   await server.stop();

@@ -1,6 +1,7 @@
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FetchLike } from "../../client/core/ports.ts";
+import { closedPortUrl } from "../support/closed-port.ts";
 import { freshDataDir, freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
@@ -19,10 +20,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
   silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-  const closed = createTcpServer();
-  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-  closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-  await new Promise((resolve) => closed.close(resolve));
+  closedUrl = await closedPortUrl();
 });
 afterAll(async () => {
   await server.stop();
