@@ -5,7 +5,7 @@ import { ApiError, unauthorized } from "../errors.ts";
 import { countFailure, countRequest, refuseBlockedAddress, type Access } from "../limits/rate-limit.ts";
 import { createAccount, deleteAccountRecord, readAccount, type Account } from "../storage/accounts.ts";
 import { cachedAccount, forgetAccount, rememberAccount } from "./account-cache.ts";
-import { constantTimeEqual, hashToken, isAuthTokenShape } from "./token-hash.ts";
+import { constantTimeEqual, hashToken, isAuthTokenShape, secretsEqual } from "./token-hash.ts";
 
 export interface Authorized {
   account: Account;
@@ -42,7 +42,7 @@ async function claim(c: AppContext, username: string, tokenHash: string): Promis
   const config = parseConfig(c.env);
   if (config.claimSecret !== null) {
     const offered = c.req.header("X-Claim-Secret");
-    if (offered === undefined || !constantTimeEqual(offered, config.claimSecret)) {
+    if (offered === undefined || !(await secretsEqual(offered, config.claimSecret))) {
       throw new ApiError(403, "claim_secret_required", "claiming a new username needs the deployment's X-Claim-Secret");
     }
   }

@@ -9,7 +9,17 @@ export function isAuthTokenShape(token: string): boolean {
 }
 
 export async function hashToken(token: string): Promise<string> {
-  return hexEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(token))));
+  return hexEncode(await sha256(token));
+}
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(text)));
+}
+
+/** Constant-time equality of two secrets of any length: their SHA-256 digests are compared, so not even the length shows. */
+export async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([sha256(a), sha256(b)]);
+  return crypto.subtle.timingSafeEqual(x, y);
 }
 
 /** Constant-time equality of two strings of equal length (hex hashes, secrets); unequal lengths are simply unequal. */
