@@ -107,12 +107,11 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const current = await currentVersion(c.env.BLOBS, username, doc);
     if (current === null) throw noDocument();
     const unchanged = held === "*" || held === current.version;
-    const [found] = await Promise.all([
-      unchanged ? null : openVersion(c.env.BLOBS, username, current),
-      device === undefined ? null : noteActivity(c.env.DEVICES, username, device, "download"),
-    ]);
-    if (unchanged) return c.body(null, 304, versionHeaders(current));
-    if (found === null) throw noDocument();
+    const found = unchanged ? null : await openVersion(c.env.BLOBS, username, current);
+    if (!unchanged && found === null) throw noDocument();
+    // Only once the answer is in hand: a download that failed is no activity to record.
+    if (device !== undefined) await noteActivity(c.env.DEVICES, username, device, "download");
+    if (found === null) return c.body(null, 304, versionHeaders(current));
     return tokenBytesResponse(found.info, found.body);
   });
 

@@ -92,10 +92,9 @@ async function download(c: AppContext, query: { username: string; device_id?: st
   await authorize(c, query.username);
   const found = await readCurrent(c.env.BLOBS, query.username, LEGACY_DOC);
   if (found === null) throw new ApiError(404, "not_found", "nothing has been uploaded for this user yet");
-  const [raw] = await Promise.all([
-    new Response(found.body).arrayBuffer(),
-    query.device_id === undefined ? null : noteActivity(c.env.DEVICES, query.username, query.device_id, "download"),
-  ]);
+  const raw = await new Response(found.body).arrayBuffer();
+  // Only once the answer is in hand: a download that failed is no activity to record.
+  if (query.device_id !== undefined) await noteActivity(c.env.DEVICES, query.username, query.device_id, "download");
   return c.json(
     {
       username: query.username,
