@@ -8,21 +8,15 @@
  * failure. The lighter sweep that predates this one is fuzz.test.ts.
  */
 import fc from "fast-check";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEVICE_ID_PATTERN, DOC_NAME_PATTERN, USERNAME_PATTERN } from "../../worker/schemas/names.ts";
 import { call, callWith, postJson } from "./support/api.ts";
 import { claimedUser, putDoc, type TestUser } from "./support/docs.ts";
+import { SOAK } from "./support/soak-mode.ts";
 import { storageSnapshot } from "./support/storage-snapshot.ts";
 import { encryptedDataOf, fernetBytes } from "./support/tokens.ts";
 
-declare module "vitest" {
-  interface ProvidedContext {
-    /** SOAK=1 in the environment of `vitest` (vitest.config.ts provides it: workerd has no process.env). */
-    soak: boolean;
-  }
-}
-
-const RUNS = inject("soak") ? 25_000 : 2_500;
+const RUNS = SOAK ? 25_000 : 2_500;
 const SEED = 0xf022_0ed;
 
 interface Attempt {
