@@ -10,7 +10,7 @@ import { SyncError } from "./errors.ts";
 import type { MultiFernet } from "./fernet.ts";
 import { isHlc, parseHlc, type HybridLogicalClock } from "./hlc.ts";
 import type { ApiClient } from "./http.ts";
-import { chainForkError, chainStatus, checkServed, checkVersionNumber, recordSeen, tokenHash } from "./integrity.ts";
+import { chainForkError, chainStatus, checkServed, checkVersionNumber, recordSeen, tokenHash, type IntegrityRecord } from "./integrity.ts";
 import { jsonEqual } from "./json-value.ts";
 import { latestClock, stamp, type Json, type MergeRules, type Stamped } from "./merge.ts";
 import type { Clock, Store } from "./ports.ts";
@@ -179,6 +179,10 @@ export class UserSession {
     const shown = { version: served.version, hash, base: envelope.sync?.base };
     checkServed(state.integrity, where, shown);
     let status = chainStatus(state.integrity, shown);
+    if (status === "chains" && state.integrity !== undefined && served.version > state.integrity.newest + 1) {
+      // Versions this device never saw lie in between: its base proves nothing until they chain too.
+      if (!(await this.#chainsAcrossGap(doc, state.integrity, served.version, served.bytes, shown.base))) status = "break";
+    }
     if (status === "break") {
       if (!(await this.#isRestoredCopy(doc, served.version, served.bytes.length, hash))) throw chainForkError(where, served.version);
       status = "copy";
@@ -203,6 +207,29 @@ export class UserSession {
     this.ctx.hlc.observe(latestClock(stamped));
     markServer(state, stamped, served.version, hash);
     return { version: served.version, hash, stamped, envelope };
+  }
+
+  /**
+   * True when every version from the newest this device saw up to `version` was written on top of
+   * the one before it (or is a restored copy): a server that shows this device another history
+   * than the one it saw is caught even when other devices wrote several versions in between.
+   * Versions pruned from the history end the walk (nothing is left to check against).
+   */
+  async #chainsAcrossGap(doc: string, record: IntegrityRecord, version: number, bytes: Uint8Array, base: string | null | undefined): Promise<boolean> {
+    const where = describeDoc(this.username, doc);
+    let later = { version, bytes, base };
+    for (let v = version - 1; v >= record.newest; v--) {
+      const seen = v === record.newest ? record.seen.find(([n]) => n === v)?.[1] : undefined;
+      const old = seen === undefined ? await this.ctx.api.getVersion(this.username, doc, v) : null;
+      if (seen === undefined && old === null) return true;
+      const hash = seen ?? (await tokenHash(old!.bytes));
+      // A writer without `sync.base` (a Python device) cannot be checked; a restored copy points further back.
+      const linked = later.base === undefined || later.base === hash || (await this.#isRestoredCopy(doc, later.version, later.bytes.length, await tokenHash(later.bytes)));
+      if (!linked) return false;
+      if (old === null) return true;
+      later = { version: v, bytes: old.bytes, base: (await openDocument(this.ctx.fernet(), old.bytes, where)).envelope.sync?.base };
+    }
+    return true;
   }
 
   /**
