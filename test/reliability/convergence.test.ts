@@ -87,7 +87,7 @@ describe("devices syncing through the real Worker", () => {
     async () => {
       await fc.assert(fc.asyncProperty(scenarioArb, run), {
         seed: seedFor(0x5c0_7e11),
-        numRuns: bySoak(50, 800),
+        numRuns: bySoak(50, 600),
         endOnFailure: true,
       });
     },
