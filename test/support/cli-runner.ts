@@ -5,7 +5,7 @@
  * clean environment, so nothing of the developer's own configuration leaks in.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 
@@ -26,7 +26,10 @@ export interface CliOptions {
 
 /** Builds dist/cli.mjs into a private folder; `dispose` removes it. */
 export function buildCli(): { path: string; dispose(): void } {
-  const outdir = mkdtempSync(join(root, "node_modules", ".cache", "cli-test-"));
+  // A fresh clone has no node_modules/.cache yet: make it before the private folder inside it.
+  const cache = join(root, "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
+  const outdir = mkdtempSync(join(cache, "cli-test-"));
   execFileSync(process.execPath, [join(root, "scripts/build.mjs"), "--outdir", outdir, "--no-types"], { stdio: "pipe" });
   return { path: join(outdir, "cli.mjs"), dispose: () => rmSync(outdir, { recursive: true, force: true }) };
 }
