@@ -73,7 +73,7 @@ let server: WorkerServer;
 const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
 beforeAll(async () => {
   // Every version stays readable, so the check for changes applied twice sees the whole history.
-  server = await startWorkerServer({ vars: { HISTORY_RETENTION: "100000" } });
+  server = await startWorkerServer({ vars: { HISTORY_RETENTION: "100000" }, logLevel: "none" });
 });
 afterAll(async () => {
   await server?.stop();

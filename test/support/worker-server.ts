@@ -28,9 +28,18 @@ export interface WorkerServerOptions {
   config?: string;
   /** Bindings that replace wrangler.toml's, e.g. a strict rate limiter: `{ USER_LIMITER: { type: "ratelimit", ... } }`. */
   bindings?: Record<string, Record<string, unknown>>;
+  /**
+   * "none" for suites whose point is broken connections (the fault proxy): wrangler logs each one
+   * as an error although the Worker is fine. Default "error".
+   */
+  logLevel?: "error" | "none";
 }
 
 export async function startWorkerServer(options: WorkerServerOptions = {}): Promise<WorkerServer> {
+  // wrangler's own logger (asset parsing, proxy errors) reads WRANGLER_LOG, not dev.logLevel; it is
+  // process-wide, and each test file runs in a process of its own.
+  const logLevel = options.logLevel ?? "error";
+  if (process.env["WRANGLER_LOG"] === undefined || options.logLevel !== undefined) process.env["WRANGLER_LOG"] = logLevel;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "cloud-sync-state-"));
   const bindings = {
     ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([k, v]) => [k, { type: "plain_text" as const, value: v }])),
@@ -44,7 +53,7 @@ export async function startWorkerServer(options: WorkerServerOptions = {}): Prom
       inspector: false,
       persist: persistTo,
       watch: false,
-      logLevel: "error",
+      logLevel,
     },
   } as Parameters<typeof unstable_startWorker>[0]);
   const url = (await worker.url).origin;
