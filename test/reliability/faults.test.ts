@@ -117,7 +117,7 @@ describe("a client behind a faulty network", () => {
     async () => {
       await fc.assert(fc.asyncProperty(scenarioArb, run), {
         seed: seedFor(0xfa_0175),
-        numRuns: bySoak(12, 150),
+        numRuns: bySoak(12, 80),
         endOnFailure: true,
       });
       // The runs above met every kind of fault.

@@ -92,7 +92,7 @@ describe("a tampered token", () => {
         expect(await reader.sync("notes")).toBe("synced");
         expect(reader.data("notes")).toMatchObject({ latest: expect.any(String), local: expect.any(String) });
       }),
-      { numRuns: bySoak(25, 200), seed: seedFor(0xb17_f11b), endOnFailure: true },
+      { numRuns: bySoak(25, 100), seed: seedFor(0xb17_f11b), endOnFailure: true },
     );
   });
 
@@ -103,7 +103,7 @@ describe("a tampered token", () => {
         onDocumentReads((body) => body.slice(0, Math.floor(keep * body.length)));
         await expectRefused(reader, "wrong_key");
       }),
-      { numRuns: bySoak(10, 100), seed: seedFor(0x7a_c4ed), endOnFailure: true },
+      { numRuns: bySoak(10, 50), seed: seedFor(0x7a_c4ed), endOnFailure: true },
     );
   });
 
@@ -130,7 +130,7 @@ describe("a server replaying history", () => {
         });
         await expectRefused(reader, "rollback_detected");
       }),
-      { numRuns: bySoak(8, 60), seed: seedFor(0x011d_e4), endOnFailure: true },
+      { numRuns: bySoak(8, 30), seed: seedFor(0x011d_e4), endOnFailure: true },
     );
   });
 
@@ -164,7 +164,7 @@ describe("a server replaying history", () => {
         // Fewer versions there than the reader saw: a rollback; otherwise a fork.
         await expectRefused(reader, elsewhere < seen ? "rollback_detected" : "fork_detected");
       }),
-      { numRuns: bySoak(6, 40), seed: seedFor(0xf0_4c), endOnFailure: true },
+      { numRuns: bySoak(6, 20), seed: seedFor(0xf0_4c), endOnFailure: true },
     );
   });
 });

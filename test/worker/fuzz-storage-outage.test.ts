@@ -16,7 +16,7 @@ import { SOAK } from "./support/soak-mode.ts";
 import { storageSnapshot } from "./support/storage-snapshot.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
-const RUNS = SOAK ? 1_500 : 150;
+const RUNS = SOAK ? 600 : 150;
 const R2_METHODS = ["get", "head", "put", "list", "delete"] as const;
 const KV_METHODS = ["get", "getWithMetadata", "put", "list", "delete"] as const;
 
