@@ -7,7 +7,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { build } from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
@@ -44,7 +45,7 @@ beforeAll(async () => {
   pageOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   [server, browser] = await Promise.all([
     startWorkerServer(),
-    chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] }),
+    launchChromium(),
   ]);
 });
 

@@ -7,7 +7,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../client/core/fernet.ts";
 import { deriveAuthToken } from "../../client/core/credential.ts";
@@ -45,10 +46,7 @@ beforeAll(async () => {
   const joined = await tablet.bidirectionalSync(username, {}, { doc: "notes" });
   expect(joined).toMatchObject({ version: 2, uploaded: false, data: { todo: ["milk", "eggs"], theme: "light" } });
   tabletNotes = joined.data;
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
 });
 
