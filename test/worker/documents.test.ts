@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
 import { call, callWith, errorOf } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, putDoc } from "./support/docs.ts";
+import { failing } from "./support/failing-bindings.ts";
 import { fernetBytes } from "./support/tokens.ts";
 
 describe("writing and reading a document", () => {
@@ -37,6 +39,29 @@ describe("writing and reading a document", () => {
     expect(same.headers.get("ETag")).toBe('"1"');
     await putDoc(u, "notes");
     expect((await getDoc(u, "notes", { "If-None-Match": '"1"' })).status).toBe(200);
+  });
+
+  it("gives an isolate that never saw the version the same headers and bytes, for 304 and 200 alike", async () => {
+    const u = await claimedUser();
+    const body = fernetBytes(3);
+    const written = (await (await putDoc(u, "notes", body, { "X-Device-Id": "dev-7" })).json()) as { updated_at: string };
+    // A wrapped binding has no isolate memory of its own yet: it reads like a fresh isolate.
+    const cold = () => ({ BLOBS: failing(env.BLOBS, []) });
+    const path = `/v1/users/${u.user}/docs/notes`;
+    const expected = { etag: '"1"', version: "1", device: "dev-7", modified: new Date(written.updated_at).toUTCString() };
+    const headersOf = (res: Response) => ({
+      etag: res.headers.get("ETag"),
+      version: res.headers.get("X-Sync-Version"),
+      device: res.headers.get("X-Sync-Device"),
+      modified: res.headers.get("Last-Modified"),
+    });
+    const notModified = await callWith(cold(), path, { headers: { ...u.auth, "If-None-Match": '"1"' } });
+    expect(notModified.status).toBe(304);
+    expect(headersOf(notModified)).toEqual(expected);
+    const full = await callWith(cold(), path, { headers: u.auth });
+    expect(full.status).toBe(200);
+    expect(headersOf(full)).toEqual(expected);
+    expect(await bytesOf(full)).toEqual(body);
   });
 
   it("answers 404 not_found for a document never written", async () => {

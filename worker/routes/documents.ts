@@ -21,7 +21,7 @@ import {
   writeHeaders,
 } from "../schemas/documents.ts";
 import { noteActivity } from "../storage/devices.ts";
-import { currentVersion, deleteDocument, openVersion, summarizeDocuments } from "../storage/documents.ts";
+import { currentHead, deleteDocument, describeVersion, openVersion, summarizeDocuments } from "../storage/documents.ts";
 import { forgetUsage } from "../storage/quota.ts";
 
 const tags = ["documents"];
@@ -104,15 +104,15 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const held = parseVersionTag(headers["if-none-match"], "If-None-Match");
     await authorize(c, username);
     const device = headers["x-device-id"];
-    const current = await currentVersion(c.env.BLOBS, username, doc);
-    if (current === null) throw noDocument();
-    const unchanged = held === "*" || held === current.version;
-    const found = unchanged ? null : await openVersion(c.env.BLOBS, username, current);
-    if (!unchanged && found === null) throw noDocument();
+    const head = await currentHead(c.env.BLOBS, username, doc);
+    if (head === null) throw noDocument();
+    const unchanged = held === "*" || held === head.version;
+    const found = unchanged ? await describeVersion(c.env.BLOBS, username, head) : await openVersion(c.env.BLOBS, username, head);
+    if (found === null) throw noDocument();
     // Only once the answer is in hand: a download that failed is no activity to record.
     if (device !== undefined) await noteActivity(c.env.DEVICES, username, device, "download");
-    if (found === null) return c.body(null, 304, versionHeaders(current));
-    return tokenBytesResponse(found.info, found.body);
+    if ("body" in found) return tokenBytesResponse(found.info, found.body);
+    return c.body(null, 304, versionHeaders(found));
   });
 
   app.openapi(write, async (c) => {
@@ -134,7 +134,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const { username, doc } = c.req.valid("param");
     const condition = writeCondition(c.req.valid("header")["if-match"], undefined);
     await authorize(c, username, { access: "write" });
-    const current = await currentVersion(c.env.BLOBS, username, doc);
+    const current = await currentHead(c.env.BLOBS, username, doc);
     if (current === null) throw noDocument();
     checkCondition(condition, current.version);
     await deleteDocument(c.env.BLOBS, username, doc);

@@ -11,7 +11,7 @@ import { STREAM_FROM_BYTES } from "../http/token-body.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
 import { docParams, documentAnswer, restoreHeaders, tokenBytesContent, versionParams, versionsAnswer } from "../schemas/documents.ts";
-import { currentVersion, listVersions, readVersion, type TokenBody, type VersionBody } from "../storage/documents.ts";
+import { currentHead, listVersions, readVersion, type TokenBody, type VersionBody } from "../storage/documents.ts";
 
 const tags = ["history"];
 const path = "/v1/users/{username}/docs/{doc}/versions";
@@ -63,7 +63,7 @@ const restore = createRoute({
 async function retainedVersion(c: AppContext, username: string, doc: string, n: number): Promise<VersionBody> {
   const retention = parseConfig(c.env).historyRetention;
   const [current, found] = await Promise.all([
-    currentVersion(c.env.BLOBS, username, doc),
+    currentHead(c.env.BLOBS, username, doc),
     readVersion(c.env.BLOBS, username, doc, n),
   ]);
   if (found === null || current === null || n <= current.version - retention) {

@@ -1,7 +1,7 @@
 /** Document versions in R2: read the current or a given version, create one version, list, prune and delete. */
 import { guard } from "./unavailable.ts";
 import { docsPrefix, parseVersionKey, versionKey, versionsPrefix } from "./document-keys.ts";
-import { cacheBytes, cachedBytes, isCacheable } from "./version-cache.ts";
+import { cacheVersion, cachedVersion, isCacheable } from "./version-cache.ts";
 
 export interface VersionInfo {
   doc: string;
@@ -41,8 +41,33 @@ export async function listVersions(bucket: R2Bucket, username: string, doc: stri
   return listed.objects.map((o) => toInfo(username, o)).filter((v): v is VersionInfo => v !== null);
 }
 
-export async function currentVersion(bucket: R2Bucket, username: string, doc: string): Promise<VersionInfo | null> {
-  return (await listVersions(bucket, username, doc, 1))[0] ?? null;
+/** Where a document's current version is, from a listing without custom metadata. */
+export interface VersionHead {
+  doc: string;
+  version: number;
+  key: string;
+  contentTag: string;
+}
+
+/**
+ * The current version's key and ETag: a one-item R2 list without custom metadata, which costs
+ * about half of one with it. Enough for a compare-and-swap; `describeVersion` adds the rest.
+ */
+export async function currentHead(bucket: R2Bucket, username: string, doc: string): Promise<VersionHead | null> {
+  const listed = await guard("versions.list", () => bucket.list({ prefix: versionsPrefix(username, doc), limit: 1 }));
+  const obj = listed.objects[0];
+  const parsed = obj === undefined ? null : parseVersionKey(username, obj.key);
+  return obj === undefined || parsed === null ? null : { ...parsed, key: obj.key, contentTag: obj.etag };
+}
+
+/** A head's full description: from isolate memory when this isolate has seen the version, else an R2 head. */
+export async function describeVersion(bucket: R2Bucket, username: string, head: VersionHead): Promise<VersionInfo | null> {
+  const cached = cachedVersion(bucket, head.key, head.contentTag);
+  if (cached !== undefined) return cached.info;
+  const obj = await guard("versions.head", () => bucket.head(head.key));
+  const info = obj === null ? null : toInfo(username, obj);
+  if (obj !== null && info !== null) cacheVersion(bucket, obj.key, info);
+  return info;
 }
 
 export interface VersionBody {
@@ -58,17 +83,20 @@ export async function readVersion(bucket: R2Bucket, username: string, doc: strin
     if (obj === null) return null;
     const info = toInfo(username, obj);
     if (info === null) return null;
-    if (!isCacheable(obj.size)) return { info, body: obj.body };
+    if (!isCacheable(obj.size)) {
+      cacheVersion(bucket, key, info);
+      return { info, body: obj.body };
+    }
     const bytes = new Uint8Array(await obj.arrayBuffer());
-    cacheBytes(bucket, key, obj.etag, bytes);
+    cacheVersion(bucket, key, info, bytes);
     return { info, body: bytes };
   });
 }
 
-/** A version whose listing is already known: from isolate memory when possible, else from R2. */
-export async function openVersion(bucket: R2Bucket, username: string, info: VersionInfo): Promise<VersionBody | null> {
-  const cached = cachedBytes(bucket, versionKey(username, info.doc, info.version), info.contentTag);
-  return cached === undefined ? readVersion(bucket, username, info.doc, info.version) : { info, body: cached };
+/** A version whose key and ETag are already known: from isolate memory when possible, else from R2. */
+export async function openVersion(bucket: R2Bucket, username: string, head: VersionHead): Promise<VersionBody | null> {
+  const cached = cachedVersion(bucket, head.key, head.contentTag);
+  return cached?.bytes === undefined ? readVersion(bucket, username, head.doc, head.version) : { info: cached.info, body: cached.bytes };
 }
 
 /** The body of a write: bytes in memory, or a stream of known length (large uploads are never buffered). */
@@ -92,8 +120,9 @@ export async function createVersion(
       httpMetadata: { contentType: "application/octet-stream" },
     });
     if (obj === null) return null;
-    if ("bytes" in body) cacheBytes(bucket, obj.key, obj.etag, body.bytes);
-    return { doc, version, size: body.size, updatedAt: meta.updatedAt, deviceId: meta.deviceId, contentTag: obj.etag };
+    const info = { doc, version, size: body.size, updatedAt: meta.updatedAt, deviceId: meta.deviceId, contentTag: obj.etag };
+    cacheVersion(bucket, obj.key, info, "bytes" in body ? body.bytes : undefined);
+    return info;
   });
 }
 
@@ -171,6 +200,6 @@ export async function summarizeDocuments(bucket: R2Bucket, username: string, ret
 
 /** The current version with its body; null when the document has none (or was deleted meanwhile). */
 export async function readCurrent(bucket: R2Bucket, username: string, doc: string): Promise<VersionBody | null> {
-  const current = await currentVersion(bucket, username, doc);
-  return current === null ? null : openVersion(bucket, username, current);
+  const head = await currentHead(bucket, username, doc);
+  return head === null ? null : openVersion(bucket, username, head);
 }

@@ -1,17 +1,30 @@
 /**
- * Bytes of recently read or written document versions, in isolate memory, so a download usually
- * needs one R2 list (to learn the current version) and no R2 get. A version's object is written
- * once and never changed; entries are keyed by its R2 key and R2 ETag (the content's MD5), so a
- * document deleted and written again under the same key can never be served from a stale entry.
+ * Recently read or written document versions, in isolate memory: each version's description
+ * (device, time) always, and its bytes when small. So a download usually needs one plain R2 list
+ * (to learn the current version's key and ETag) and no R2 get, and the list need not carry custom
+ * metadata, which in R2 costs about as much again as the list itself.
+ *
+ * A version's object is written once and never changed; entries are keyed by its R2 key and R2
+ * ETag (the content's MD5), so a document deleted and written again under the same key can never
+ * be served from a stale entry.
  */
 
 import { perBinding } from "../isolate-memory.ts";
+import type { VersionInfo } from "./documents.ts";
 
 const MAX_ENTRY_BYTES = 256 * 1024;
 const MAX_TOTAL_BYTES = 16 * 1024 * 1024;
+/** What an entry without bytes is counted as against the total: its key, tag and description. */
+const DESCRIPTION_BYTES = 256;
+
+export interface CachedVersion {
+  info: VersionInfo;
+  /** Present for versions small enough to keep. */
+  bytes?: Uint8Array;
+}
 
 interface Cache {
-  entries: Map<string, Uint8Array>;
+  entries: Map<string, CachedVersion>;
   total: number;
 }
 
@@ -21,28 +34,35 @@ export function isCacheable(size: number): boolean {
   return size <= MAX_ENTRY_BYTES;
 }
 
-export function cachedBytes(bucket: R2Bucket, key: string, contentTag: string): Uint8Array | undefined {
-  const cache = cacheFor(bucket);
-  const id = `${key}#${contentTag}`;
-  const bytes = cache.entries.get(id);
-  if (bytes !== undefined) {
-    // Re-insert: Map order is the eviction order (least recently used first).
-    cache.entries.delete(id);
-    cache.entries.set(id, bytes);
-  }
-  return bytes;
+function weight(entry: CachedVersion): number {
+  return DESCRIPTION_BYTES + (entry.bytes?.byteLength ?? 0);
 }
 
-export function cacheBytes(bucket: R2Bucket, key: string, contentTag: string, bytes: Uint8Array): void {
-  if (!isCacheable(bytes.byteLength)) return;
+export function cachedVersion(bucket: R2Bucket, key: string, contentTag: string): CachedVersion | undefined {
   const cache = cacheFor(bucket);
   const id = `${key}#${contentTag}`;
-  if (cache.entries.has(id)) return;
-  cache.entries.set(id, bytes);
-  cache.total += bytes.byteLength;
-  for (const [oldId, old] of cache.entries) {
+  const entry = cache.entries.get(id);
+  if (entry !== undefined) {
+    // Re-insert: Map order is the eviction order (least recently used first).
+    cache.entries.delete(id);
+    cache.entries.set(id, entry);
+  }
+  return entry;
+}
+
+/** Remembers a version's description, and its bytes when given and small enough. */
+export function cacheVersion(bucket: R2Bucket, key: string, info: VersionInfo, bytes?: Uint8Array): void {
+  const cache = cacheFor(bucket);
+  const id = `${key}#${info.contentTag}`;
+  const old = cache.entries.get(id);
+  if (old?.bytes !== undefined || (old !== undefined && bytes === undefined)) return;
+  const entry: CachedVersion = bytes !== undefined && isCacheable(bytes.byteLength) ? { info, bytes } : { info };
+  if (old !== undefined) cache.total -= weight(old);
+  cache.entries.set(id, entry);
+  cache.total += weight(entry);
+  for (const [oldId, evicted] of cache.entries) {
     if (cache.total <= MAX_TOTAL_BYTES) break;
     cache.entries.delete(oldId);
-    cache.total -= old.byteLength;
+    cache.total -= weight(evicted);
   }
 }

@@ -9,7 +9,7 @@ import { announceVersion } from "../realtime/announce.ts";
 import { ApiError } from "../errors.ts";
 import { MAX_VERSION } from "../schemas/names.ts";
 import { noteActivity } from "./devices.ts";
-import { createVersion, currentVersion, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
+import { createVersion, currentHead, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
 import { checkQuota, recordUsage } from "./quota.ts";
 
 export interface WriteInput {
@@ -40,7 +40,7 @@ export async function writeDocument(
   await checkQuota(env.BLOBS, config, username, body.size);
   const conditional = condition.ifMatch !== null || condition.createOnly;
   for (let attempt = 1; ; attempt++) {
-    const current = (await currentVersion(env.BLOBS, username, doc))?.version ?? null;
+    const current = (await currentHead(env.BLOBS, username, doc))?.version ?? null;
     checkCondition(condition, current);
     const next = (current ?? 0) + 1;
     // Unreachable in practice (10^12 writes), but the key layout has no room beyond it.
@@ -59,7 +59,7 @@ export async function writeDocument(
       announceVersion(env, waitUntil, username, { doc, version: info.version, device_id: info.deviceId, updated_at: info.updatedAt });
       return { ...info, created: next === 1 };
     }
-    if (conditional) throw preconditionFailed((await currentVersion(env.BLOBS, username, doc))?.version ?? null);
+    if (conditional) throw preconditionFailed((await currentHead(env.BLOBS, username, doc))?.version ?? null);
     // No precondition was given, so a 412 would be wrong: contention is a transient 503. A
     // streamed body was consumed by the failed attempt and cannot be sent again.
     if (!("bytes" in body) || attempt >= MAX_ATTEMPTS) throw contended();
