@@ -3,14 +3,15 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { inboxOf } from "./support/live-socket.ts";
-import { HUB_DEVICE_HEADER, MAX_SOCKETS_PER_USER } from "../../worker/realtime/user-hub.ts";
+import { QUIET_MS } from "../../worker/realtime/quiet-window.ts";
+import { HUB_DEVICE_HEADER, HUB_USER_HEADER, MAX_SOCKETS_PER_USER } from "../../worker/realtime/user-hub.ts";
 
 const hubs = env.USER_HUB;
 
 /** Opens a socket to the hub of `user` as `device`, returning it with a queue of its messages. */
 async function connect(user: string, device?: string) {
   const stub = hubs.get(hubs.idFromName(user));
-  const headers: Record<string, string> = { Upgrade: "websocket" };
+  const headers: Record<string, string> = { Upgrade: "websocket", [HUB_USER_HEADER]: user };
   if (device !== undefined) headers[HUB_DEVICE_HEADER] = device;
   const res = await stub.fetch("http://hub/", { headers });
   expect(res.status).toBe(101);
@@ -28,7 +29,7 @@ describe("UserHub", () => {
     const a = await connect("hub-alice", "phone");
     const b = await connect("hub-alice", "tablet");
     const heard = await a.stub.announce({ ...announcement, size: 99, bytes: "secret" } as typeof announcement);
-    expect(heard).toBe(2);
+    expect(heard).toEqual({ delivered: 2, quietForMs: 0 });
     for (const peer of [a, b]) {
       expect(await peer.inbox.next()).toEqual({ type: "version", ...announcement });
     }
@@ -37,7 +38,7 @@ describe("UserHub", () => {
   it("keeps another user's sockets out of the announcement", async () => {
     const alice = await connect("hub-iso-alice", "phone");
     const bob = await connect("hub-iso-bob", "phone");
-    expect(await alice.stub.announce(announcement)).toBe(1);
+    expect(await alice.stub.announce(announcement)).toEqual({ delivered: 1, quietForMs: 0 });
     expect(await alice.inbox.next()).toMatchObject({ type: "version" });
     // The round trip of an RPC to bob's hub orders after anything it could have sent bob.
     expect(await bob.stub.connectedDevices()).toEqual(["phone"]);
@@ -47,9 +48,21 @@ describe("UserHub", () => {
   it("still reaches sockets after the hub hibernates and wakes", async () => {
     const a = await connect("hub-sleeper", "phone");
     await evictDurableObject(a.stub);
-    expect(await a.stub.announce(announcement)).toBe(1);
+    expect(await a.stub.announce(announcement)).toEqual({ delivered: 1, quietForMs: 0 });
     expect(await a.inbox.next()).toEqual({ type: "version", ...announcement });
     expect(await a.stub.connectedDevices()).toEqual(["phone"]);
+  });
+
+  it("with no socket, grants the writer a quiet window instead of delivering", async () => {
+    const stub = hubs.get(hubs.idFromName("hub-nobody"));
+    expect(await stub.announce(announcement)).toEqual({ delivered: 0, quietForMs: QUIET_MS });
+  });
+
+  it("refuses an upgrade that does not name the hub's user with 400", async () => {
+    const stub = hubs.get(hubs.idFromName("hub-anonymous"));
+    const res = await stub.fetch("http://hub/", { headers: { Upgrade: "websocket" } });
+    expect(res.status).toBe(400);
+    expect(await stub.connectedDevices()).toEqual([]);
   });
 
   it("answers ping with pong without any application code", async () => {
@@ -60,14 +73,15 @@ describe("UserHub", () => {
 
   it("refuses an upgrade past the per-user socket limit with 429", async () => {
     const stub = hubs.get(hubs.idFromName("hub-crowded"));
+    const headers = { Upgrade: "websocket", [HUB_USER_HEADER]: "hub-crowded" };
     const open: WebSocket[] = [];
     for (let i = 0; i < MAX_SOCKETS_PER_USER; i += 1) {
-      const res = await stub.fetch("http://hub/", { headers: { Upgrade: "websocket" } });
+      const res = await stub.fetch("http://hub/", { headers });
       expect(res.status).toBe(101);
       res.webSocket?.accept();
       if (res.webSocket) open.push(res.webSocket);
     }
-    const res = await stub.fetch("http://hub/", { headers: { Upgrade: "websocket" } });
+    const res = await stub.fetch("http://hub/", { headers });
     expect(res.status).toBe(429);
     for (const socket of open) socket.close(1000, "done");
   });

@@ -6,6 +6,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bearer, call, callWith, errorOf, postJson } from "./support/api.ts";
+import { QUIET_MS } from "../../worker/realtime/quiet-window.ts";
 import { closed, inboxOf, type Inbox } from "./support/live-socket.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
@@ -40,6 +41,13 @@ async function connect(user: string, token: string, options: { device?: string; 
 /** A write through the seed route, which takes the same one write path as every other. */
 async function upload(user: string, token: string, device: string): Promise<void> {
   const res = await postJson("/upload", { username: user, device_id: device, encrypted_data: encryptedDataOf(fernetBytes()) }, bearer(token));
+  expect(res.status).toBe(200);
+}
+
+/** The same write, answered only once its background work (the hub's answer) is done. */
+async function uploadAndSettle(user: string, token: string, device: string): Promise<void> {
+  const body = JSON.stringify({ username: user, device_id: device, encrypted_data: encryptedDataOf(fernetBytes()) });
+  const res = await callWith({}, "/upload", { method: "POST", headers: bearer(token, { "Content-Type": "application/json" }), body });
   expect(res.status).toBe(200);
 }
 
@@ -96,6 +104,24 @@ describe("GET /v1/users/:u/live", () => {
     });
     expect(restore.status).toBe(200);
     expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "notes", version: 2, device_id: "tablet001" });
+  });
+
+  it("lets writers skip a hub with no listener, and still brings a device that connects meanwhile every write", async () => {
+    const user = uniqueUser("live-quiet");
+    const token = await claim(user);
+    // Nobody listens: the hub answers this write's announcement with a quiet window.
+    await uploadAndSettle(user, token, "laptop001");
+    const phone = await connect(user, token, { device: "phone0001" });
+    const written = Date.now();
+    // Inside the window the writer does not call the hub; the hub's sweep makes up for it.
+    await uploadAndSettle(user, token, "laptop001");
+    expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "default", version: 2, device_id: "laptop001" });
+    expect(Date.now() - written).toBeGreaterThanOrEqual(QUIET_MS / 2);
+    // Once swept, the socket hears each later write at once, and nothing twice.
+    await upload(user, token, "laptop001");
+    expect(await phone.inbox.next()).toMatchObject({ version: 3 });
+    expect(await hubOf(user).connectedDevices()).toEqual(["phone0001"]);
+    expect(phone.inbox.pending()).toBe(0);
   });
 
   it("accepts the token as a bearer subprotocol and selects cloud-sync.v1", async () => {

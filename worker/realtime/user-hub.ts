@@ -4,9 +4,12 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config.ts";
+import { currentVersionsSince } from "../storage/documents.ts";
 import { encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
+import { QUIET_MS, SWEEP_CLOCK_SLACK_MS, SWEEP_DELAY_MS, type AnnounceAnswer } from "./quiet-window.ts";
 
 /** Sent by the live route to the hub; only the Worker can reach a DO, so these are trusted. */
+export const HUB_USER_HEADER = "X-Hub-User";
 export const HUB_DEVICE_HEADER = "X-Hub-Device";
 export const HUB_PROTOCOL_HEADER = "X-Hub-Protocol";
 
@@ -16,9 +19,19 @@ export const MAX_SOCKETS_PER_USER = 64;
 interface SocketAttachment {
   device_id: string | null;
   connected_at: number;
+  username: string;
+  /** Set while the socket connected inside a quiet window and the hub has not yet swept R2 for it. */
+  catch_up?: true;
 }
 
 export class UserHub extends DurableObject<Env> {
+  /**
+   * Until when writers may be skipping this hub (quiet-window.ts). A new instance cannot know
+   * what an earlier one granted, so it assumes a grant just began.
+   */
+  #quietUntil = Date.now() + QUIET_MS;
+  #sweep: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Heartbeats are answered by the runtime without waking a hibernated hub.
@@ -33,23 +46,36 @@ export class UserHub extends DurableObject<Env> {
     if (this.ctx.getWebSockets().length >= MAX_SOCKETS_PER_USER) {
       return new Response("too many live connections", { status: 429 });
     }
+    const username = request.headers.get(HUB_USER_HEADER);
+    if (username === null) return new Response("missing the hub's user", { status: 400 });
     const deviceId = request.headers.get(HUB_DEVICE_HEADER);
     const protocol = request.headers.get(HUB_PROTOCOL_HEADER);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, deviceId === null ? [] : [deviceId]);
-    const attachment: SocketAttachment = { device_id: deviceId, connected_at: Date.now() };
+    const now = Date.now();
+    const catchUp = now < this.#quietUntil;
+    const attachment: SocketAttachment = { device_id: deviceId, connected_at: now, username, ...(catchUp ? { catch_up: true as const } : {}) };
     server.serializeAttachment(attachment);
+    if (catchUp) this.#scheduleSweep(this.#quietUntil + SWEEP_DELAY_MS);
     const headers = new Headers();
     // A browser that offered subprotocols fails the handshake unless one is echoed.
     if (protocol !== null) headers.set("Sec-WebSocket-Protocol", protocol);
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
-  /** RPC: tells every connected socket of this user about a new version; returns how many heard. */
-  announce(announcement: VersionAnnouncement): number {
+  /**
+   * RPC: tells every connected socket of this user about a new version. With no socket, grants
+   * the writer a quiet window instead (quiet-window.ts).
+   */
+  announce(announcement: VersionAnnouncement): AnnounceAnswer {
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0) {
+      this.#quietUntil = Math.max(this.#quietUntil, Date.now() + QUIET_MS);
+      return { delivered: 0, quietForMs: QUIET_MS };
+    }
     const message = encodeAnnouncement(announcement);
     let delivered = 0;
-    for (const socket of this.ctx.getWebSockets()) {
+    for (const socket of sockets) {
       try {
         socket.send(message);
         delivered += 1;
@@ -57,7 +83,7 @@ export class UserHub extends DurableObject<Env> {
         // A socket closing concurrently: its device catches up by pulling when it reconnects.
       }
     }
-    return delivered;
+    return { delivered, quietForMs: 0 };
   }
 
   /** RPC: the device ids with an open socket now (operators' diagnostics, and a round-trip barrier in tests). */
@@ -68,6 +94,59 @@ export class UserHub extends DurableObject<Env> {
       if (attachment?.device_id) ids.add(attachment.device_id);
     }
     return [...ids].sort();
+  }
+
+  #scheduleSweep(at: number): void {
+    if (this.#sweep !== undefined && this.#sweep.at >= at) return;
+    if (this.#sweep !== undefined) clearTimeout(this.#sweep.timer);
+    // A pending timer also keeps the hub from hibernating before the sweep has run.
+    const timer = setTimeout(() => {
+      this.#sweep = undefined;
+      this.#runSweep().catch((err: unknown) => console.error("live sweep failed", err instanceof Error ? err.message : String(err)));
+    }, Math.max(0, at - Date.now()));
+    this.#sweep = { at, timer };
+  }
+
+  /** Sends each socket that connected inside a quiet window the versions stored since it connected. */
+  async #runSweep(): Promise<void> {
+    if (Date.now() < this.#quietUntil + SWEEP_DELAY_MS) {
+      this.#scheduleSweep(this.#quietUntil + SWEEP_DELAY_MS);
+      return;
+    }
+    const waiting = this.ctx.getWebSockets().flatMap((socket) => {
+      const attachment = socket.deserializeAttachment() as SocketAttachment | null;
+      return attachment?.catch_up === true ? [{ socket, attachment }] : [];
+    });
+    const first = waiting[0];
+    if (first === undefined) return;
+    const since = Math.min(...waiting.map((w) => w.attachment.connected_at)) - SWEEP_CLOCK_SLACK_MS;
+    let recent: Array<VersionAnnouncement & { storedAt: number }>;
+    try {
+      recent = (await currentVersionsSince(this.env.BLOBS, first.attachment.username, since)).map((v) => ({
+        doc: v.doc,
+        version: v.version,
+        device_id: v.deviceId,
+        updated_at: v.updatedAt,
+        storedAt: v.storedAt,
+      }));
+    } catch {
+      // Without the sweep these sockets may have missed a write: a reconnect makes their devices pull.
+      for (const { socket } of waiting) closeQuietly(socket, 1013, "try again: reconnect and pull");
+      return;
+    }
+    for (const { socket, attachment } of waiting) {
+      for (const version of recent) {
+        if (version.storedAt < attachment.connected_at - SWEEP_CLOCK_SLACK_MS) continue;
+        const { storedAt: _, ...announcement } = version;
+        try {
+          socket.send(encodeAnnouncement(announcement));
+        } catch {
+          // closing concurrently: its device pulls when it reconnects
+        }
+      }
+      const { catch_up: _, ...swept } = attachment;
+      socket.serializeAttachment(swept);
+    }
   }
 
   // Clients send only "ping", which the auto-response answers; anything else is ignored.

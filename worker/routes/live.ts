@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { HUB_DEVICE_HEADER, HUB_PROTOCOL_HEADER } from "../realtime/user-hub.ts";
+import { HUB_DEVICE_HEADER, HUB_PROTOCOL_HEADER, HUB_USER_HEADER } from "../realtime/user-hub.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors } from "../schemas/common.ts";
 import { deviceIdSchema, usernameSchema } from "../schemas/names.ts";
@@ -64,7 +64,7 @@ export function liveRoutes(): OpenAPIHono<AppEnv> {
       throw new ApiError(400, "bad_request", "this route is a WebSocket: send Upgrade: websocket");
     }
 
-    const headers = new Headers({ Upgrade: "websocket" });
+    const headers = new Headers({ Upgrade: "websocket", [HUB_USER_HEADER]: username });
     if (deviceId !== undefined) headers.set(HUB_DEVICE_HEADER, deviceId);
     if (offered.accept !== null) headers.set(HUB_PROTOCOL_HEADER, offered.accept);
     let res: Response;

@@ -198,6 +198,28 @@ export async function summarizeDocuments(bucket: R2Bucket, username: string, ret
   return { current: [...current.values()], usageBytes };
 }
 
+/**
+ * Each document's current version, if R2 stored it at `sinceMs` or later (R2's own upload time,
+ * the moment the write took effect): what a hub sends a socket that may have missed announcements.
+ */
+export async function currentVersionsSince(
+  bucket: R2Bucket,
+  username: string,
+  sinceMs: number,
+): Promise<Array<VersionInfo & { storedAt: number }>> {
+  const objects = await listKeys(bucket, docsPrefix(username), { metadata: true });
+  const seen = new Set<string>();
+  const recent: Array<VersionInfo & { storedAt: number }> = [];
+  for (const obj of objects) {
+    const info = toInfo(username, obj);
+    // Keys sort newest first, so the first key of each document is its current version.
+    if (info === null || seen.has(info.doc)) continue;
+    seen.add(info.doc);
+    if (obj.uploaded.getTime() >= sinceMs) recent.push({ ...info, storedAt: obj.uploaded.getTime() });
+  }
+  return recent;
+}
+
 /** The current version with its body; null when the document has none (or was deleted meanwhile). */
 export async function readCurrent(bucket: R2Bucket, username: string, doc: string): Promise<VersionBody | null> {
   const head = await currentHead(bucket, username, doc);
