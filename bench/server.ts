@@ -11,8 +11,12 @@ import { startWorkerServer, type WorkerServer } from "../test/support/worker-ser
 import { createAccount, putDocument, type BenchAccount } from "./accounts.ts";
 import { row, type BenchRow } from "./rows.ts";
 
-/** Each row interleaves the three targets this many times, a slice each, and keeps the medians. */
-const ROUNDS = 3;
+/**
+ * Each row interleaves the three targets this many times, a slice each, and keeps the medians:
+ * more for the rows with a target, since slices here differ by a fifth or more.
+ */
+const ROUNDS = 5;
+const ROUNDS_WITHOUT_TARGET = 3;
 const SLICE_SECONDS = 2;
 const WARM_ROUNDS = 3;
 const SIZES = [
@@ -84,7 +88,8 @@ export async function runServerBench(): Promise<BenchRow[]> {
           };
           const slices: Record<keyof Measured, Sample[]> = { base: [], ours: [], r2: [] };
           // Interleaved slices, so load from anything else on the shared machine hits all three alike.
-          for (let round = 0; round < ROUNDS; round++) {
+          const rounds = size.label === "1k" ? ROUNDS : ROUNDS_WITHOUT_TARGET;
+          for (let round = 0; round < rounds; round++) {
             for (const key of ["base", "ours", "r2"] as const) {
               await targets[key].beforeSlice?.();
               slices[key].push(await load(targets[key].origin, connections, targets[key].requestFor));
@@ -94,11 +99,57 @@ export async function runServerBench(): Promise<BenchRow[]> {
         }
       }
     }
+    rows.push(await uploadWithListeners(product.url, baseline.url, accounts.slice(0, LIVE_CONNECTIONS), bodies));
     return rows;
   } finally {
     await baseline?.stop();
     await product.stop();
   }
+}
+
+const LIVE_CONNECTIONS = 16;
+
+/**
+ * Uploads while every user has a device listening on its live socket, so each write is announced
+ * (the rows above have no listener: writers then skip the hub for its quiet window). For context.
+ */
+async function uploadWithListeners(origin: string, baselineOrigin: string, accounts: BenchAccount[], bodies: Map<string, Buffer>): Promise<BenchRow> {
+  const size = SIZES[0];
+  console.error(`[server] upload.${size.label}.c${LIVE_CONNECTIONS}.listening`);
+  const sockets = await Promise.all(accounts.map((a) => openListener(origin, a)));
+  try {
+    const ours = productRequests(origin, "upload", size, LIVE_CONNECTIONS, accounts, bodies, "listening");
+    const base = constant("upload", size, bodies);
+    const slices: Record<"base" | "ours", Sample[]> = { base: [], ours: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      slices.base.push(await load(baselineOrigin, LIVE_CONNECTIONS, base));
+      await ours.beforeSlice?.();
+      slices.ours.push(await load(origin, LIVE_CONNECTIONS, ours.requestFor));
+    }
+    const measured = combine(slices.ours);
+    const failure = failedReason(measured);
+    return row({
+      id: `server.upload.${size.label}.c${LIVE_CONNECTIONS}.listening.rps`,
+      value: failure === null ? measured.rps : null,
+      unit: "req/s",
+      baseline: combine(slices.base).rps,
+      better: "higher",
+      note: "as upload.1k.c16, with a device of each user listening on its live socket (every write announced)",
+      ...(failure === null ? {} : { missing: failure }),
+    });
+  } finally {
+    for (const socket of sockets) socket.close(1000, "bench done");
+  }
+}
+
+/** A device of `account` on the live route, open (announcements are received and dropped). */
+function openListener(origin: string, account: BenchAccount): Promise<WebSocket> {
+  const url = `${origin.replace(/^http/, "ws")}/v1/users/${account.username}/live?device_id=bench-listener`;
+  const socket = new WebSocket(url, ["cloud-sync.v1", `bearer.${account.token}`]);
+  return new Promise((resolve, reject) => {
+    socket.addEventListener("open", () => resolve(socket), { once: true });
+    socket.addEventListener("error", () => reject(new Error(`live socket for ${account.username} failed to open`)), { once: true });
+  });
 }
 
 /** One slice's figures, or their medians over the rounds. */
@@ -165,8 +216,16 @@ function failedReason({ completed, failed }: Sample): string | null {
 }
 
 /** The product's routes, as our client calls them: GET a document; PUT with compare-and-swap on the version. */
-function productRequests(origin: string, op: Op, size: Size, connections: number, accounts: BenchAccount[], bodies: Map<string, Buffer>): Target {
-  const doc = op === "download" ? `dl-${size.label}` : `up-${size.label}-c${connections}`;
+function productRequests(
+  origin: string,
+  op: Op,
+  size: Size,
+  connections: number,
+  accounts: BenchAccount[],
+  bodies: Map<string, Buffer>,
+  variant = "",
+): Target {
+  const doc = op === "download" ? `dl-${size.label}` : `up-${size.label}-c${connections}${variant === "" ? "" : `-${variant}`}`;
   const path = (account: BenchAccount) => `/v1/users/${account.username}/docs/${doc}`;
   if (op === "download") {
     return { origin, requestFor: (i) => ({ method: "GET", path: path(accounts[i]!), setupRequest: (request) => ({ ...request, headers: accounts[i]!.headers }) }) };

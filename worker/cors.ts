@@ -5,12 +5,21 @@
  * Exposed are the headers the client reads: the version (ETag, X-Sync-*), Date for clock skew,
  * Last-Modified and Retry-After.
  */
+import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 
-export const apiCors = cors({
+const corsHeaders = cors({
   origin: "*",
   allowMethods: ["GET", "PUT", "POST", "DELETE", "OPTIONS"],
   allowHeaders: ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Device-Id", "X-Claim-Secret"],
   exposeHeaders: ["Date", "ETag", "Last-Modified", "Retry-After", "X-Sync-Version", "X-Sync-Device"],
   maxAge: 86400,
 });
+
+/**
+ * Only a request with an Origin header (every cross-origin request a browser makes, and every
+ * preflight) gets CORS headers: devices and CLIs never send one, and skipping the middleware saves
+ * their requests its header work. Responses that could be stored carry `Cache-Control: no-cache`
+ * (document-response.ts), so a browser revalidates and the answer brings the CORS headers it needs.
+ */
+export const apiCors: MiddlewareHandler = (c, next) => (c.req.header("Origin") === undefined ? next() : corsHeaders(c, next));

@@ -29,6 +29,13 @@ describe("CORS on /v1", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
   });
 
+  it("adds no CORS headers to a request without Origin (devices, the CLI)", async () => {
+    const res = await call("/v1/users/alice/docs/default");
+    expect(res.status).toBe(401);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(res.headers.get("Access-Control-Expose-Headers")).toBeNull();
+  });
+
   it("leaves the seed routes without CORS", async () => {
     const res = await call("/download?username=alice&device_id=d", { headers: { Origin: PAGE } });
     expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();

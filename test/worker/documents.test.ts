@@ -28,6 +28,8 @@ describe("writing and reading a document", () => {
     expect(res.headers.get("X-Sync-Version")).toBe("1");
     expect(res.headers.get("X-Sync-Device")).toBe("dev-1");
     expect(res.headers.get("Last-Modified")).toBe(new Date(written.updated_at).toUTCString());
+    // A browser must ask again each time rather than reuse the answer on heuristics.
+    expect(res.headers.get("Cache-Control")).toBe("no-cache");
     expect(await bytesOf(res)).toEqual(body);
   });
 

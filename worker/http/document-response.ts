@@ -12,6 +12,8 @@ export function documentJson(info: VersionInfo) {
 
 export function versionHeaders(info: VersionInfo): Record<string, string> {
   return {
+    // With an ETag and Last-Modified, a browser would otherwise reuse a read without asking.
+    "Cache-Control": "no-cache",
     ETag: etagOf(info.version),
     "X-Sync-Version": String(info.version),
     "X-Sync-Device": info.deviceId,
