@@ -81,21 +81,25 @@ export async function runServerBench(): Promise<BenchRow[]> {
         for (const connections of CONNECTIONS) {
           const name = `${op}.${size.label}.c${connections}`;
           console.error(`[server] ${name}`);
-          const targets: Record<keyof Measured, Target> = {
+          const targets: Partial<Record<keyof Measured, Target>> = {
             base: { origin: baseline.url, requestFor: constant(op, size, bodies) },
             ours: productRequests(product.url, op, size, connections, accounts, bodies),
             r2: { origin: baseline.url, requestFor: bareR2(op, size, bodies) },
+            ...(op === "download" ? { r2List: { origin: baseline.url, requestFor: bareR2List(size, bodies) } } : {}),
           };
-          const slices: Record<keyof Measured, Sample[]> = { base: [], ours: [], r2: [] };
-          // Interleaved slices, so load from anything else on the shared machine hits all three alike.
+          const slices: Record<keyof Measured, Sample[]> = { base: [], ours: [], r2: [], r2List: [] };
+          // Interleaved slices, so load from anything else on the shared machine hits all targets alike.
           const rounds = size.label === "1k" ? ROUNDS : ROUNDS_WITHOUT_TARGET;
           for (let round = 0; round < rounds; round++) {
-            for (const key of ["base", "ours", "r2"] as const) {
-              await targets[key].beforeSlice?.();
-              slices[key].push(await load(targets[key].origin, connections, targets[key].requestFor));
+            for (const key of ["base", "ours", "r2", "r2List"] as const) {
+              const target = targets[key];
+              if (target === undefined) continue;
+              await target.beforeSlice?.();
+              slices[key].push(await load(target.origin, connections, target.requestFor));
             }
           }
-          rows.push(...rowsFor(op, size, connections, { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2) }));
+          const r2List = slices.r2List.length === 0 ? {} : { r2List: combine(slices.r2List) };
+          rows.push(...rowsFor(op, size, connections, { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2), ...r2List }));
         }
       }
     }
@@ -165,6 +169,8 @@ interface Measured {
   base: Sample;
   ours: Sample;
   r2: Sample;
+  /** Downloads only: a bare R2 list plus a body from memory. */
+  r2List?: Sample;
 }
 
 function combine(samples: Sample[]): Sample {
@@ -182,26 +188,32 @@ function combine(samples: Sample[]): Sample {
   };
 }
 
-function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2 }: Measured): BenchRow[] {
+function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2, r2List }: Measured): BenchRow[] {
   const name = `${op}.${size.label}.c${connections}`;
   const target = size.label === "1k" ? { target: TARGETS[op] } : {};
   const failure = failedReason(ours);
   const baseRate = base.rps;
   const measured = <T extends object>(fields: T) => (failure === null ? fields : { ...fields, value: null, missing: failure });
-  const r2Failure = failedReason(r2);
+  const context = (id: string, sample: Sample, note: string): BenchRow => {
+    const failure = failedReason(sample);
+    return row({
+      id,
+      value: failure === null ? sample.rps : null,
+      unit: "req/s",
+      baseline: baseRate,
+      better: "higher",
+      note,
+      ...(failure === null ? {} : { missing: failure }),
+    });
+  };
   return [
     row(measured({ id: `server.${name}.rps`, value: ours.rps, unit: "req/s", baseline: baseRate, better: "higher" as const, ...target, note: OP_NOTES[op] })),
     row(measured({ id: `server.${name}.p50`, value: ours.p50, unit: "ms", baseline: base.p50, better: "lower" as const })),
     row(measured({ id: `server.${name}.p99`, value: ours.p99, unit: "ms", baseline: base.p99, better: "lower" as const })),
-    row({
-      id: `server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`,
-      value: r2Failure === null ? r2.rps : null,
-      unit: "req/s",
-      baseline: baseRate,
-      better: "higher",
-      note: "bare R2 Worker, for context",
-      ...(r2Failure === null ? {} : { missing: r2Failure }),
-    }),
+    context(`server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`, r2, "bare R2 Worker, for context"),
+    ...(r2List === undefined
+      ? []
+      : [context(`server.r2-list.${size.label}.c${connections}.rps`, r2List, "bare R2 list of one key, body from memory: a versioned download's floor, for context")]),
   ];
 }
 
@@ -260,6 +272,11 @@ function productRequests(
       },
     }),
   };
+}
+
+/** The bare-list baseline: what a download must do at least when versions live under their own keys. */
+function bareR2List(size: Size, bodies: Map<string, Buffer>): RequestFactory {
+  return (i) => baselineRequest("GET", `/r2-list/dl-${size.label}-${i}/${bodies.get(size.label)!.length}`);
 }
 
 /** The constant-answer baseline: requests of the same size as the product's, no logic behind them. */

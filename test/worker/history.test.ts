@@ -64,6 +64,16 @@ describe("document history", () => {
     expect(listed.objects).toHaveLength(3);
   });
 
+  it("prunes in batches of half the retention, so storage holds at most half as many again", async () => {
+    const u = await claimedUser();
+    const { env } = await import("cloudflare:workers");
+    const stored = async () => (await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/v/` })).objects.length;
+    await writeVersions(u, "notes", 29, { HISTORY_RETENTION: "20" });
+    expect(await stored()).toBe(29);
+    await writeVersions(u, "notes", 1, { HISTORY_RETENTION: "20" });
+    expect(await stored()).toBe(20);
+  });
+
   it("answers 404 for the history of a document never written", async () => {
     const u = await claimedUser();
     expect((await errorOf(await call(`/v1/users/${u.user}/docs/none/versions`, { headers: u.auth }))).code).toBe("not_found");

@@ -27,8 +27,15 @@ export interface WriteResult extends VersionInfo {
 
 /** Unconditional writes that lose a race retry with the next version, up to this many attempts in all. */
 const MAX_ATTEMPTS = 12;
-/** Old versions are deleted in batches: one list and one delete every this many writes. */
-const PRUNE_EVERY = 8;
+/**
+ * Old versions are deleted in batches, one list and one delete every `pruneEvery(retention)`
+ * writes: half the retention, from 8 to 32. Versions past retention already answer 404 and are not
+ * counted against the quota, so a larger batch only keeps them in storage a little longer, and
+ * saves a heavy writer most of the listing.
+ */
+function pruneEvery(retention: number): number {
+  return Math.min(32, Math.max(8, Math.floor(retention / 2)));
+}
 
 export async function writeDocument(
   env: Env,
@@ -51,7 +58,7 @@ export async function writeDocument(
     });
     if (info !== null) {
       recordUsage(env.BLOBS, username, info.size);
-      if (next > config.historyRetention && next % PRUNE_EVERY === 0) {
+      if (next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
         waitUntil(pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) => console.error("prune", err)));
       }
       await noteActivity(env.DEVICES, username, input.deviceId, "upload");
