@@ -1,8 +1,9 @@
 /** The per-user hub Durable Object on its own, in workerd: sockets, announcements, hibernation. */
 import { env } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { inboxOf } from "./support/live-socket.ts";
+import { failing } from "./support/failing-bindings.ts";
+import { closed, inboxOf } from "./support/live-socket.ts";
 import { QUIET_MS } from "../../worker/realtime/quiet-window.ts";
 import { HUB_DEVICE_HEADER, HUB_USER_HEADER, MAX_SOCKETS_PER_USER } from "../../worker/realtime/user-hub.ts";
 
@@ -56,6 +57,16 @@ describe("UserHub", () => {
   it("with no socket, grants the writer a quiet window instead of delivering", async () => {
     const stub = hubs.get(hubs.idFromName("hub-nobody"));
     expect(await stub.announce(announcement)).toEqual({ delivered: 0, quietForMs: QUIET_MS });
+  });
+
+  it("closes a socket it could not sweep with 1013, so its device reconnects and pulls", async () => {
+    const stub = hubs.get(hubs.idFromName("hub-sweep-outage"));
+    // A new hub assumes writers may hold a quiet window, so this socket is due a sweep; R2 is down.
+    await runInDurableObject(stub, (hub: { env: typeof env }) => {
+      hub.env = { ...hub.env, BLOBS: failing(env.BLOBS, ["list"]) };
+    });
+    const a = await connect("hub-sweep-outage", "phone");
+    expect(await closed(a.socket)).toBe(1013);
   });
 
   it("refuses an upgrade that does not name the hub's user with 400", async () => {
