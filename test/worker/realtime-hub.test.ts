@@ -62,7 +62,8 @@ describe("UserHub", () => {
   it("closes a socket it could not sweep with 1013, so its device reconnects and pulls", async () => {
     const stub = hubs.get(hubs.idFromName("hub-sweep-outage"));
     // A new hub assumes writers may hold a quiet window, so this socket is due a sweep; R2 is down.
-    await runInDurableObject(stub, (hub: { env: typeof env }) => {
+    await runInDurableObject(stub, (instance) => {
+      const hub = instance as unknown as { env: typeof env };
       hub.env = { ...hub.env, BLOBS: failing(env.BLOBS, ["list"]) };
     });
     const a = await connect("hub-sweep-outage", "phone");
