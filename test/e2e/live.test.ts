@@ -55,6 +55,31 @@ describe("live auto-sync between two managers", () => {
     expect(status.autoSyncIntervalSeconds).toBe(POLL_SECONDS);
   });
 
+  it("brings a device that connects right after a write with nobody listening every later write", async () => {
+    // A user of its own whose hub has no socket: A's write earns A a quiet window (the hub sweeps for
+    // sockets that open inside it), so C's copy of the second write may come from the sweep.
+    const lone = "frank";
+    const writer = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "laptop-f" });
+    const c = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "tablet-c", WebSocket: nodeWebSocket });
+    const cLocal = new Map<string, Json>();
+    try {
+      await writer.syncUpload(lone, { text: "one" }, { doc: "notes" });
+      c.enableAutoSync(POLL_SECONDS, {
+        username: lone,
+        documents: ["notes"],
+        read: (doc) => cLocal.get(doc),
+        write: (doc, data) => {
+          cLocal.set(doc, data);
+        },
+      });
+      await expect.poll(() => c.liveStatus?.state, { timeout: 20_000 }).toBe("open");
+      await writer.syncUpload(lone, { text: "two" }, { doc: "notes" });
+      await expect.poll(() => cLocal.get("notes"), { timeout: 20_000 }).toEqual({ text: "two" });
+    } finally {
+      await c.disableAutoSync();
+    }
+  });
+
   it("reports the fallback when the server goes away and recovers when it returns", async () => {
     const port = Number(new URL(server.url).port);
     await server.stop();
