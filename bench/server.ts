@@ -130,17 +130,12 @@ async function uploadWithListeners(origin: string, baselineOrigin: string, accou
       await ours.beforeSlice?.();
       slices.ours.push(await load(origin, LIVE_CONNECTIONS, ours.requestFor));
     }
-    const measured = combine(slices.ours);
-    const failure = failedReason(measured);
-    return row({
-      id: `server.upload.${size.label}.c${LIVE_CONNECTIONS}.listening.rps`,
-      value: failure === null ? measured.rps : null,
-      unit: "req/s",
-      baseline: combine(slices.base).rps,
-      better: "higher",
-      note: "as upload.1k.c16, with a device of each user listening on its live socket (every write announced)",
-      ...(failure === null ? {} : { missing: failure }),
-    });
+    return contextRow(
+      `server.upload.${size.label}.c${LIVE_CONNECTIONS}.listening.rps`,
+      combine(slices.ours),
+      combine(slices.base).rps,
+      "as upload.1k.c16, with a device of each user listening on its live socket (every write announced)",
+    );
   } finally {
     for (const socket of sockets) socket.close(1000, "bench done");
   }
@@ -194,27 +189,29 @@ function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2, r2Li
   const failure = failedReason(ours);
   const baseRate = base.rps;
   const measured = <T extends object>(fields: T) => (failure === null ? fields : { ...fields, value: null, missing: failure });
-  const context = (id: string, sample: Sample, note: string): BenchRow => {
-    const failure = failedReason(sample);
-    return row({
-      id,
-      value: failure === null ? sample.rps : null,
-      unit: "req/s",
-      baseline: baseRate,
-      better: "higher",
-      note,
-      ...(failure === null ? {} : { missing: failure }),
-    });
-  };
   return [
     row(measured({ id: `server.${name}.rps`, value: ours.rps, unit: "req/s", baseline: baseRate, better: "higher" as const, ...target, note: OP_NOTES[op] })),
     row(measured({ id: `server.${name}.p50`, value: ours.p50, unit: "ms", baseline: base.p50, better: "lower" as const })),
     row(measured({ id: `server.${name}.p99`, value: ours.p99, unit: "ms", baseline: base.p99, better: "lower" as const })),
-    context(`server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`, r2, "bare R2 Worker, for context"),
+    contextRow(`server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`, r2, baseRate, "bare R2 Worker, for context"),
     ...(r2List === undefined
       ? []
-      : [context(`server.r2-list.${size.label}.c${connections}.rps`, r2List, "bare R2 list of one key, body from memory: a versioned download's floor, for context")]),
+      : [contextRow(`server.r2-list.${size.label}.c${connections}.rps`, r2List, baseRate, "bare R2 list of one key, body from memory: a versioned download's floor, for context")]),
   ];
+}
+
+/** A rate row without a target, reported missing when too many of its requests failed. */
+function contextRow(id: string, sample: Sample, baselineRate: number, note: string): BenchRow {
+  const failure = failedReason(sample);
+  return row({
+    id,
+    value: failure === null ? sample.rps : null,
+    unit: "req/s",
+    baseline: baselineRate,
+    better: "higher",
+    note,
+    ...(failure === null ? {} : { missing: failure }),
+  });
 }
 
 function failedReason({ completed, failed }: Sample): string | null {

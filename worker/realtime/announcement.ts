@@ -1,10 +1,16 @@
 /** The one message the live channel carries: a new document version exists (never its data). */
+import type { VersionInfo } from "../storage/documents.ts";
 
 export interface VersionAnnouncement {
   doc: string;
   version: number;
   device_id: string;
   updated_at: string;
+}
+
+/** What is announced of a stored version: its name, number, writer and time, nothing more. */
+export function announcementOf(info: VersionInfo): VersionAnnouncement {
+  return { doc: info.doc, version: info.version, device_id: info.deviceId, updated_at: info.updatedAt };
 }
 
 /**

@@ -3,9 +3,9 @@
  * Hibernation API, so idle devices cost nothing, and fanning each new document version out to them.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../config.ts";
-import { currentVersionsSince } from "../storage/documents.ts";
-import { encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
+import { parseConfig, type Env } from "../config.ts";
+import { summarizeDocuments } from "../storage/documents.ts";
+import { announcementOf, encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
 import { QUIET_MS, SWEEP_CLOCK_SLACK_MS, SWEEP_DELAY_MS, type AnnounceAnswer } from "./quiet-window.ts";
 
 /** Sent by the live route to the hub; only the Worker can reach a DO, so these are trusted. */
@@ -120,26 +120,20 @@ export class UserHub extends DurableObject<Env> {
     const first = waiting[0];
     if (first === undefined) return;
     const since = Math.min(...waiting.map((w) => w.attachment.connected_at)) - SWEEP_CLOCK_SLACK_MS;
-    let recent: Array<VersionAnnouncement & { storedAt: number }>;
+    let recent: Array<{ storedAt: number; message: string }>;
     try {
-      recent = (await currentVersionsSince(this.env.BLOBS, first.attachment.username, since)).map((v) => ({
-        doc: v.doc,
-        version: v.version,
-        device_id: v.deviceId,
-        updated_at: v.updatedAt,
-        storedAt: v.storedAt,
-      }));
+      const { current } = await summarizeDocuments(this.env.BLOBS, first.attachment.username, parseConfig(this.env).historyRetention);
+      recent = current.filter((v) => v.storedAt >= since).map((v) => ({ storedAt: v.storedAt, message: encodeAnnouncement(announcementOf(v)) }));
     } catch {
       // Without the sweep these sockets may have missed a write: a reconnect makes their devices pull.
       for (const { socket } of waiting) closeQuietly(socket, 1013, "try again: reconnect and pull");
       return;
     }
     for (const { socket, attachment } of waiting) {
-      for (const version of recent) {
-        if (version.storedAt < attachment.connected_at - SWEEP_CLOCK_SLACK_MS) continue;
-        const { storedAt: _, ...announcement } = version;
+      for (const { storedAt, message } of recent) {
+        if (storedAt < attachment.connected_at - SWEEP_CLOCK_SLACK_MS) continue;
         try {
-          socket.send(encodeAnnouncement(announcement));
+          socket.send(message);
         } catch {
           // closing concurrently: its device pulls when it reconnects
         }

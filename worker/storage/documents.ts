@@ -172,9 +172,14 @@ export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<vo
   await deleteKeys(bucket, (await listKeys(bucket, prefix)).map((o) => o.key));
 }
 
+/** A version with the moment R2 stored it (R2's own upload time, when the write took effect). */
+export interface StoredVersion extends VersionInfo {
+  storedAt: number;
+}
+
 export interface DocumentsSummary {
   /** The current version of each document, by name. */
-  current: VersionInfo[];
+  current: StoredVersion[];
   /** Bytes of the versions still within retention, over all documents. */
   usageBytes: number;
 }
@@ -185,39 +190,17 @@ export interface DocumentsSummary {
  */
 export async function summarizeDocuments(bucket: R2Bucket, username: string, retention: number): Promise<DocumentsSummary> {
   const objects = await listKeys(bucket, docsPrefix(username), { metadata: true });
-  const current = new Map<string, VersionInfo>();
+  const current = new Map<string, StoredVersion>();
   let usageBytes = 0;
   for (const obj of objects) {
     const info = toInfo(username, obj);
     if (info === null) continue;
     const head = current.get(info.doc);
-    if (head === undefined) current.set(info.doc, info);
+    if (head === undefined) current.set(info.doc, { ...info, storedAt: obj.uploaded.getTime() });
     // Keys sort newest first, so the first key of each document is its current version.
     if ((head?.version ?? info.version) - info.version < retention) usageBytes += info.size;
   }
   return { current: [...current.values()], usageBytes };
-}
-
-/**
- * Each document's current version, if R2 stored it at `sinceMs` or later (R2's own upload time,
- * the moment the write took effect): what a hub sends a socket that may have missed announcements.
- */
-export async function currentVersionsSince(
-  bucket: R2Bucket,
-  username: string,
-  sinceMs: number,
-): Promise<Array<VersionInfo & { storedAt: number }>> {
-  const objects = await listKeys(bucket, docsPrefix(username), { metadata: true });
-  const seen = new Set<string>();
-  const recent: Array<VersionInfo & { storedAt: number }> = [];
-  for (const obj of objects) {
-    const info = toInfo(username, obj);
-    // Keys sort newest first, so the first key of each document is its current version.
-    if (info === null || seen.has(info.doc)) continue;
-    seen.add(info.doc);
-    if (obj.uploaded.getTime() >= sinceMs) recent.push({ ...info, storedAt: obj.uploaded.getTime() });
-  }
-  return recent;
 }
 
 /** The current version with its body; null when the document has none (or was deleted meanwhile). */

@@ -54,9 +54,10 @@ export function cachedVersion(bucket: R2Bucket, key: string, contentTag: string)
 export function cacheVersion(bucket: R2Bucket, key: string, info: VersionInfo, bytes?: Uint8Array): void {
   const cache = cacheFor(bucket);
   const id = `${key}#${info.contentTag}`;
-  const old = cache.entries.get(id);
-  if (old?.bytes !== undefined || (old !== undefined && bytes === undefined)) return;
   const entry: CachedVersion = bytes !== undefined && isCacheable(bytes.byteLength) ? { info, bytes } : { info };
+  const old = cache.entries.get(id);
+  // A version never changes, so an entry is only ever replaced by one that adds its bytes.
+  if (old !== undefined && (old.bytes !== undefined || entry.bytes === undefined)) return;
   if (old !== undefined) cache.total -= weight(old);
   cache.entries.set(id, entry);
   cache.total += weight(entry);

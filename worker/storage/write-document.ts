@@ -6,6 +6,7 @@
 import type { Config, Env } from "../config.ts";
 import { checkCondition, preconditionFailed, type WriteCondition } from "../http/conditions.ts";
 import { announceVersion } from "../realtime/announce.ts";
+import { announcementOf } from "../realtime/announcement.ts";
 import { ApiError } from "../errors.ts";
 import { MAX_VERSION } from "../schemas/names.ts";
 import { noteActivity } from "./devices.ts";
@@ -63,7 +64,7 @@ export async function writeDocument(
       }
       await noteActivity(env.DEVICES, username, input.deviceId, "upload");
       // Other devices hear of it after the response; a hub failure never fails the write.
-      announceVersion(env, waitUntil, username, { doc, version: info.version, device_id: info.deviceId, updated_at: info.updatedAt });
+      announceVersion(env, waitUntil, username, announcementOf(info));
       return { ...info, created: next === 1 };
     }
     if (conditional) throw preconditionFailed((await currentHead(env.BLOBS, username, doc))?.version ?? null);
