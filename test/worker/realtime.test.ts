@@ -5,7 +5,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { bearer, call, callWith, errorOf, postJson } from "./support/api.ts";
+import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { QUIET_MS } from "../../worker/realtime/quiet-window.ts";
 import { closed, inboxOf, type Inbox } from "./support/live-socket.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
@@ -39,15 +39,14 @@ async function connect(user: string, token: string, options: { device?: string; 
 }
 
 /** A write through the seed route, which takes the same one write path as every other. */
-async function upload(user: string, token: string, device: string): Promise<void> {
-  const res = await postJson("/upload", { username: user, device_id: device, encrypted_data: encryptedDataOf(fernetBytes()) }, bearer(token));
-  expect(res.status).toBe(200);
-}
-
-/** The same write, answered only once its background work (the hub's answer) is done. */
-async function uploadAndSettle(user: string, token: string, device: string): Promise<void> {
-  const body = JSON.stringify({ username: user, device_id: device, encrypted_data: encryptedDataOf(fernetBytes()) });
-  const res = await callWith({}, "/upload", { method: "POST", headers: bearer(token, { "Content-Type": "application/json" }), body });
+async function upload(user: string, token: string, device: string, options: { settle?: boolean } = {}): Promise<void> {
+  const init = {
+    method: "POST",
+    headers: bearer(token, { "Content-Type": "application/json" }),
+    body: JSON.stringify({ username: user, device_id: device, encrypted_data: encryptedDataOf(fernetBytes()) }),
+  };
+  // settle: answered only once the write's background work (the hub's answer) is done.
+  const res = options.settle === true ? await callWith({}, "/upload", init) : await call("/upload", init);
   expect(res.status).toBe(200);
 }
 
@@ -110,11 +109,11 @@ describe("GET /v1/users/:u/live", () => {
     const user = uniqueUser("live-quiet");
     const token = await claim(user);
     // Nobody listens: the hub answers this write's announcement with a quiet window.
-    await uploadAndSettle(user, token, "laptop001");
+    await upload(user, token, "laptop001", { settle: true });
     const phone = await connect(user, token, { device: "phone0001" });
     const written = Date.now();
     // Inside the window the writer does not call the hub; the hub's sweep makes up for it.
-    await uploadAndSettle(user, token, "laptop001");
+    await upload(user, token, "laptop001", { settle: true });
     expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "default", version: 2, device_id: "laptop001" });
     expect(Date.now() - written).toBeGreaterThanOrEqual(QUIET_MS / 2);
     // Once swept, the socket hears each later write at once, and nothing twice.
