@@ -1,30 +1,38 @@
 /**
- * Builds the dashboard (app/) into worker/app-dist/, the Worker's static assets directory, served at
- * /app/. wrangler.toml's [build] runs it before `wrangler dev` and `wrangler deploy`; tests call
- * `buildApp()`. Run it by hand with `node scripts/build-app.ts` (Node >= 22.18 strips the types).
+ * Builds the dashboard (app/) into worker/app-dist/dashboard.json: the page, its script (app/main.ts
+ * bundled with client/core) and its stylesheet, each with its content type and ETag. The Worker
+ * imports that file and serves it at /app/ (worker/routes/dashboard.ts).
+ *
+ * Run by `npm ci` (prepare), so a fresh clone type-checks, and by wrangler.toml's [build] before
+ * `wrangler dev` and `wrangler deploy`, so what runs is built from the current sources. By hand:
+ * `node scripts/build-app.ts` (Node >= 22.18 strips the types).
  */
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const APP_DIST = join(root, "worker", "app-dist");
+const APP_DIST = join(root, "worker", "app-dist");
 
-// The page needs nothing but its own origin: no inline code, no third parties (the key lives here).
-const HEADERS = `/app/*
-  Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'
-  X-Content-Type-Options: nosniff
-  Referrer-Policy: no-referrer
-`;
+/** One file of the dashboard as the Worker serves it. */
+interface DashboardFile {
+  contentType: string;
+  /** A strong validator: a hash of the body, so a rebuilt file is a new version to every browser. */
+  etag: string;
+  body: string;
+}
 
-/** Bundles app/main.ts with client/core, and copies the page and stylesheet next to it. */
-export async function buildApp(): Promise<void> {
-  const out = join(APP_DIST, "app");
-  mkdirSync(out, { recursive: true });
-  await build({
+function file(contentType: string, body: string): DashboardFile {
+  const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
+  return { contentType, etag: `"${hash}"`, body };
+}
+
+async function bundleScript(): Promise<string> {
+  const result = await build({
     entryPoints: [join(root, "app", "main.ts")],
-    outfile: join(out, "main.js"),
+    write: false,
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -33,9 +41,25 @@ export async function buildApp(): Promise<void> {
     legalComments: "none",
     logLevel: "warning",
   });
-  copyFileSync(join(root, "app", "index.html"), join(out, "index.html"));
-  copyFileSync(join(root, "app", "style.css"), join(out, "style.css"));
-  writeFileSync(join(APP_DIST, "_headers"), HEADERS);
+  return result.outputFiles[0]!.text;
+}
+
+/** Bundles app/main.ts with client/core and writes the three files, keyed by file name. */
+export async function buildApp(): Promise<void> {
+  const files: Record<string, DashboardFile> = {
+    "index.html": file("text/html; charset=utf-8", readFileSync(join(root, "app", "index.html"), "utf8")),
+    "main.js": file("text/javascript; charset=utf-8", await bundleScript()),
+    "style.css": file("text/css; charset=utf-8", readFileSync(join(root, "app", "style.css"), "utf8")),
+  };
+  const out = join(APP_DIST, "dashboard.json");
+  const json = JSON.stringify(files);
+  if (existsSync(out) && readFileSync(out, "utf8") === json) return;
+  // Tests start several Workers at once, each running this build: a rename is atomic, so a bundler
+  // reading the file sees the old build or the new one, never half of one.
+  mkdirSync(APP_DIST, { recursive: true });
+  const partial = `${out}.${process.pid}.tmp`;
+  writeFileSync(partial, json);
+  renameSync(partial, out);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
