@@ -28,6 +28,17 @@ function randomBytes(n: number): Uint8Array {
   return out;
 }
 
+/**
+ * A fresh buffer that is not zero-filled, as a plain Uint8Array that owns its memory. Zeroing a
+ * fresh buffer that is then overwritten touches every page twice: at 64 KiB that was a tenth of
+ * the time of a whole encryption. Only for a buffer whose every byte is written before it is
+ * returned (`seal` checks that it was), so no stale memory can leave in a token.
+ */
+function unfilledBytes(length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+
 function hmac(keys: NodeKeys, data: Uint8Array): Uint8Array {
   return createHmac("sha256", keys.hmac).update(data).digest();
 }
@@ -65,7 +76,7 @@ export const nodeCryptoBackend: FernetCryptoBackend = {
     // memory, and no plaintext-sized temporary buffer.
     const keys = state as NodeKeys;
     const bodyLength = header.length + plaintext.length - (plaintext.length % BLOCK) + BLOCK;
-    const token = new Uint8Array(bodyLength + MAC_BYTES);
+    const token = unfilledBytes(bodyLength + MAC_BYTES);
     token.set(header);
     const mac = createHmac("sha256", keys.hmac).update(header);
     let offset = header.length;
@@ -74,6 +85,8 @@ export const nodeCryptoBackend: FernetCryptoBackend = {
       mac.update(chunk);
       offset += chunk.length;
     });
+    // The writes above are contiguous from 0; meeting the MAC's place exactly means none was short.
+    if (offset !== bodyLength) throw new Error(`token assembly wrote ${offset} of ${bodyLength} bytes`);
     token.set(mac.digest(), offset);
     return token;
   },

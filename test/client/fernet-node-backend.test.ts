@@ -1,7 +1,7 @@
 /** The node:crypto backend's long-lived CBC contexts give exactly what a fresh OpenSSL context per message gives. */
 
 import { describe, expect, it } from "vitest";
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { AES_CBC_CHUNK, AesCbc } from "../../client/node/aes-cbc.ts";
 import { nodeCryptoBackend } from "../../client/node/crypto-backend.ts";
 
@@ -61,5 +61,23 @@ describe("AesCbc", () => {
     expect(Buffer.isBuffer(plaintext)).toBe(false);
     expect(plaintext.length).toBe(40);
     expect(plaintext.buffer.byteLength).toBe(48);
+  });
+
+  it("seals tokens whose every byte is header, ciphertext or MAC, though their buffers are not zero-filled", async () => {
+    const signing = randomBytes(16);
+    const encryption = randomBytes(16);
+    const keys = nodeCryptoBackend.importKey(signing, encryption);
+    for (const size of SIZES) {
+      // Freed buffers full of a marker first, so stale memory under a new token is likely not zeros.
+      for (let i = 0; i < 4; i++) Buffer.allocUnsafeSlow(size + 64).fill(0xa5);
+      const header = Uint8Array.of(0x80, ...randomBytes(24));
+      const plaintext = randomBytes(size);
+      const token = await nodeCryptoBackend.seal!(keys, header, plaintext);
+      const body = Buffer.concat([header, oneShot(encryption, header.subarray(9, 25), plaintext)]);
+      const expected = Buffer.concat([body, createHmac("sha256", signing).update(body).digest()]);
+      expect(Buffer.from(token).equals(expected)).toBe(true);
+      expect(Buffer.isBuffer(token)).toBe(false);
+      expect(token.buffer.byteLength).toBe(token.length);
+    }
   });
 });
