@@ -99,7 +99,8 @@ export async function runServerBench(): Promise<BenchRow[]> {
             }
           }
           const r2List = slices.r2List.length === 0 ? {} : { r2List: combine(slices.r2List) };
-          rows.push(...rowsFor(op, size, connections, { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2), ...r2List }));
+          const spread = roundRatios(slices.ours, slices.base);
+          rows.push(...rowsFor(op, size, connections, { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2), ...r2List }, spread));
         }
       }
     }
@@ -183,14 +184,31 @@ function combine(samples: Sample[]): Sample {
   };
 }
 
-function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2, r2List }: Measured): BenchRow[] {
+/**
+ * The lowest and highest ratio of one round's slices (ours over the baseline's slice just before
+ * it): how far a single round strays from the median this row reports.
+ */
+function roundRatios(ours: Sample[], base: Sample[]): { min: number; max: number } {
+  const ratios = ours.map((s, i) => s.rps / base[i]!.rps);
+  return { min: Math.min(...ratios), max: Math.max(...ratios) };
+}
+
+function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2, r2List }: Measured, spread: { min: number; max: number }): BenchRow[] {
   const name = `${op}.${size.label}.c${connections}`;
   const target = size.label === "1k" ? { target: TARGETS[op] } : {};
   const failure = failedReason(ours);
   const baseRate = base.rps;
   const measured = <T extends object>(fields: T) => (failure === null ? fields : { ...fields, value: null, missing: failure });
   return [
-    row(measured({ id: `server.${name}.rps`, value: ours.rps, unit: "req/s", baseline: baseRate, better: "higher" as const, ...target, note: OP_NOTES[op] })),
+    row(measured({
+      id: `server.${name}.rps`,
+      value: ours.rps,
+      unit: "req/s",
+      baseline: baseRate,
+      better: "higher" as const,
+      ...target,
+      note: `${OP_NOTES[op]}; single rounds ${spread.min.toFixed(2)} to ${spread.max.toFixed(2)}`,
+    })),
     row(measured({ id: `server.${name}.p50`, value: ours.p50, unit: "ms", baseline: base.p50, better: "lower" as const })),
     row(measured({ id: `server.${name}.p99`, value: ours.p99, unit: "ms", baseline: base.p99, better: "lower" as const })),
     contextRow(`server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`, r2, baseRate, "bare R2 Worker, for context"),
