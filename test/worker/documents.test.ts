@@ -286,4 +286,19 @@ describe("document write validation", () => {
     });
     expect((await getDoc(u, "notes")).headers.get("ETag")).toBe('"2"');
   });
+
+  it("counts against the quota only the versions within retention, not older ones awaiting pruning", async () => {
+    const u = await claimedUser();
+    const vars = { USER_QUOTA_BYTES: "300", HISTORY_RETENTION: "2" };
+    const put = (blocks = 2) =>
+      callWith(vars, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes(blocks) });
+    for (let i = 0; i < 3; i++) expect((await put()).status).toBeLessThan(300); // 3 x 89 bytes stored, 2 retained
+    // Stored: 267 + 89 would pass 300; retained: 178 + 89 does not.
+    expect((await put()).status).toBe(200);
+    expect(await errorOf(await put(5))).toEqual({
+      status: 413,
+      code: "quota_exceeded",
+      message: "storage quota exceeded: 178 of 300 bytes used, this write needs 137 more",
+    });
+  });
 });

@@ -191,16 +191,34 @@ export interface DocumentsSummary {
 export async function summarizeDocuments(bucket: R2Bucket, username: string, retention: number): Promise<DocumentsSummary> {
   const objects = await listKeys(bucket, docsPrefix(username), { metadata: true });
   const current = new Map<string, StoredVersion>();
-  let usageBytes = 0;
   for (const obj of objects) {
     const info = toInfo(username, obj);
-    if (info === null) continue;
-    const head = current.get(info.doc);
-    if (head === undefined) current.set(info.doc, { ...info, storedAt: obj.uploaded.getTime() });
     // Keys sort newest first, so the first key of each document is its current version.
-    if ((head?.version ?? info.version) - info.version < retention) usageBytes += info.size;
+    if (info !== null && !current.has(info.doc)) current.set(info.doc, { ...info, storedAt: obj.uploaded.getTime() });
   }
-  return { current: [...current.values()], usageBytes };
+  return { current: [...current.values()], usageBytes: retainedBytes(username, objects, retention) };
+}
+
+/**
+ * Bytes of the versions still within retention, over all of a user's documents. Keys and sizes
+ * are all it needs, so it lists without custom metadata, which in R2 costs about as much again.
+ */
+export async function measureUsage(bucket: R2Bucket, username: string, retention: number): Promise<number> {
+  return retainedBytes(username, await listKeys(bucket, docsPrefix(username)), retention);
+}
+
+function retainedBytes(username: string, objects: readonly R2Object[], retention: number): number {
+  const newest = new Map<string, number>();
+  let bytes = 0;
+  for (const obj of objects) {
+    const parsed = parseVersionKey(username, obj.key);
+    if (parsed === null) continue;
+    // Newest first: a document's first key is its current version.
+    const head = newest.get(parsed.doc) ?? parsed.version;
+    newest.set(parsed.doc, head);
+    if (head - parsed.version < retention) bytes += obj.size;
+  }
+  return bytes;
 }
 
 /** The current version with its body; null when the document has none (or was deleted meanwhile). */

@@ -8,7 +8,7 @@
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import { perBinding } from "../isolate-memory.ts";
-import { summarizeDocuments } from "./documents.ts";
+import { measureUsage } from "./documents.ts";
 
 const USAGE_FRESH_MS = 10_000;
 
@@ -25,8 +25,7 @@ export async function checkQuota(bucket: R2Bucket, config: Config, username: str
   const now = Date.now();
   let measured = map.get(username);
   if (measured === undefined || now - measured.at > USAGE_FRESH_MS || measured.bytes + size > config.userQuotaBytes) {
-    const { usageBytes } = await summarizeDocuments(bucket, username, config.historyRetention);
-    measured = { bytes: usageBytes, at: now };
+    measured = { bytes: await measureUsage(bucket, username, config.historyRetention), at: now };
     if (map.size > 10_000) map.clear();
     map.set(username, measured);
   }
