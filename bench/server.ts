@@ -12,8 +12,9 @@ import { createAccount, putDocument, type BenchAccount } from "./accounts.ts";
 import { row, type BenchRow } from "./rows.ts";
 
 /**
- * Each row interleaves the three targets this many times, a slice each, and keeps the medians:
- * more for the rows with a target, since slices here differ by a fifth or more.
+ * Each row interleaves its targets (the constant answer, ours, bare R2, for downloads a bare list)
+ * this many times, a slice each, and keeps the medians: more for the rows with a target, since
+ * slices here differ by a fifth or more.
  */
 const ROUNDS = 5;
 const ROUNDS_WITHOUT_TARGET = 3;
@@ -87,17 +88,7 @@ export async function runServerBench(): Promise<BenchRow[]> {
             r2: { origin: baseline.url, requestFor: bareR2(op, size, bodies) },
             ...(op === "download" ? { r2List: { origin: baseline.url, requestFor: bareR2List(size, bodies) } } : {}),
           };
-          const slices: Record<keyof Measured, Sample[]> = { base: [], ours: [], r2: [], r2List: [] };
-          // Interleaved slices, so load from anything else on the shared machine hits all targets alike.
-          const rounds = size.label === "1k" ? ROUNDS : ROUNDS_WITHOUT_TARGET;
-          for (let round = 0; round < rounds; round++) {
-            for (const key of ["base", "ours", "r2", "r2List"] as const) {
-              const target = targets[key];
-              if (target === undefined) continue;
-              await target.beforeSlice?.();
-              slices[key].push(await load(target.origin, connections, target.requestFor));
-            }
-          }
+          const slices = await interleaved(targets, connections, size.label === "1k" ? ROUNDS : ROUNDS_WITHOUT_TARGET);
           const r2List = slices.r2List.length === 0 ? {} : { r2List: combine(slices.r2List) };
           const spread = roundRatios(slices.ours, slices.base);
           rows.push(...rowsFor(op, size, connections, { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2), ...r2List }, spread));
@@ -123,14 +114,14 @@ async function uploadWithListeners(origin: string, baselineOrigin: string, accou
   console.error(`[server] upload.${size.label}.c${LIVE_CONNECTIONS}.listening`);
   const sockets = await Promise.all(accounts.map((a) => openListener(origin, a)));
   try {
-    const ours = productRequests(origin, "upload", size, LIVE_CONNECTIONS, accounts, bodies, "listening");
-    const base = constant("upload", size, bodies);
-    const slices: Record<"base" | "ours", Sample[]> = { base: [], ours: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      slices.base.push(await load(baselineOrigin, LIVE_CONNECTIONS, base));
-      await ours.beforeSlice?.();
-      slices.ours.push(await load(origin, LIVE_CONNECTIONS, ours.requestFor));
-    }
+    const slices = await interleaved(
+      {
+        base: { origin: baselineOrigin, requestFor: constant("upload", size, bodies) },
+        ours: productRequests(origin, "upload", size, LIVE_CONNECTIONS, accounts, bodies, "listening"),
+      },
+      LIVE_CONNECTIONS,
+      ROUNDS,
+    );
     return contextRow(
       `server.upload.${size.label}.c${LIVE_CONNECTIONS}.listening.rps`,
       combine(slices.ours),
@@ -150,6 +141,23 @@ function openListener(origin: string, account: BenchAccount): Promise<WebSocket>
     socket.addEventListener("open", () => resolve(socket), { once: true });
     socket.addEventListener("error", () => reject(new Error(`live socket for ${account.username} failed to open`)), { once: true });
   });
+}
+
+/**
+ * Runs `rounds` rounds of one slice per target, in a fixed order within each round, so load from
+ * anything else on the shared machine hits all targets alike.
+ */
+async function interleaved(targets: Partial<Record<keyof Measured, Target>>, connections: number, rounds: number): Promise<Record<keyof Measured, Sample[]>> {
+  const slices: Record<keyof Measured, Sample[]> = { base: [], ours: [], r2: [], r2List: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const key of ["base", "ours", "r2", "r2List"] as const) {
+      const target = targets[key];
+      if (target === undefined) continue;
+      await target.beforeSlice?.();
+      slices[key].push(await load(target.origin, connections, target.requestFor));
+    }
+  }
+  return slices;
 }
 
 /** One slice's figures, or their medians over the rounds. */

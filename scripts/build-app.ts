@@ -16,15 +16,8 @@ import { build } from "esbuild";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const APP_DIST = join(root, "worker", "app-dist");
 
-/** One file of the dashboard as the Worker serves it. */
-interface DashboardFile {
-  contentType: string;
-  /** A strong validator: a hash of the body, so a rebuilt file is a new version to every browser. */
-  etag: string;
-  body: string;
-}
-
-function file(contentType: string, body: string): DashboardFile {
+/** One file as worker/routes/dashboard.ts reads it (its `DashboardFile`). */
+function file(contentType: string, body: string) {
   const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
   return { contentType, etag: `"${hash}"`, body };
 }
@@ -46,7 +39,7 @@ async function bundleScript(): Promise<string> {
 
 /** Bundles app/main.ts with client/core and writes the three files, keyed by file name. */
 export async function buildApp(): Promise<void> {
-  const files: Record<string, DashboardFile> = {
+  const files: Record<string, ReturnType<typeof file>> = {
     "index.html": file("text/html; charset=utf-8", readFileSync(join(root, "app", "index.html"), "utf8")),
     "main.js": file("text/javascript; charset=utf-8", await bundleScript()),
     "style.css": file("text/css; charset=utf-8", readFileSync(join(root, "app", "style.css"), "utf8")),

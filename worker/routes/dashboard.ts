@@ -12,8 +12,10 @@ import type { Context, Hono } from "hono";
 import files from "../app-dist/dashboard.json" with { type: "json" };
 import type { AppEnv } from "../context.ts";
 
+/** One file of the dashboard, as scripts/build-app.ts writes it. */
 interface DashboardFile {
   contentType: string;
+  /** A strong validator: a hash of the body, so a rebuilt file is a new version to every browser. */
   etag: string;
   body: string;
 }
