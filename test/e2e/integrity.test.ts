@@ -49,6 +49,21 @@ describe("rollback detection", () => {
   });
 });
 
+describe("a document deleted and written again", () => {
+  it("reaches a device that saw its old history as new content, not as a rollback", async () => {
+    const [user, key] = [freshUser(), freshKey()];
+    const laptop = await manager(server.url, { key, deviceId: "laptop" });
+    for (const step of [1, 2]) await laptop.syncUpload(user, { step });
+    const phoneApi = new ApiClient({ baseUrl: server.url, deviceId: "phone", token: () => deriveAuthToken(key, user) });
+    await phoneApi.deleteDocument(user, "default");
+    const phone = await manager(server.url, { key, deviceId: "phone" });
+    await phone.syncUpload(user, { fresh: true });
+    // Version numbers go on after a delete, so the laptop, which saw version 2, is served version 4.
+    expect(await laptop.syncDownload(user)).toMatchObject({ fresh: true });
+    expect((await laptop.getSyncStatus(user)).lastError).toBeNull();
+  });
+});
+
 describe("fork detection", () => {
   it("reports two diverging histories shown to the same device", async () => {
     const [user, key] = [freshUser(), freshKey()];

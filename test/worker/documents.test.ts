@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { call, callWith, errorOf } from "./support/api.ts";
-import { bytesOf, claimedUser, getDoc, putDoc } from "./support/docs.ts";
+import { bearer, call, callWith, errorOf } from "./support/api.ts";
+import { bytesOf, claimedUser, getDoc, putDoc, type TestUser } from "./support/docs.ts";
 import { failing } from "./support/failing-bindings.ts";
-import { fernetBytes } from "./support/tokens.ts";
+import { fernetBytes, tokenFor } from "./support/tokens.ts";
 
 describe("writing and reading a document", () => {
   it("answers 201 for the first version and 200 with the next number after", async () => {
@@ -179,17 +179,142 @@ describe("deleting a document", () => {
 });
 
 describe("a document deleted and written again", () => {
-  it("serves the new bytes under the reused version number, never the old ones", async () => {
+  async function deleteDoc(u: TestUser, doc: string, headers: Record<string, string> = {}): Promise<Response> {
+    return call(`/v1/users/${u.user}/docs/${doc}`, { method: "DELETE", headers: { ...u.auth, ...headers } });
+  }
+
+  it("goes on from the deleted version's number, so no ETag a device still holds matches the new bytes", async () => {
     const u = await claimedUser();
-    const old = fernetBytes();
-    await putDoc(u, "notes", old);
-    expect(await bytesOf(await getDoc(u, "notes"))).toEqual(old);
-    await call(`/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    await putDoc(u, "notes");
+    await putDoc(u, "notes");
+    expect((await deleteDoc(u, "notes")).status).toBe(204);
     const fresh = fernetBytes();
-    expect((await putDoc(u, "notes", fresh)).status).toBe(201);
-    const res = await getDoc(u, "notes");
-    expect(res.headers.get("ETag")).toBe('"1"');
-    expect(await bytesOf(res)).toEqual(fresh);
+    const created = await putDoc(u, "notes", fresh);
+    expect(created.status).toBe(201);
+    // Version 3 is the deletion itself.
+    expect(await created.json()).toMatchObject({ version: 4, etag: '"4"' });
+    for (const held of ['"1"', '"2"', '"3"']) {
+      const res = await getDoc(u, "notes", { "If-None-Match": held });
+      expect(res.status).toBe(200);
+      expect(await bytesOf(res)).toEqual(fresh);
+    }
+  });
+
+  it("shows nothing of the deleted history: reads, listings, history, restore and usage", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    await putDoc(u, "notes");
+    await putDoc(u, "kept");
+    await deleteDoc(u, "notes", { "X-Device-Id": "dev-9" });
+    expect((await getDoc(u, "notes")).status).toBe(404);
+    const listed = (await (await call(`/v1/users/${u.user}/docs`, { headers: u.auth })).json()) as { documents: { name: string }[] };
+    expect(listed.documents.map((d) => d.name)).toEqual(["kept"]);
+    expect((await call(`/v1/users/${u.user}/docs/notes/versions`, { headers: u.auth })).status).toBe(404);
+    for (const n of [1, 2, 3]) expect((await call(`/v1/users/${u.user}/docs/notes/versions/${n}`, { headers: u.auth })).status).toBe(404);
+    const restore = await call(`/v1/users/${u.user}/docs/notes/versions/2/restore`, { method: "POST", headers: { ...u.auth, "X-Device-Id": "dev-1" } });
+    expect(restore.status).toBe(404);
+    const account = (await (await call(`/v1/users/${u.user}`, { headers: u.auth })).json()) as { usage_bytes: number; documents: number };
+    expect(account).toMatchObject({ usage_bytes: 89, documents: 1 });
+    // A second delete finds nothing to delete.
+    expect((await errorOf(await deleteDoc(u, "notes"))).code).toBe("not_found");
+  });
+
+  it("answers conditions as for a document that does not exist", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    await deleteDoc(u, "notes");
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-Match": '"1"' }))).toEqual({
+      status: 412,
+      code: "precondition_failed",
+      message: "the document does not exist",
+    });
+    expect((await putDoc(u, "notes", fernetBytes(), { "If-Match": "*" })).status).toBe(412);
+    expect((await putDoc(u, "notes", fernetBytes(), { "If-None-Match": "*" })).status).toBe(201);
+  });
+
+  it("keeps only an empty tombstone in storage, and a delete that failed halfway is finished by the next", async () => {
+    const u = await claimedUser();
+    for (let i = 0; i < 3; i++) await putDoc(u, "notes");
+    const stored = async () => (await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size);
+    // The tombstone is written, then the batch delete of the history fails.
+    const halfway = await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    expect(halfway.status).toBe(503);
+    expect(await stored()).toEqual([0, 89, 89, 89]);
+    expect((await getDoc(u, "notes")).status).toBe(404);
+    expect((await call(`/v1/users/${u.user}/docs/notes/versions/3`, { headers: u.auth })).status).toBe(404);
+    expect((await deleteDoc(u, "notes")).status).toBe(404);
+    expect(await stored()).toEqual([0]);
+  });
+});
+
+describe("a writer that created the current version itself", () => {
+  // A wrapped binding has no isolate memory: it writes as another isolate would.
+  const elsewhere = () => ({ BLOBS: failing(env.BLOBS, []) });
+  const putElsewhere = (u: TestUser, doc: string, headers: Record<string, string> = {}) =>
+    callWith(elsewhere(), `/v1/users/${u.user}/docs/${doc}`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": "dev-2", "Content-Type": "application/octet-stream", ...headers },
+      body: fernetBytes(),
+    });
+
+  it("writes its next version without listing the document's versions", async () => {
+    const u = await claimedUser();
+    const calls: string[] = [];
+    const counted = new Proxy(env.BLOBS, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const put = (headers: Record<string, string>) =>
+      callWith({ BLOBS: counted }, `/v1/users/${u.user}/docs/notes`, {
+        method: "PUT",
+        headers: { ...u.auth, "X-Device-Id": "dev-1", "Content-Type": "application/octet-stream", ...headers },
+        body: fernetBytes(),
+      });
+    expect((await put({})).status).toBe(201);
+    expect(calls).toContain("list");
+    calls.length = 0;
+    const second = await put({ "If-Match": '"1"' });
+    expect(await second.json()).toMatchObject({ version: 2 });
+    expect(calls).toEqual(["put"]);
+  });
+
+  it("still gets 412 and the current ETag when another isolate wrote after it", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    expect((await putElsewhere(u, "notes")).status).toBe(200);
+    const stale = await putDoc(u, "notes", fernetBytes(), { "If-Match": '"1"' });
+    expect(stale.status).toBe(412);
+    expect(stale.headers.get("ETag")).toBe('"2"');
+    const next = await putDoc(u, "notes", fernetBytes(), { "If-Match": '"2"' });
+    expect(await next.json()).toMatchObject({ version: 3 });
+  });
+
+  it("gets 412 when another isolate deleted the document, and re-creates it without a condition", async () => {
+    const u = await claimedUser();
+    await putDoc(u, "notes");
+    const deleted = await callWith(elsewhere(), `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    expect(deleted.status).toBe(204);
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-Match": '"1"' }))).toMatchObject({ status: 412, message: "the document does not exist" });
+    const again = await putDoc(u, "notes");
+    expect(again.status).toBe(201);
+    expect(await again.json()).toMatchObject({ version: 3 });
+  });
+
+  it("never applies what it knew of a deleted account to the account that claims the name next", async () => {
+    const first = await claimedUser();
+    for (let i = 0; i < 3; i++) await putDoc(first, "notes");
+    expect((await callWith(elsewhere(), `/v1/users/${first.user}`, { method: "DELETE", headers: first.auth })).status).toBe(204);
+    const token = await tokenFor(`${first.user}-next-owner`);
+    const next: TestUser = { user: first.user, token, auth: bearer(token) };
+    expect((await call(`/v1/users/${next.user}`, { method: "PUT", headers: next.auth })).status).toBe(201);
+    expect(await errorOf(await putDoc(next, "notes", fernetBytes(), { "If-Match": '"3"' }))).toMatchObject({ status: 412, message: "the document does not exist" });
+    expect(await (await putDoc(next, "notes")).json()).toMatchObject({ version: 1 });
   });
 });
 

@@ -9,12 +9,12 @@ import type { AppContext } from "../context.ts";
 import { assertFitsQuota } from "../storage/quota.ts";
 import { writeDocument, type WriteInput, type WriteResult } from "../storage/write-document.ts";
 
-export async function ownerWrite(c: AppContext, input: WriteInput): Promise<WriteResult> {
+export async function ownerWrite(c: AppContext, input: Omit<WriteInput, "account">): Promise<WriteResult> {
   const config = parseConfig(c.env);
   assertFitsQuota(config, input.body.size);
-  const { claimed } = await authorize(c, input.username, { mayClaim: true });
+  const { account, claimed } = await authorize(c, input.username, { mayClaim: true });
   try {
-    return await writeDocument(c.env, config, (p) => c.executionCtx.waitUntil(p), input);
+    return await writeDocument(c.env, config, (p) => c.executionCtx.waitUntil(p), { ...input, account: account.etag });
   } catch (err) {
     if (claimed) await releaseClaim(c, input.username);
     throw err;

@@ -4,7 +4,7 @@ import { authorize } from "../auth/authorize.ts";
 import { parseConfig } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { checkCondition, parseVersionTag, writeCondition } from "../http/conditions.ts";
+import { parseVersionTag, writeCondition } from "../http/conditions.ts";
 import { documentJson, tokenBytesResponse, versionHeaders } from "../http/document-response.ts";
 import { ownerWrite } from "../http/owner-write.ts";
 import { readTokenBody } from "../http/token-body.ts";
@@ -21,8 +21,8 @@ import {
   writeHeaders,
 } from "../schemas/documents.ts";
 import { noteActivity } from "../storage/devices.ts";
-import { currentHead, deleteDocument, describeVersion, openVersion, summarizeDocuments } from "../storage/documents.ts";
-import { forgetUsage } from "../storage/quota.ts";
+import { describeVersion, liveHead, openVersion, summarizeDocuments } from "../storage/documents.ts";
+import { deleteDocument } from "../storage/write-document.ts";
 
 const tags = ["documents"];
 const path = "/v1/users/{username}/docs/{doc}";
@@ -104,7 +104,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const held = parseVersionTag(headers["if-none-match"], "If-None-Match");
     await authorize(c, username);
     const device = headers["x-device-id"];
-    const head = await currentHead(c.env.BLOBS, username, doc);
+    const head = await liveHead(c.env.BLOBS, username, doc);
     if (head === null) throw noDocument();
     const unchanged = held === "*" || held === head.version;
     const found = unchanged ? await describeVersion(c.env.BLOBS, username, head) : await openVersion(c.env.BLOBS, username, head);
@@ -132,13 +132,10 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(remove, async (c) => {
     const { username, doc } = c.req.valid("param");
-    const condition = writeCondition(c.req.valid("header")["if-match"], undefined);
-    await authorize(c, username, { access: "write" });
-    const current = await currentHead(c.env.BLOBS, username, doc);
-    if (current === null) throw noDocument();
-    checkCondition(condition, current.version);
-    await deleteDocument(c.env.BLOBS, username, doc);
-    forgetUsage(c.env.BLOBS, username);
+    const headers = c.req.valid("header");
+    const condition = writeCondition(headers["if-match"], undefined);
+    const { account } = await authorize(c, username, { access: "write" });
+    await deleteDocument(c.env, { account: account.etag, username, doc, deviceId: headers["x-device-id"] ?? "", condition });
     return c.body(null, 204);
   });
 

@@ -11,7 +11,7 @@ import { STREAM_FROM_BYTES } from "../http/token-body.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
 import { docParams, documentAnswer, restoreHeaders, tokenBytesContent, versionParams, versionsAnswer } from "../schemas/documents.ts";
-import { currentHead, listVersions, readVersion, type TokenBody, type VersionBody } from "../storage/documents.ts";
+import { isRetained, listVersions, readVersion, type TokenBody, type VersionBody } from "../storage/documents.ts";
 
 const tags = ["history"];
 const path = "/v1/users/{username}/docs/{doc}/versions";
@@ -59,14 +59,17 @@ const restore = createRoute({
   },
 });
 
-/** Version n if it exists and is within retention (older ones answer 404 even before they are deleted). */
+/**
+ * Version n if the history lists it: within retention and not from before a delete (older ones
+ * answer 404 even before they are deleted).
+ */
 async function retainedVersion(c: AppContext, username: string, doc: string, n: number): Promise<VersionBody> {
   const retention = parseConfig(c.env).historyRetention;
-  const [current, found] = await Promise.all([
-    currentHead(c.env.BLOBS, username, doc),
+  const [retained, found] = await Promise.all([
+    isRetained(c.env.BLOBS, username, doc, n, retention),
     readVersion(c.env.BLOBS, username, doc, n),
   ]);
-  if (found === null || current === null || n <= current.version - retention) {
+  if (found === null || !retained) {
     if (found?.body instanceof ReadableStream) await found.body.cancel();
     throw new ApiError(404, "not_found", `version ${n} does not exist or is no longer retained`);
   }

@@ -29,7 +29,7 @@ export const readHeaders = z.object({
   "if-none-match": z.string().optional().openapi({ description: '`"<version>"` already held: 304 if still current' }),
 });
 
-export const deleteHeaders = z.object({ "if-match": ifMatch });
+export const deleteHeaders = z.object({ "if-match": ifMatch, "x-device-id": deviceHeader.optional() });
 
 export const restoreHeaders = z.object({ "x-device-id": deviceHeader, "if-match": ifMatch });
 

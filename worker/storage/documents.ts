@@ -1,4 +1,15 @@
-/** Document versions in R2: read the current or a given version, create one version, list, prune and delete. */
+/**
+ * Document versions in R2: read the current or a given version, create one version, list, prune and delete.
+ *
+ * Deleting a document leaves a tombstone: an empty object at the next version number, above the
+ * deleted history. Version numbers therefore never go back, so
+ * - a device that saw version 9 never takes a re-created document's version 1 for a rollback, nor
+ *   holds an ETag `"1"` that a different version 1 would match;
+ * - a writer that knows it created version n may create n+1 without listing first: the create-only
+ *   put fails if anything (a write or a delete) came after n (write-document.ts).
+ * Real versions are Fernet tokens of at least 73 bytes, so an object of size 0 is a tombstone.
+ * Whatever lies below a document's newest tombstone belongs to its deleted history.
+ */
 import { guard } from "./unavailable.ts";
 import { docsPrefix, parseVersionKey, versionKey, versionsPrefix } from "./document-keys.ts";
 import { cacheVersion, cachedVersion, isCacheable } from "./version-cache.ts";
@@ -19,6 +30,11 @@ interface VersionMetadata extends Record<string, string> {
   updated_at: string;
 }
 
+/** An object of size 0 under a document's versions marks a deletion (see the top of this file). */
+export function isTombstone(obj: { size: number }): boolean {
+  return obj.size === 0;
+}
+
 function toInfo(username: string, obj: R2Object): VersionInfo | null {
   const parsed = parseVersionKey(username, obj.key);
   if (parsed === null) return null;
@@ -33,31 +49,53 @@ function toInfo(username: string, obj: R2Object): VersionInfo | null {
   };
 }
 
-/** The newest versions of one document, newest first, at most `limit`. */
-export async function listVersions(bucket: R2Bucket, username: string, doc: string, limit: number): Promise<VersionInfo[]> {
+/** A document's newest `limit` objects (at most 1000, R2's page), newest first, up to its last deletion. */
+async function liveHistory(bucket: R2Bucket, username: string, doc: string, limit: number, metadata: boolean): Promise<R2Object[]> {
   const listed = await guard("versions.list", () =>
-    bucket.list({ prefix: versionsPrefix(username, doc), limit: Math.min(limit, 1000), include: ["customMetadata"] }),
+    bucket.list({ prefix: versionsPrefix(username, doc), limit: Math.min(limit, 1000), ...(metadata ? { include: ["customMetadata"] } : {}) }),
   );
-  return listed.objects.map((o) => toInfo(username, o)).filter((v): v is VersionInfo => v !== null);
+  const deletion = listed.objects.findIndex(isTombstone);
+  return deletion === -1 ? listed.objects : listed.objects.slice(0, deletion);
 }
 
-/** Where a document's current version is, from a listing without custom metadata. */
+/** The newest versions of one document, newest first, at most `limit` (and 1000), none from before its last deletion. */
+export async function listVersions(bucket: R2Bucket, username: string, doc: string, limit: number): Promise<VersionInfo[]> {
+  const live = await liveHistory(bucket, username, doc, limit, true);
+  return live.map((o) => toInfo(username, o)).filter((v): v is VersionInfo => v !== null);
+}
+
+/** Whether `listVersions(…, retention)` would list version `version`: retained, and not from before a delete. */
+export async function isRetained(bucket: R2Bucket, username: string, doc: string, version: number, retention: number): Promise<boolean> {
+  const key = versionKey(username, doc, version);
+  return (await liveHistory(bucket, username, doc, retention, false)).some((o) => o.key === key);
+}
+
+/** Where a document's newest version is, from a listing without custom metadata. */
 export interface VersionHead {
   doc: string;
   version: number;
   key: string;
   contentTag: string;
+  /** The newest version is a tombstone: the document was deleted and not written since. */
+  deleted: boolean;
 }
 
 /**
- * The current version's key and ETag: a one-item R2 list without custom metadata, which costs
- * about half of one with it. Enough for a compare-and-swap; `describeVersion` adds the rest.
+ * The newest version's key and ETag, a tombstone included: a one-item R2 list without custom
+ * metadata, which costs about half of one with it. Enough for a compare-and-swap;
+ * `describeVersion` adds the rest. Readers want `liveHead`.
  */
 export async function currentHead(bucket: R2Bucket, username: string, doc: string): Promise<VersionHead | null> {
   const listed = await guard("versions.list", () => bucket.list({ prefix: versionsPrefix(username, doc), limit: 1 }));
   const obj = listed.objects[0];
   const parsed = obj === undefined ? null : parseVersionKey(username, obj.key);
-  return obj === undefined || parsed === null ? null : { ...parsed, key: obj.key, contentTag: obj.etag };
+  return obj === undefined || parsed === null ? null : { ...parsed, key: obj.key, contentTag: obj.etag, deleted: isTombstone(obj) };
+}
+
+/** The current version of a document that exists; null when it never did or was deleted. */
+export async function liveHead(bucket: R2Bucket, username: string, doc: string): Promise<VersionHead | null> {
+  const head = await currentHead(bucket, username, doc);
+  return head === null || head.deleted ? null : head;
 }
 
 /** A head's full description: from isolate memory when this isolate has seen the version, else an R2 head. */
@@ -81,6 +119,7 @@ export async function readVersion(bucket: R2Bucket, username: string, doc: strin
   return guard("versions.read", async () => {
     const obj = await bucket.get(key);
     if (obj === null) return null;
+    if (isTombstone(obj)) return null;
     const info = toInfo(username, obj);
     if (info === null) return null;
     if (!isCacheable(obj.size)) {
@@ -160,11 +199,27 @@ export async function pruneVersions(bucket: R2Bucket, username: string, doc: str
   await deleteKeys(bucket, stale.map((o) => o.key));
 }
 
-/** Deletes a document and its whole history; false when it had no versions. */
-export async function deleteDocument(bucket: R2Bucket, username: string, doc: string): Promise<boolean> {
-  const keys = (await listKeys(bucket, versionsPrefix(username, doc))).map((o) => o.key);
-  await deleteKeys(bucket, keys);
-  return keys.length > 0;
+/**
+ * Creates the tombstone that deletes a document as version `version`: a version with an empty
+ * body, create-only like any other; null when another write created that version first.
+ */
+export function createTombstone(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  version: number,
+  meta: { deviceId: string; updatedAt: string },
+): Promise<VersionInfo | null> {
+  return createVersion(bucket, username, doc, version, { size: 0, bytes: new Uint8Array(0) }, meta);
+}
+
+/**
+ * Deletes the history below the tombstone at version `tombstone`. Idempotent: a delete that
+ * failed halfway is finished by the next one.
+ */
+export async function deleteBelow(bucket: R2Bucket, username: string, doc: string, tombstone: number): Promise<void> {
+  const below = await listKeys(bucket, versionsPrefix(username, doc), { startAfter: versionKey(username, doc, tombstone) });
+  await deleteKeys(bucket, below.map((o) => o.key));
 }
 
 /** Deletes every object under a prefix (an account's documents before its record). */
@@ -190,13 +245,14 @@ export interface DocumentsSummary {
  */
 export async function summarizeDocuments(bucket: R2Bucket, username: string, retention: number): Promise<DocumentsSummary> {
   const objects = await listKeys(bucket, docsPrefix(username), { metadata: true });
-  const current = new Map<string, StoredVersion>();
+  const newest = new Map<string, StoredVersion | null>();
   for (const obj of objects) {
     const info = toInfo(username, obj);
-    // Keys sort newest first, so the first key of each document is its current version.
-    if (info !== null && !current.has(info.doc)) current.set(info.doc, { ...info, storedAt: obj.uploaded.getTime() });
+    // Keys sort newest first, so the first key of each document is its current version (or its deletion).
+    if (info !== null && !newest.has(info.doc)) newest.set(info.doc, isTombstone(obj) ? null : { ...info, storedAt: obj.uploaded.getTime() });
   }
-  return { current: [...current.values()], usageBytes: retainedBytes(username, objects, retention) };
+  const current = [...newest.values()].filter((v): v is StoredVersion => v !== null);
+  return { current, usageBytes: retainedBytes(username, objects, retention) };
 }
 
 /**
@@ -208,21 +264,24 @@ export async function measureUsage(bucket: R2Bucket, username: string, retention
 }
 
 function retainedBytes(username: string, objects: readonly R2Object[], retention: number): number {
-  const newest = new Map<string, number>();
+  // Per document: its newest version, and whether a tombstone was passed (what lies below it is deleted history).
+  const docs = new Map<string, { head: number; ended: boolean }>();
   let bytes = 0;
   for (const obj of objects) {
     const parsed = parseVersionKey(username, obj.key);
     if (parsed === null) continue;
     // Newest first: a document's first key is its current version.
-    const head = newest.get(parsed.doc) ?? parsed.version;
-    newest.set(parsed.doc, head);
-    if (head - parsed.version < retention) bytes += obj.size;
+    let seen = docs.get(parsed.doc);
+    if (seen === undefined) docs.set(parsed.doc, (seen = { head: parsed.version, ended: false }));
+    if (seen.ended) continue;
+    if (isTombstone(obj)) seen.ended = true;
+    else if (seen.head - parsed.version < retention) bytes += obj.size;
   }
   return bytes;
 }
 
 /** The current version with its body; null when the document has none (or was deleted meanwhile). */
 export async function readCurrent(bucket: R2Bucket, username: string, doc: string): Promise<VersionBody | null> {
-  const head = await currentHead(bucket, username, doc);
+  const head = await liveHead(bucket, username, doc);
   return head === null ? null : openVersion(bucket, username, head);
 }

@@ -1,19 +1,21 @@
 /**
- * The one path every document write takes (v1 PUT, restore, seed upload): quota, compare-and-swap
- * by creating version n+1 create-only, device activity, pruning. Anything that must follow a
- * successful write belongs beside the realtime announcement.
+ * The two ways a document changes, through one compare-and-swap (next-version.ts): a write (v1
+ * PUT, restore, seed upload) stores a new version, with quota, device activity, pruning and the
+ * realtime announcement around it; a delete stores a tombstone and removes the history below it.
  */
 import type { Config, Env } from "../config.ts";
-import { checkCondition, preconditionFailed, type WriteCondition } from "../http/conditions.ts";
+import type { WriteCondition } from "../http/conditions.ts";
 import { announceVersion } from "../realtime/announce.ts";
 import { announcementOf } from "../realtime/announcement.ts";
 import { ApiError } from "../errors.ts";
-import { MAX_VERSION } from "../schemas/names.ts";
 import { noteActivity } from "./devices.ts";
-import { createVersion, currentHead, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
-import { checkQuota, recordUsage } from "./quota.ts";
+import { createTombstone, createVersion, deleteBelow, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
+import { createNextVersion } from "./next-version.ts";
+import { checkQuota, forgetUsage, recordUsage } from "./quota.ts";
 
 export interface WriteInput {
+  /** The account record's ETag (`Account.etag`), telling this account from an earlier one of the same name. */
+  account: string;
   username: string;
   doc: string;
   deviceId: string;
@@ -22,12 +24,10 @@ export interface WriteInput {
 }
 
 export interface WriteResult extends VersionInfo {
-  /** True when this write created the document (its version 1). */
+  /** True when this write created the document (first written, or written again after a delete). */
   created: boolean;
 }
 
-/** Unconditional writes that lose a race retry with the next version, up to this many attempts in all. */
-const MAX_ATTEMPTS = 12;
 /**
  * Old versions are deleted in batches, one list and one delete every `pruneEvery(retention)`
  * writes: half the retention, from 8 to 32. Versions past retention already answer 404 and are not
@@ -38,49 +38,57 @@ function pruneEvery(retention: number): number {
   return Math.min(32, Math.max(8, Math.floor(retention / 2)));
 }
 
+function metaFor(deviceId: string): { deviceId: string; updatedAt: string } {
+  return { deviceId, updatedAt: new Date().toISOString() };
+}
+
 export async function writeDocument(
   env: Env,
   config: Config,
   waitUntil: (p: Promise<unknown>) => void,
   input: WriteInput,
 ): Promise<WriteResult> {
-  const { username, doc, body, condition } = input;
+  const { username, doc, body } = input;
   await checkQuota(env.BLOBS, config, username, body.size);
-  const conditional = condition.ifMatch !== null || condition.createOnly;
-  for (let attempt = 1; ; attempt++) {
-    const current = (await currentHead(env.BLOBS, username, doc))?.version ?? null;
-    checkCondition(condition, current);
-    const next = (current ?? 0) + 1;
-    // Unreachable in practice (10^12 writes), but the key layout has no room beyond it.
-    if (next > MAX_VERSION) throw preconditionFailed(current);
-    const info = await createVersion(env.BLOBS, username, doc, next, body, {
-      deviceId: input.deviceId,
-      updatedAt: new Date().toISOString(),
-    });
-    if (info !== null) {
-      recordUsage(env.BLOBS, username, info.size);
-      if (next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
-        waitUntil(pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) => console.error("prune", err)));
-      }
-      await noteActivity(env.DEVICES, username, input.deviceId, "upload");
-      // Other devices hear of it after the response; a hub failure never fails the write.
-      announceVersion(env, waitUntil, username, announcementOf(info));
-      return { ...info, created: next === 1 };
-    }
-    if (conditional) throw preconditionFailed((await currentHead(env.BLOBS, username, doc))?.version ?? null);
-    // No precondition was given, so a 412 would be wrong: contention is a transient 503. A
-    // streamed body was consumed by the failed attempt and cannot be sent again.
-    if (!("bytes" in body) || attempt >= MAX_ATTEMPTS) throw contended();
-    await backoff(attempt);
+  const { info, replaced } = await createNextVersion(
+    env.BLOBS,
+    input,
+    (next) => createVersion(env.BLOBS, username, doc, next, body, metaFor(input.deviceId)),
+    { repeatable: "bytes" in body },
+  );
+  recordUsage(env.BLOBS, username, info.size);
+  const next = info.version;
+  if (next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
+    waitUntil(pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) => console.error("prune", err)));
   }
+  await noteActivity(env.DEVICES, username, input.deviceId, "upload");
+  // Other devices hear of it after the response; a hub failure never fails the write.
+  announceVersion(env, waitUntil, username, announcementOf(info));
+  return { ...info, created: replaced === null };
 }
 
-function contended(): ApiError {
-  return new ApiError(503, "unavailable", "the document is being written by many devices at once; retry", { "Retry-After": "1" });
-}
+/** As a write, without a body; `deviceId` is recorded on the tombstone ("" when the request did not say). */
+export type DeleteInput = Omit<WriteInput, "body">;
 
-/** Random, growing pause between retries, so racing writers stop colliding in lock step. */
-function backoff(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(50, 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Deletes a document and its history: a tombstone as the next version (so numbers never go back,
+ * documents.ts), then everything below it. 404 when there is nothing live to delete, after
+ * finishing a delete that failed halfway.
+ */
+export async function deleteDocument(env: Env, input: DeleteInput): Promise<void> {
+  const { username, doc } = input;
+  const { info } = await createNextVersion(
+    env.BLOBS,
+    input,
+    (next) => createTombstone(env.BLOBS, username, doc, next, metaFor(input.deviceId)),
+    {
+      repeatable: true,
+      onMissing: async (head) => {
+        if (head !== null) await deleteBelow(env.BLOBS, username, doc, head.version);
+        throw new ApiError(404, "not_found", "no such document");
+      },
+    },
+  );
+  forgetUsage(env.BLOBS, username);
+  await deleteBelow(env.BLOBS, username, doc, info.version);
 }
