@@ -50,6 +50,8 @@ interface Target {
 }
 
 export async function runServerBench(): Promise<BenchRow[]> {
+  // The rate limiters are off here: locally each limiter call is a Durable Object round trip with
+  // a SQLite write. One context row (rateLimitedUploads) measures uploads with the default.
   const product = await startWorkerServer({ vars: { RATE_LIMITS: "off" } });
   let baseline: WorkerServer | undefined;
   try {
@@ -95,7 +97,8 @@ export async function runServerBench(): Promise<BenchRow[]> {
         }
       }
     }
-    rows.push(await uploadWithListeners(product.url, baseline.url, accounts.slice(0, LIVE_CONNECTIONS), bodies));
+    rows.push(await uploadWithListeners(product.url, baseline.url, accounts.slice(0, CONTEXT_CONNECTIONS), bodies));
+    rows.push(await rateLimitedUploads(baseline.url, bodies));
     return rows;
   } finally {
     await baseline?.stop();
@@ -103,34 +106,54 @@ export async function runServerBench(): Promise<BenchRow[]> {
   }
 }
 
-const LIVE_CONNECTIONS = 16;
+/** The context rows (listening, rate-limited) compare with upload.1k.c16. */
+const CONTEXT_CONNECTIONS = 16;
 
 /**
  * Uploads while every user has a device listening on its live socket, so each write is announced
  * (the rows above have no listener: writers then skip the hub for its quiet window). For context.
  */
 async function uploadWithListeners(origin: string, baselineOrigin: string, accounts: BenchAccount[], bodies: Map<string, Buffer>): Promise<BenchRow> {
-  const size = SIZES[0];
-  console.error(`[server] upload.${size.label}.c${LIVE_CONNECTIONS}.listening`);
   const sockets = await Promise.all(accounts.map((a) => openListener(origin, a)));
   try {
-    const slices = await interleaved(
-      {
-        base: { origin: baselineOrigin, requestFor: constant("upload", size, bodies) },
-        ours: productRequests(origin, "upload", size, LIVE_CONNECTIONS, accounts, bodies, "listening"),
-      },
-      LIVE_CONNECTIONS,
-      ROUNDS,
-    );
-    return contextRow(
-      `server.upload.${size.label}.c${LIVE_CONNECTIONS}.listening.rps`,
-      combine(slices.ours),
-      combine(slices.base).rps,
-      "as upload.1k.c16, with a device of each user listening on its live socket (every write announced)",
-    );
+    return await uploadContextRow("listening", "with a device of each user listening on its live socket (every write announced)", origin, baselineOrigin, accounts, bodies);
   } finally {
     for (const socket of sockets) socket.close(1000, "bench done");
   }
+}
+
+/** Uploads through a product Worker of its own with RATE_LIMITS at its default (`writes`). For context. */
+async function rateLimitedUploads(baselineOrigin: string, bodies: Map<string, Buffer>): Promise<BenchRow> {
+  const limited = await startWorkerServer();
+  try {
+    const accounts = await Promise.all(Array.from({ length: CONTEXT_CONNECTIONS }, (_, i) => createAccount(limited.url, `bench-limited-${i}`)));
+    const note = "with RATE_LIMITS at its default (writes): each write also counts against its user's limiter, locally a Durable Object call";
+    return await uploadContextRow("rate-limited", note, limited.url, baselineOrigin, accounts, bodies, { warm: true });
+  } finally {
+    await limited.stop();
+  }
+}
+
+/** A 1 KiB upload row at 16 connections for context: `variant` names what differs from upload.1k.c16. */
+async function uploadContextRow(
+  variant: string,
+  what: string,
+  origin: string,
+  baselineOrigin: string,
+  accounts: BenchAccount[],
+  bodies: Map<string, Buffer>,
+  options: { warm?: boolean } = {},
+): Promise<BenchRow> {
+  const size = SIZES[0];
+  console.error(`[server] upload.${size.label}.c${CONTEXT_CONNECTIONS}.${variant}`);
+  const ours = productRequests(origin, "upload", size, CONTEXT_CONNECTIONS, accounts, bodies, variant);
+  // A server of its own starts cold: one untimed slice first, as the main rows had their warm-up.
+  if (options.warm === true) {
+    await ours.beforeSlice?.();
+    await load(origin, CONTEXT_CONNECTIONS, ours.requestFor);
+  }
+  const slices = await interleaved({ base: { origin: baselineOrigin, requestFor: constant("upload", size, bodies) }, ours }, CONTEXT_CONNECTIONS, ROUNDS);
+  return contextRow(`server.upload.${size.label}.c${CONTEXT_CONNECTIONS}.${variant}.rps`, combine(slices.ours), combine(slices.base).rps, `as upload.1k.c16, ${what}`);
 }
 
 /** A device of `account` on the live route, open (announcements are received and dropped). */
