@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, putDoc, type TestUser } from "./support/docs.ts";
@@ -232,18 +232,35 @@ describe("a document deleted and written again", () => {
     expect((await putDoc(u, "notes", fernetBytes(), { "If-None-Match": "*" })).status).toBe(201);
   });
 
-  it("keeps only an empty tombstone in storage, and a delete that failed halfway is finished by the next", async () => {
+  it("keeps only an empty tombstone in storage", async () => {
+    const u = await claimedUser();
+    for (let i = 0; i < 3; i++) await putDoc(u, "notes");
+    await deleteDoc(u, "notes");
+    expect((await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size)).toEqual([0]);
+  });
+
+  it("has deleted the document once its tombstone is stored, and a later listing removes what a failed cleanup left", async () => {
     const u = await claimedUser();
     for (let i = 0; i < 3; i++) await putDoc(u, "notes");
     const stored = async () => (await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size);
     // The tombstone is written, then the batch delete of the history fails.
-    const halfway = await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
-    expect(halfway.status).toBe(503);
+    const deleted = await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    expect(deleted.status).toBe(204);
     expect(await stored()).toEqual([0, 89, 89, 89]);
     expect((await getDoc(u, "notes")).status).toBe(404);
     expect((await call(`/v1/users/${u.user}/docs/notes/versions/3`, { headers: u.auth })).status).toBe(404);
+    const account = (await (await call(`/v1/users/${u.user}`, { headers: u.auth })).json()) as { usage_bytes: number };
+    expect(account.usage_bytes).toBe(0);
+    expect((await call(`/v1/users/${u.user}/docs`, { headers: u.auth })).status).toBe(200);
+    await vi.waitFor(async () => expect(await stored()).toEqual([0]));
+  });
+
+  it("finishes a failed cleanup when the deleted document is deleted again", async () => {
+    const u = await claimedUser();
+    for (let i = 0; i < 2; i++) await putDoc(u, "notes");
+    await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
     expect((await deleteDoc(u, "notes")).status).toBe(404);
-    expect(await stored()).toEqual([0]);
+    expect((await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size)).toEqual([0]);
   });
 });
 

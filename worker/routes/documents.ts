@@ -21,7 +21,7 @@ import {
   writeHeaders,
 } from "../schemas/documents.ts";
 import { noteActivity } from "../storage/devices.ts";
-import { describeVersion, liveHead, openVersion, summarizeDocuments } from "../storage/documents.ts";
+import { deleteLeftovers, describeVersion, liveHead, openVersion, summarizeDocuments } from "../storage/documents.ts";
 import { deleteDocument } from "../storage/write-document.ts";
 
 const tags = ["documents"];
@@ -94,7 +94,9 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const { username } = c.req.valid("param");
     await authorize(c, username);
-    const { current } = await summarizeDocuments(c.env.BLOBS, username, parseConfig(c.env).historyRetention);
+    const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, username, parseConfig(c.env).historyRetention);
+    // History a delete could not remove when it happened (storage failed during its cleanup) goes now.
+    if (leftovers.length > 0) c.executionCtx.waitUntil(deleteLeftovers(c.env.BLOBS, leftovers).catch((err: unknown) => console.error("delete cleanup", err)));
     return c.json({ documents: current.map(documentJson) }, 200);
   });
 

@@ -237,6 +237,8 @@ export interface DocumentsSummary {
   current: StoredVersion[];
   /** Bytes of the versions still within retention, over all documents. */
   usageBytes: number;
+  /** Keys of deleted history still stored below a tombstone (a delete whose cleanup failed). */
+  leftovers: string[];
 }
 
 /**
@@ -252,7 +254,7 @@ export async function summarizeDocuments(bucket: R2Bucket, username: string, ret
     if (info !== null && !newest.has(info.doc)) newest.set(info.doc, isTombstone(obj) ? null : { ...info, storedAt: obj.uploaded.getTime() });
   }
   const current = [...newest.values()].filter((v): v is StoredVersion => v !== null);
-  return { current, usageBytes: retainedBytes(username, objects, retention) };
+  return { current, ...retainedBytes(username, objects, retention) };
 }
 
 /**
@@ -260,24 +262,31 @@ export async function summarizeDocuments(bucket: R2Bucket, username: string, ret
  * are all it needs, so it lists without custom metadata, which in R2 costs about as much again.
  */
 export async function measureUsage(bucket: R2Bucket, username: string, retention: number): Promise<number> {
-  return retainedBytes(username, await listKeys(bucket, docsPrefix(username)), retention);
+  return retainedBytes(username, await listKeys(bucket, docsPrefix(username)), retention).usageBytes;
 }
 
-function retainedBytes(username: string, objects: readonly R2Object[], retention: number): number {
+/** What the quota counts of a user's objects, and which of them are deleted history left behind. */
+function retainedBytes(username: string, objects: readonly R2Object[], retention: number): { usageBytes: number; leftovers: string[] } {
   // Per document: its newest version, and whether a tombstone was passed (what lies below it is deleted history).
   const docs = new Map<string, { head: number; ended: boolean }>();
-  let bytes = 0;
+  let usageBytes = 0;
+  const leftovers: string[] = [];
   for (const obj of objects) {
     const parsed = parseVersionKey(username, obj.key);
     if (parsed === null) continue;
     // Newest first: a document's first key is its current version.
     let seen = docs.get(parsed.doc);
     if (seen === undefined) docs.set(parsed.doc, (seen = { head: parsed.version, ended: false }));
-    if (seen.ended) continue;
-    if (isTombstone(obj)) seen.ended = true;
-    else if (seen.head - parsed.version < retention) bytes += obj.size;
+    if (seen.ended) leftovers.push(obj.key);
+    else if (isTombstone(obj)) seen.ended = true;
+    else if (seen.head - parsed.version < retention) usageBytes += obj.size;
   }
-  return bytes;
+  return { usageBytes, leftovers };
+}
+
+/** Deletes deleted history left below tombstones (`DocumentsSummary.leftovers`). */
+export function deleteLeftovers(bucket: R2Bucket, keys: string[]): Promise<void> {
+  return deleteKeys(bucket, keys);
 }
 
 /** The current version with its body; null when the document has none (or was deleted meanwhile). */
