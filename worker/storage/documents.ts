@@ -246,15 +246,12 @@ export interface DocumentsSummary {
  * counts (the newest `retention` versions of each; older ones are pruned or about to be).
  */
 export async function summarizeDocuments(bucket: R2Bucket, username: string, retention: number): Promise<DocumentsSummary> {
-  const objects = await listKeys(bucket, docsPrefix(username), { metadata: true });
-  const newest = new Map<string, StoredVersion | null>();
-  for (const obj of objects) {
+  const { heads, usageBytes, leftovers } = walkDocuments(username, await listKeys(bucket, docsPrefix(username), { metadata: true }), retention);
+  const current = heads.flatMap((obj) => {
     const info = toInfo(username, obj);
-    // Keys sort newest first, so the first key of each document is its current version (or its deletion).
-    if (info !== null && !newest.has(info.doc)) newest.set(info.doc, isTombstone(obj) ? null : { ...info, storedAt: obj.uploaded.getTime() });
-  }
-  const current = [...newest.values()].filter((v): v is StoredVersion => v !== null);
-  return { current, ...retainedBytes(username, objects, retention) };
+    return info === null ? [] : [{ ...info, storedAt: obj.uploaded.getTime() }];
+  });
+  return { current, usageBytes, leftovers };
 }
 
 /**
@@ -262,26 +259,33 @@ export async function summarizeDocuments(bucket: R2Bucket, username: string, ret
  * are all it needs, so it lists without custom metadata, which in R2 costs about as much again.
  */
 export async function measureUsage(bucket: R2Bucket, username: string, retention: number): Promise<number> {
-  return retainedBytes(username, await listKeys(bucket, docsPrefix(username)), retention).usageBytes;
+  return walkDocuments(username, await listKeys(bucket, docsPrefix(username)), retention).usageBytes;
 }
 
-/** What the quota counts of a user's objects, and which of them are deleted history left behind. */
-function retainedBytes(username: string, objects: readonly R2Object[], retention: number): { usageBytes: number; leftovers: string[] } {
+/**
+ * One pass over a user's objects, newest first within each document: each live document's current
+ * object, the bytes the quota counts, and the deleted history left below tombstones.
+ */
+function walkDocuments(username: string, objects: readonly R2Object[], retention: number): { heads: R2Object[]; usageBytes: number; leftovers: string[] } {
   // Per document: its newest version, and whether a tombstone was passed (what lies below it is deleted history).
   const docs = new Map<string, { head: number; ended: boolean }>();
+  const heads: R2Object[] = [];
   let usageBytes = 0;
   const leftovers: string[] = [];
   for (const obj of objects) {
     const parsed = parseVersionKey(username, obj.key);
     if (parsed === null) continue;
-    // Newest first: a document's first key is its current version.
     let seen = docs.get(parsed.doc);
-    if (seen === undefined) docs.set(parsed.doc, (seen = { head: parsed.version, ended: false }));
+    if (seen === undefined) {
+      // Keys sort newest first, so a document's first key is its current version (or its deletion).
+      docs.set(parsed.doc, (seen = { head: parsed.version, ended: false }));
+      if (!isTombstone(obj)) heads.push(obj);
+    }
     if (seen.ended) leftovers.push(obj.key);
     else if (isTombstone(obj)) seen.ended = true;
     else if (seen.head - parsed.version < retention) usageBytes += obj.size;
   }
-  return { usageBytes, leftovers };
+  return { heads, usageBytes, leftovers };
 }
 
 /** Deletes deleted history left below tombstones (`DocumentsSummary.leftovers`). */

@@ -84,14 +84,21 @@ export async function deleteDocument(env: Env, input: DeleteInput): Promise<void
     {
       repeatable: true,
       onMissing: async (head) => {
-        if (head !== null) await deleteBelow(env.BLOBS, username, doc, head.version).catch((err: unknown) => console.error("delete cleanup", doc, err));
+        if (head !== null) await cleanUpBelow(env, username, doc, head.version);
         throw new ApiError(404, "not_found", "no such document");
       },
     },
   );
   forgetUsage(env.BLOBS, username);
-  // The tombstone is the delete: from here on the document reads as deleted. Removing the history
-  // below it is cleanup, which a storage failure only postpones (a later listing of the user's
-  // documents, or another delete of this one, finishes it), so it does not fail the request.
-  await deleteBelow(env.BLOBS, username, doc, info.version).catch((err: unknown) => console.error("delete cleanup", doc, err));
+  await cleanUpBelow(env, username, doc, info.version);
+}
+
+/**
+ * Removes the history below a tombstone. The tombstone is the delete: from it on the document
+ * reads as deleted, so removing what lies below is cleanup, which a storage failure only postpones
+ * (a later listing of the user's documents, or another delete of this one, finishes it). It never
+ * fails the request.
+ */
+function cleanUpBelow(env: Env, username: string, doc: string, tombstone: number): Promise<void> {
+  return deleteBelow(env.BLOBS, username, doc, tombstone).catch((err: unknown) => console.error("delete cleanup", doc, err));
 }
