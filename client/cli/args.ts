@@ -17,7 +17,7 @@ type ParseOptions = Record<string, { type: "string" | "boolean"; short?: string 
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const every = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options)) as Record<string, OptionSpec>;
-  const lenient = parseArgs({ args: [...argv], options: forParser(every), strict: false, allowPositionals: true });
+  const lenient = parseArgs({ args: attachDashValues(argv, every), options: forParser(every), strict: false, allowPositionals: true });
   const name = lenient.positionals[0];
   if (name === undefined) {
     if (lenient.values["help"] === true) return { kind: "help", command: null };
@@ -26,9 +26,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const command = findCommand(name);
   if (command === undefined) throw usage(`unknown command "${name}" (run \`cloud-sync --help\` for the list).`);
 
+  const options: Record<string, OptionSpec> = { ...command.options, ...GLOBAL_OPTIONS };
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options: forParser({ ...command.options, ...GLOBAL_OPTIONS }), strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: attachDashValues(argv, options), options: forParser(options), strict: true, allowPositionals: true });
   } catch (error) {
     throw usage(parseError(error, command));
   }
@@ -36,6 +37,41 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const extra = parsed.positionals.slice(1);
   if (extra.length > 0) throw usage(`${command.name} takes no argument ${JSON.stringify(extra[0])} (see \`cloud-sync ${command.name} --help\`).`);
   return { kind: "run", command, values: parsed.values };
+}
+
+/**
+ * Node's parseArgs refuses `--new-key -Abc…` as ambiguous, yet one Fernet key in 64 starts with "-"
+ * (URL-safe base64), as may a file name. So an option that takes a value takes the next word, as
+ * getopt does, unless that word is itself one of the options: then the value was left out, and the
+ * strict pass says so ("needs a value").
+ */
+function attachDashValues(argv: readonly string[], options: Record<string, OptionSpec>): string[] {
+  const takesValue = new Map<string, string>();
+  const flags = new Set<string>();
+  for (const [name, spec] of Object.entries(options)) {
+    const spellings = spec.short === undefined ? [`--${name}`] : [`--${name}`, `-${spec.short}`];
+    for (const flag of spellings) {
+      flags.add(flag);
+      if (spec.type === "string") takesValue.set(flag, name);
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = takesValue.get(arg);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && next.startsWith("-") && !flags.has(next.split("=")[0] as string)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 function forParser(options: Record<string, OptionSpec>): ParseOptions {
@@ -54,7 +90,8 @@ function parseError(error: unknown, command: Command): string {
   const help = `see \`cloud-sync ${command.name} --help\``;
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${flag ?? message} for ${command.name} (${help}).`;
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    const what = message.includes("argument missing") ? "needs a value" : message.includes("does not take") ? "takes no value" : "is misused";
+    // "ambiguous": the next word is another option, so the value was left out.
+    const what = /argument missing|ambiguous/.test(message) ? "needs a value" : message.includes("does not take") ? "takes no value" : "is misused";
     return `option ${flag ?? "?"} of ${command.name} ${what} (${help}).`;
   }
   return `${message.replace(/\s+/g, " ")} (${help}).`;

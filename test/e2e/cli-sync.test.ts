@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNodeSyncManager } from "../../client/node/index.ts";
 import { progressFetch } from "../../client/cli/progress.ts";
 import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
-import { eventually, freshKey, freshUser } from "../support/sync-clients.ts";
+import { eventually, freshKey, freshKeyStartingWithDash, freshUser } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 let server: WorkerServer;
@@ -176,7 +176,9 @@ describe("rotate-key", () => {
     const a = account();
     a.write("d.json", { secret: "v1" });
     await a.run("desktop", ["push", "-u", a.user, "-f", "d.json"]);
-    const newKey = freshKey();
+    // One key in 64 starts with "-": always use such a key, so the command line is proven to take it.
+    const newKey = freshKeyStartingWithDash();
+    expect(newKey.startsWith("-")).toBe(true);
     const rotated = await a.run("desktop", ["rotate-key", "-u", a.user, "--new-key", newKey]);
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(rotated.stdout).toContain("Re-encrypted 1 document(s)");

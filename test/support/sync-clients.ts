@@ -25,6 +25,16 @@ export function freshKey(): string {
   return generateKey();
 }
 
+/**
+ * A fresh key whose URL-safe base64 starts with "-", as one key in 64 does: the case a command
+ * line must not mistake for an option (setting the first byte's top six bits to 62 gives "-").
+ */
+export function freshKeyStartingWithDash(): string {
+  const bytes = Buffer.from(generateKey(), "base64url");
+  bytes[0] = 0xf8 | ((bytes[0] as number) & 0x03);
+  return bytes.toString("base64url") + "=";
+}
+
 export function freshDataDir(): string {
   return mkdtempSync(join(tmpdir(), "cloud-sync-e2e-"));
 }
