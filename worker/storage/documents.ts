@@ -195,30 +195,21 @@ async function deleteKeys(bucket: R2Bucket, keys: string[]): Promise<void> {
 export async function pruneVersions(bucket: R2Bucket, username: string, doc: string, current: number, keep: number): Promise<void> {
   const oldestKept = current - keep + 1;
   if (oldestKept <= 1) return;
-  const stale = await listKeys(bucket, versionsPrefix(username, doc), { startAfter: versionKey(username, doc, oldestKept) });
-  await deleteKeys(bucket, stale.map((o) => o.key));
+  await deleteBelow(bucket, username, doc, oldestKept);
 }
 
 /**
- * Creates the tombstone that deletes a document as version `version`: a version with an empty
- * body, create-only like any other; null when another write created that version first.
+ * The body of the tombstone that deletes a document: created with `createVersion` at the next
+ * number, create-only like any other version.
  */
-export function createTombstone(
-  bucket: R2Bucket,
-  username: string,
-  doc: string,
-  version: number,
-  meta: { deviceId: string; updatedAt: string },
-): Promise<VersionInfo | null> {
-  return createVersion(bucket, username, doc, version, { size: 0, bytes: new Uint8Array(0) }, meta);
-}
+export const TOMBSTONE_BODY: TokenBody = { size: 0, bytes: new Uint8Array(0) };
 
 /**
- * Deletes the history below the tombstone at version `tombstone`. Idempotent: a delete that
- * failed halfway is finished by the next one.
+ * Deletes every version of a document below version `version`: the history under a tombstone, or
+ * the versions past retention. Idempotent: a delete that failed halfway is finished by the next one.
  */
-export async function deleteBelow(bucket: R2Bucket, username: string, doc: string, tombstone: number): Promise<void> {
-  const below = await listKeys(bucket, versionsPrefix(username, doc), { startAfter: versionKey(username, doc, tombstone) });
+export async function deleteBelow(bucket: R2Bucket, username: string, doc: string, version: number): Promise<void> {
+  const below = await listKeys(bucket, versionsPrefix(username, doc), { startAfter: versionKey(username, doc, version) });
   await deleteKeys(bucket, below.map((o) => o.key));
 }
 

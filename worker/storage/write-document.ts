@@ -9,7 +9,7 @@ import { announceVersion } from "../realtime/announce.ts";
 import { announcementOf } from "../realtime/announcement.ts";
 import { ApiError } from "../errors.ts";
 import { noteActivity } from "./devices.ts";
-import { createTombstone, createVersion, deleteBelow, pruneVersions, type TokenBody, type VersionInfo } from "./documents.ts";
+import { createVersion, deleteBelow, pruneVersions, TOMBSTONE_BODY, type TokenBody, type VersionInfo } from "./documents.ts";
 import { createNextVersion } from "./next-version.ts";
 import { checkQuota, forgetUsage, recordUsage } from "./quota.ts";
 
@@ -80,7 +80,7 @@ export async function deleteDocument(env: Env, input: DeleteInput): Promise<void
   const { info } = await createNextVersion(
     env.BLOBS,
     input,
-    (next) => createTombstone(env.BLOBS, username, doc, next, metaFor(input.deviceId)),
+    (next) => createVersion(env.BLOBS, username, doc, next, TOMBSTONE_BODY, metaFor(input.deviceId)),
     {
       repeatable: true,
       onMissing: async (head) => {
