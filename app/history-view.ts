@@ -1,6 +1,5 @@
 /** One document's history: the timeline chart, the version list, and a chosen version's content with its diff. */
-import type { Envelope } from "../client/core/envelope.ts";
-import type { VersionInfo } from "../client/core/http.ts";
+import type { Envelope, VersionInfo } from "../client/core/index.ts";
 import { dataTable } from "./data-table.ts";
 import { h, s } from "./element.ts";
 import { formatBytes, formatTime, machineTime } from "./format.ts";

@@ -2,8 +2,7 @@
  * The dashboard at /app/: sign in with a key or passphrase (kept in this page), then see devices,
  * documents and history, restore versions and remove devices, updated live over the user's socket.
  */
-import type { DeviceRecord, DocumentInfo, VersionInfo } from "../client/core/http.ts";
-import { LiveSubscription, type LiveStatus, type VersionAnnouncement } from "../client/core/live.ts";
+import { LiveSubscription, type DeviceRecord, type DocumentInfo, type LiveStatus, type VersionAnnouncement, type VersionInfo } from "../client/core/index.ts";
 import { confirmAction } from "./confirm-dialog.ts";
 import { h, replace } from "./element.ts";
 import { formatTime } from "./format.ts";

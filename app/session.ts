@@ -3,16 +3,7 @@
  * memory; only the derived credential token goes to the server, exactly as a device does.
  */
 import { createBrowserSyncManager } from "../client/browser/index.ts";
-import { deriveAuthToken } from "../client/core/credential.ts";
-import { randomDeviceId } from "../client/core/device-id.ts";
-import { decodeEnvelope, type Envelope } from "../client/core/envelope.ts";
-import { SyncError } from "../client/core/errors.ts";
-import { Fernet } from "../client/core/fernet.ts";
-import { ApiClient } from "../client/core/http.ts";
-import { keyFromPassphrase } from "../client/core/kdf.ts";
-import type { SyncManager } from "../client/core/manager.ts";
-import { isUsername } from "../client/core/names.ts";
-import { MemoryStore } from "../client/core/ports.ts";
+import { ApiClient, Fernet, MemoryStore, SyncError, decodeEnvelope, deriveAuthToken, isUsername, keyFromPassphrase, randomDeviceId, type Envelope, type SyncManager } from "../client/core/index.ts";
 
 export interface Session {
   username: string;

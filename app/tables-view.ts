@@ -1,5 +1,5 @@
 /** The devices and documents tables of the dashboard. */
-import type { DeviceRecord, DocumentInfo } from "../client/core/http.ts";
+import type { DeviceRecord, DocumentInfo } from "../client/core/index.ts";
 import { dataTable } from "./data-table.ts";
 import { h } from "./element.ts";
 import { formatBytes, formatTime, machineTime } from "./format.ts";

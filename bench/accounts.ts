@@ -1,7 +1,8 @@
 /** Bench users: a Fernet key per user, the credential a device derives from it, and the claim a first device makes. */
 
-import { deriveAuthToken } from "../client/core/credential.ts";
-import { Fernet, generateKey } from "../client/core/fernet.ts";
+import { deriveAuthToken } from "../client/core/crypto/credential.ts";
+import { Fernet } from "../client/core/crypto/fernet.ts";
+import { generateKey } from "../client/core/crypto/fernet-key.ts";
 import { nodeCryptoBackend } from "../client/node/crypto-backend.ts";
 
 export interface BenchAccount {

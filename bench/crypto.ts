@@ -14,7 +14,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Fernet } from "../client/core/fernet.ts";
+import { Fernet } from "../client/core/crypto/fernet.ts";
 import { nodeCryptoBackend } from "../client/node/crypto-backend.ts";
 import { missingRow, row, type BenchRow } from "./rows.ts";
 

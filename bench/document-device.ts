@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Json } from "../client/core/json-value.ts";
+import type { Json } from "../client/core/merge/json-value.ts";
 import type { SyncManager } from "../client/core/manager.ts";
 import { createNodeSyncManager } from "../client/node/index.ts";
 import type { BenchAccount } from "./accounts.ts";

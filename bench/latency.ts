@@ -5,10 +5,10 @@
  * realistic one (the seed's 5-10 minutes) would take hours for twenty trials.
  */
 
-import type { Json } from "../client/core/json-value.ts";
+import type { Json } from "../client/core/merge/json-value.ts";
 import { SyncManager } from "../client/core/manager.ts";
 import { MemoryStore } from "../client/core/ports.ts";
-import { generateKey } from "../client/core/fernet.ts";
+import { generateKey } from "../client/core/crypto/fernet-key.ts";
 import { nodeCryptoBackend } from "../client/node/crypto-backend.ts";
 import { nodeWebSocket } from "../client/node/websocket.ts";
 import { startWorkerServer } from "../test/support/worker-server.ts";

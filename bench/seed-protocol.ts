@@ -4,8 +4,8 @@
  * inside a JSON body. The wire.* rows measure it against ours.
  */
 
-import { pythonTimestamp } from "../client/core/envelope.ts";
-import { hexEncode, utf8Encode } from "../client/core/encoding.ts";
+import { pythonTimestamp } from "../client/core/wire/envelope.ts";
+import { hexEncode, utf8Encode } from "../client/core/protocol/encoding.ts";
 import type { BenchAccount } from "./accounts.ts";
 
 /**

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { generateKey } from "../client/core/fernet.ts";
-import { jsonEqual } from "../client/core/json-value.ts";
+import { generateKey } from "../client/core/crypto/fernet-key.ts";
+import { jsonEqual } from "../client/core/merge/json-value.ts";
 import type { SyncManager } from "../client/core/manager.ts";
-import type { Json } from "../client/core/merge.ts";
+import type { Json } from "../client/core/merge/merge.ts";
 import { createNodeSyncManager } from "../client/node/index.ts";
 
 const DEFAULT_URL = "http://127.0.0.1:8787";

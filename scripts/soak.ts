@@ -7,9 +7,9 @@
  * test/reliability/load.test.ts. Usage: node scripts/soak.ts [devices] [seconds]
  */
 import { fileURLToPath } from "node:url";
-import { generateKey } from "../client/core/fernet.ts";
+import { generateKey } from "../client/core/crypto/fernet-key.ts";
 import { isSyncError } from "../client/core/errors.ts";
-import { jsonEqual } from "../client/core/json-value.ts";
+import { jsonEqual } from "../client/core/merge/json-value.ts";
 import type { FetchLike } from "../client/core/ports.ts";
 import { seededRandom } from "../test/support/fault-proxy.ts";
 import { startWorkerServer } from "../test/support/worker-server.ts";

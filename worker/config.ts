@@ -1,16 +1,7 @@
 /** The Worker's bindings (`Env`) and its validated configuration (`parseConfig`), read once per environment object. */
-import type { UserHub } from "./realtime/user-hub.ts";
 
-export interface Env {
-  /** Documents, their versions and account records (strongly consistent, conditional writes). */
-  BLOBS: R2Bucket;
-  /** The device registry: one key per device. */
-  DEVICES: KVNamespace;
-  /** One hub per user (idFromName(username)) holding its live WebSockets (worker/realtime/). */
-  USER_HUB: DurableObjectNamespace<UserHub>;
-  /** Workers Rate Limiting bindings (`[[ratelimits]]` in wrangler.toml); absent means no limit. */
-  USER_LIMITER?: RateLimit;
-  ADDRESS_LIMITER?: RateLimit;
+/** Variables a deployment may set that wrangler.toml leaves out (docs/WORKER.md "Configuration"). */
+interface OptionalVars {
   MAX_BODY_BYTES?: string;
   USER_QUOTA_BYTES?: string;
   HISTORY_RETENTION?: string;
@@ -18,6 +9,15 @@ export interface Env {
   AUTH_CACHE_SECONDS?: string;
   RATE_LIMITS?: string;
 }
+
+/**
+ * The Worker's bindings: `Cloudflare.Env` is generated from wrangler.toml by `wrangler types`
+ * (worker/worker-configuration.d.ts; `npm test` checks it is current). Its vars are widened to
+ * strings because a deployment may set any value, which parseConfig validates; a missing rate
+ * limiter binding means no limit.
+ */
+export type Env = Omit<Cloudflare.Env, keyof OptionalVars | "USER_LIMITER" | "ADDRESS_LIMITER"> &
+  OptionalVars & { USER_LIMITER?: RateLimit; ADDRESS_LIMITER?: RateLimit };
 
 export interface Config {
   readonly maxBodyBytes: number;

@@ -1,9 +1,16 @@
-/** The hono environment type shared by every route module. */
-import type { Context } from "hono";
-import type { Env } from "./config.ts";
+/** The hono environment type shared by every route module: the bindings, and the configuration parsed once per request. */
+import type { Context, MiddlewareHandler } from "hono";
+import { parseConfig, type Config, type Env } from "./config.ts";
 
 export interface AppEnv {
   Bindings: Env;
+  Variables: { config: Config };
 }
 
 export type AppContext = Context<AppEnv>;
+
+/** Sets `c.var.config` before anything else runs; a bad variable fails every request the same way. */
+export const withConfig: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("config", parseConfig(c.env));
+  await next();
+};

@@ -1,6 +1,7 @@
 /** The Worker's one error type and the two handlers that turn anything thrown into `{"error":{"code","message"}}`. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { STORAGE_RETRY_AFTER_SECONDS, StorageUnavailableError } from "./storage/unavailable.ts";
 
 /** Public error codes (docs/PROTOCOL.md "Errors"). Codes are API: never renamed. */
 export type ErrorCode =
@@ -39,6 +40,13 @@ export function unauthorized(): ApiError {
   return new ApiError(401, "unauthorized", "missing or invalid credentials");
 }
 
+/** A storage binding failed: retry later; nothing changed. */
+export function storageUnavailable(): ApiError {
+  return new ApiError(503, "unavailable", "storage is temporarily unavailable; retry later", {
+    "Retry-After": String(STORAGE_RETRY_AFTER_SECONDS),
+  });
+}
+
 /** Maps hono's own exceptions (bad JSON, wrong content type, body limit) to public codes. */
 function fromHttpException(err: HTTPException): ApiError {
   switch (err.status) {
@@ -61,6 +69,7 @@ export function errorResponse(c: Context, err: ApiError): Response {
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
+  if (err instanceof StorageUnavailableError) return errorResponse(c, storageUnavailable());
   // A bug: log the cause for the operator, tell the caller nothing about it.
   console.error("internal_error", c.req.method, new URL(c.req.url).pathname.replace(/^\/legacy\/[^/]+/, "/legacy/<token>"), err);
   return errorResponse(c, new ApiError(500, "internal_error", "internal error"));

@@ -1,6 +1,6 @@
 /** The Worker: wires middleware, routes and error handlers; no logic of its own. */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "./context.ts";
+import { withConfig, type AppEnv } from "./context.ts";
 import { apiCors } from "./cors.ts";
 import { notFound, onError } from "./errors.ts";
 import { limitBody } from "./http/body-limit.ts";
@@ -17,6 +17,7 @@ import { metaRoutes, serveOpenApi } from "./routes/meta.ts";
 import { validationHook } from "./schemas/common.ts";
 
 const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+app.use(withConfig);
 app.use(dateHeader);
 app.use("/v1/*", apiCors);
 app.use(limitBody);

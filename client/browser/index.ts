@@ -2,11 +2,7 @@
  * The browser entry (`project-ai-cloud-sync/browser`): an IndexedDB store, a random device id kept
  * in it (a page cannot read a hostname or a MAC), and `createBrowserSyncManager`, which wires both in.
  */
-import { randomDeviceId } from "../core/device-id.ts";
-import { SyncManager } from "../core/manager.ts";
-import type { SyncManagerOptions } from "../core/manager-options.ts";
-import { isDeviceId } from "../core/names.ts";
-import type { Store } from "../core/ports.ts";
+import { SyncManager, isDeviceId, randomDeviceId, type Store, type SyncManagerOptions } from "../core/index.ts";
 import { IndexedDBStore } from "./indexeddb-store.ts";
 
 export { IndexedDBStore } from "./indexeddb-store.ts";

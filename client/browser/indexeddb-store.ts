@@ -2,7 +2,7 @@
  * The browser Store: one IndexedDB object store of JSON values. Each `set` is its own transaction,
  * which IndexedDB commits atomically, so a closed tab never leaves half a record.
  */
-import { assertStoreKey, type Store } from "../core/ports.ts";
+import { assertStoreKey, type Store } from "../core/index.ts";
 
 const OBJECT_STORE = "kv";
 

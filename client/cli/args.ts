@@ -4,7 +4,7 @@
  * so an unknown flag or a stray argument is a usage error (exit 2) naming it.
  */
 import { parseArgs } from "node:util";
-import { SyncError } from "../core/errors.ts";
+import { SyncError } from "../core/index.ts";
 import type { Command, OptionSpec, OptionValues } from "./command.ts";
 import { COMMANDS, findCommand } from "./commands.ts";
 import { GLOBAL_OPTIONS } from "./options.ts";

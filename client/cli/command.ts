@@ -1,7 +1,9 @@
 /** What a CLI command is: its options and usage for parsing and help, and a `run` that returns what to print. */
-import type { SyncManager } from "../core/manager.ts";
-import type { Output } from "./output.ts";
+import type { SyncManager } from "../core/index.ts";
+import type { CommandResult, Output } from "./output.ts";
 import type { SyncConfig } from "./env.ts";
+
+export type { CommandResult };
 
 /** One option, as node:util parseArgs takes it, with the words `--help` shows. */
 export interface OptionSpec {
@@ -24,14 +26,6 @@ export interface CommandContext {
   config(): SyncConfig;
   /** A SyncManager on this configuration (created once). */
   manager(): Promise<SyncManager>;
-}
-
-/** What a command printed: `json` for `--json`, `text` (possibly empty) otherwise, both on stdout. */
-export interface CommandResult {
-  json: unknown;
-  text: string;
-  /** One JSON line instead of indented JSON: the last of a stream of events (watch). */
-  compact?: boolean;
 }
 
 export interface Command {

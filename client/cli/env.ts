@@ -5,9 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SyncError } from "../core/errors.ts";
-import { decodeFernetKey } from "../core/fernet-key.ts";
-import { isDeviceId } from "../core/names.ts";
+import { SyncError, decodeFernetKey, isDeviceId } from "../core/index.ts";
 import { defaultDataDir } from "../node/file-store.ts";
 
 export type EnvVars = Readonly<Record<string, string | undefined>>;

@@ -2,7 +2,7 @@
  * The CLI's exit codes (issue 3, "CLI contract") and which failure gets which: one exhaustive
  * switch over the client's error codes, so a new code cannot be added without choosing its exit.
  */
-import { SyncError, type SyncErrorCode } from "../core/errors.ts";
+import { SyncError, type SyncErrorCode } from "../core/index.ts";
 
 export const EXIT = {
   ok: 0,

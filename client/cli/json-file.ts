@@ -5,8 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { SyncError } from "../core/errors.ts";
-import type { Json } from "../core/merge.ts";
+import { SyncError, type Json } from "../core/index.ts";
 import { writeFileAtomic } from "../node/atomic-write.ts";
 
 /** The file's JSON; `undefined` when it does not exist and `missingOk` is set. */

@@ -3,8 +3,7 @@
  * the seed's fingerprint unless CLOUD_SYNC_DEVICE_ID is set), with a progress bar for large
  * transfers and, under `--verbose`, one line per request (method, path, status, time; never headers).
  */
-import type { SyncManager } from "../core/manager.ts";
-import type { FetchLike } from "../core/ports.ts";
+import type { FetchLike, SyncManager } from "../core/index.ts";
 import { createNodeSyncManager, proxyFetch } from "../node/index.ts";
 import type { EnvVars, SyncConfig } from "./env.ts";
 import type { Output } from "./output.ts";

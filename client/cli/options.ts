@@ -1,6 +1,5 @@
 /** Options shared by several commands, the global flags, and typed access to parsed values (missing or malformed: a usage error). */
-import { SyncError } from "../core/errors.ts";
-import { checkDocName, checkUsername, DEFAULT_DOC } from "../core/names.ts";
+import { DEFAULT_DOC, SyncError, checkDocName, checkUsername } from "../core/index.ts";
 import type { OptionSpec, OptionValues } from "./command.ts";
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {

@@ -4,7 +4,14 @@
  * never reaches a terminal log, even in a cause's message; stdout carries only what a command means
  * to print (keygen's key and legacy-url's URL are the point of those commands).
  */
-import type { CommandResult } from "./command.ts";
+
+/** What a command printed: `json` for `--json`, `text` (possibly empty) otherwise, both on stdout. */
+export interface CommandResult {
+  json: unknown;
+  text: string;
+  /** One JSON line instead of indented JSON: the last of a stream of events (watch). */
+  compact?: boolean;
+}
 
 export interface TextStream {
   write(chunk: string, callback?: (error?: Error | null) => void): boolean;

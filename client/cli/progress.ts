@@ -3,7 +3,7 @@
  * wrapper that streams large request bodies in slices and counts large response bodies as they
  * arrive, drawing one line that it rewrites in place.
  */
-import type { FetchLike } from "../core/ports.ts";
+import type { FetchLike } from "../core/index.ts";
 import type { TextStream } from "./output.ts";
 
 export const PROGRESS_THRESHOLD_BYTES = 1024 * 1024;

@@ -3,8 +3,7 @@
  * configuration, runs the command and turns a failure into its exit code and one line on stderr
  * (with `--json`, also `{"error":{...}}` on stdout; with `--verbose`, the stack and causes).
  */
-import { SyncError } from "../core/errors.ts";
-import type { SyncManager } from "../core/manager.ts";
+import { SyncError, type SyncManager } from "../core/index.ts";
 import { parseCommandLine } from "./args.ts";
 import type { CommandContext } from "./command.ts";
 import { loadEnv, syncConfig, type EnvVars, type SyncConfig } from "./env.ts";

@@ -1,6 +1,6 @@
 /** Device ids: the seed's SHA-256 machine fingerprint, so Python and we name a machine alike, or a random one where there is no machine to read. */
 
-import { hexEncode, utf8Encode } from "./encoding.ts";
+import { hexEncode, utf8Encode } from "./protocol/encoding.ts";
 
 /** What the fingerprint reads, spelled as Python's `socket`, `platform` and `uuid` modules spell it. */
 export interface MachineInfo {

@@ -48,3 +48,8 @@ export class SyncError extends Error {
 export function isSyncError(value: unknown, code?: SyncErrorCode): value is SyncError {
   return value instanceof SyncError && (code === undefined || value.code === code);
 }
+
+/** Errors that mean "the server was not reached or could not answer": the change goes to the offline queue. */
+export function isTransientError(error: unknown): error is SyncError {
+  return error instanceof SyncError && (error.code === "network" || error.code === "server_error");
+}

@@ -7,13 +7,13 @@
 // The manager
 export { SyncManager, type AutoSyncTarget, type DocOption } from "./manager.ts";
 export type { SyncManagerOptions } from "./manager-options.ts";
-export type { SyncResult, UploadResult } from "./manager-sync.ts";
-export type { RollbackResult, RollbackToOutcome, VersionContent } from "./manager-history.ts";
+export type { SyncResult, UploadResult } from "./sync/transfers.ts";
+export type { RollbackResult, RollbackToOutcome, VersionContent } from "./sync/history.ts";
 export type { DocumentStatus, SyncStatus } from "./manager-status.ts";
-export type { ClockReport, SkewedDevice } from "./clock-skew.ts";
-export type { AutoSyncState } from "./auto-sync.ts";
-export type { QueuedChange } from "./queue.ts";
-export type { ErrorRecord } from "./sync-state.ts";
+export type { ClockReport, SkewedDevice } from "./sync/clock-skew.ts";
+export type { AutoSyncState } from "./auto/timer.ts";
+export type { QueuedChange } from "./sync/queue.ts";
+export type { ErrorRecord } from "./sync/state.ts";
 
 // Errors
 export { isSyncError, SyncError, type SyncErrorCode } from "./errors.ts";
@@ -32,22 +32,21 @@ export {
 // Keys, credential, device id
 export {
   Fernet,
-  generateKey,
   MAX_CLOCK_SKEW_SECONDS,
-  MultiFernet,
-  webCryptoBackend,
   type DecryptOptions,
   type EncryptOptions,
-  type FernetCryptoBackend,
   type FernetOptions,
   type FernetToken,
-} from "./fernet.ts";
-export { deriveAuthToken } from "./credential.ts";
-export { keyFromPassphrase, PASSPHRASE_ITERATIONS, type PassphraseOptions } from "./kdf.ts";
+} from "./crypto/fernet.ts";
+export { MultiFernet } from "./crypto/multi-fernet.ts";
+export { decodeFernetKey, generateKey } from "./crypto/fernet-key.ts";
+export { webCryptoBackend, type FernetCryptoBackend } from "./crypto/fernet-backend.ts";
+export { deriveAuthToken } from "./crypto/credential.ts";
+export { keyFromPassphrase, PASSPHRASE_ITERATIONS, type PassphraseOptions } from "./crypto/kdf.ts";
 export { fingerprintDeviceId, randomDeviceId, type MachineInfo } from "./device-id.ts";
 
 // Merging
-export { compareHlc, hlcFromWallTime, HybridLogicalClock, type HlcOptions } from "./hlc.ts";
+export { compareHlc, hlcFromWallTime, HybridLogicalClock, type HlcOptions } from "./merge/hlc.ts";
 export {
   merge,
   PROJECT_AI_RULES,
@@ -58,23 +57,23 @@ export {
   type MergeRule,
   type MergeRules,
   type Stamped,
-} from "./merge.ts";
-export { resolveConflict } from "./resolve-conflict.ts";
+} from "./merge/merge.ts";
+export { resolveConflict } from "./merge/resolve-conflict.ts";
+export { jsonEqual } from "./merge/json-value.ts";
 
 // The wire
-export {
-  ApiClient,
-  type AccountInfo,
-  type ApiClientOptions,
-  type DeviceRecord,
-  type DocumentInfo,
-  type ServedToken,
-  type VersionInfo,
-  type WriteOutcome,
-  type WritePrecondition,
-} from "./http.ts";
-export { parsePythonTimestamp, pythonTimestamp, type Envelope, type SyncMeta } from "./envelope.ts";
-export { DEFAULT_DOC, isDeviceId, isDocName, isUsername } from "./names.ts";
+export { ApiClient, type ApiClientOptions } from "./wire/api-client.ts";
+export type {
+  AccountInfo,
+  DeviceRecord,
+  DocumentInfo,
+  ServedToken,
+  VersionInfo,
+  WriteOutcome,
+  WritePrecondition,
+} from "./wire/api-responses.ts";
+export { decodeEnvelope, parsePythonTimestamp, pythonTimestamp, type Envelope, type SyncMeta } from "./wire/envelope.ts";
+export { checkDocName, checkUsername, DEFAULT_DOC, isDeviceId, isDocName, isUsername } from "./protocol/names.ts";
 
 // Real time
 export {
@@ -86,4 +85,4 @@ export {
   type VersionAnnouncement,
   type WebSocketConstructorLike,
   type WebSocketLike,
-} from "./live.ts";
+} from "./wire/live.ts";

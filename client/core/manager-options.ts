@@ -1,10 +1,10 @@
 /** The manager's options and their up-front validation: a misuse throws TypeError or RangeError before any I/O. */
-import type { FernetCryptoBackend } from "./fernet.ts";
-import type { WebSocketConstructorLike } from "./live.ts";
-import type { MergeRules } from "./merge.ts";
-import { isDocName, isDeviceId } from "./names.ts";
+import type { FernetCryptoBackend } from "./crypto/fernet-backend.ts";
+import type { WebSocketConstructorLike } from "./wire/live.ts";
+import type { MergeRules } from "./merge/merge.ts";
+import { isDocName, isDeviceId } from "./protocol/names.ts";
 import type { Clock, DeviceIdSource, FetchLike, Store } from "./ports.ts";
-import type { BackoffOptions } from "./queue.ts";
+import type { BackoffOptions } from "./sync/queue.ts";
 
 export interface SyncManagerOptions {
   /** The Worker's origin (`CLOUD_SYNC_URL`), e.g. `https://sync.example.com`. */
@@ -90,22 +90,4 @@ export function checkOptions(options: SyncManagerOptions): void {
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
     throw new RangeError("timeoutMs must be a positive number");
   }
-}
-
-/** Throws TypeError unless `value` is plain JSON data (what a document can hold). */
-export function checkJson(value: unknown, path = "data"): void {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError(`${path} is not a finite number`);
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => checkJson(item, `${path}[${i}]`));
-    return;
-  }
-  if (typeof value === "object" && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
-    for (const [key, item] of Object.entries(value)) checkJson(item, `${path}.${key}`);
-    return;
-  }
-  throw new TypeError(`${path} is not JSON data (${value === undefined ? "undefined" : typeof value === "object" ? value.constructor?.name ?? "object" : typeof value})`);
 }

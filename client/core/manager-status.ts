@@ -1,9 +1,9 @@
 /** The status report (the seed's `get_sync_status`), read from the Store alone: it never waits for the network. */
-import type { AutoSyncState } from "./auto-sync.ts";
-import { clockReport, type ClockReport } from "./clock-skew.ts";
+import type { AutoSyncState } from "./auto/timer.ts";
+import { clockReport, type ClockReport } from "./sync/clock-skew.ts";
 import type { Store } from "./ports.ts";
-import { OfflineQueue } from "./queue.ts";
-import { listDocStates, loadDocState, loadUserMeta, type DeviceClock, type ErrorRecord } from "./sync-state.ts";
+import { OfflineQueue } from "./sync/queue.ts";
+import { listDocStates, loadDocState, loadUserMeta, type DeviceClock, type ErrorRecord } from "./sync/state.ts";
 
 export interface DocumentStatus {
   doc: string;

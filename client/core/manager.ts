@@ -3,29 +3,32 @@
  * sync of named documents, auto-sync, status, devices, history, rollback, key rotation and account
  * deletion, over the Worker's versioned API. Operations run one at a time per manager.
  */
-import { AutoSyncTimer, type AutoSyncState } from "./auto-sync.ts";
-import { ServerClock } from "./clock-skew.ts";
-import { deriveAuthToken } from "./credential.ts";
+import { AutoSyncTimer, type AutoSyncState } from "./auto/timer.ts";
+import { ServerClock } from "./sync/clock-skew.ts";
+import { deriveAuthToken } from "./crypto/credential.ts";
 import { SyncError } from "./errors.ts";
-import { Fernet, MultiFernet } from "./fernet.ts";
-import { HybridLogicalClock } from "./hlc.ts";
-import { ApiClient, type DeviceRecord, type DocumentInfo, type VersionInfo } from "./http.ts";
-import type { LiveStatus } from "./live.ts";
-import { startLiveAutoSync } from "./live-auto-sync.ts";
-import { runAutoSync, type AutoSync, type AutoSyncTarget } from "./manager-auto.ts";
-import * as history from "./manager-history.ts";
-import { checkJson, checkOptions, type SyncManagerOptions } from "./manager-options.ts";
+import { Fernet } from "./crypto/fernet.ts";
+import { MultiFernet } from "./crypto/multi-fernet.ts";
+import { HybridLogicalClock } from "./merge/hlc.ts";
+import { ApiClient } from "./wire/api-client.ts";
+import { type DeviceRecord, type DocumentInfo, type VersionInfo } from "./wire/api-responses.ts";
+import type { LiveStatus } from "./wire/live.ts";
+import { startLiveAutoSync } from "./auto/live-wake.ts";
+import { runAutoSync, type AutoSync, type AutoSyncTarget } from "./auto/run.ts";
+import * as history from "./sync/history.ts";
+import { checkOptions, type SyncManagerOptions } from "./manager-options.ts";
+import { checkJson } from "./merge/json-value.ts";
 import { buildStatus, type SyncStatus } from "./manager-status.ts";
-import { downloadDocument, replayQueue, syncDocument, uploadDocument, type SyncResult, type UploadResult } from "./manager-sync.ts";
+import { downloadDocument, replayQueue, syncDocument, uploadDocument, type SyncResult, type UploadResult } from "./sync/transfers.ts";
 
-export type { AutoSyncTarget } from "./manager-auto.ts";
-import { PROJECT_AI_RULES, type Json } from "./merge.ts";
-import { checkDeviceId, checkDocName, checkUsername, DEFAULT_DOC } from "./names.ts";
+export type { AutoSyncTarget } from "./auto/run.ts";
+import { PROJECT_AI_RULES, type Json } from "./merge/merge.ts";
+import { checkDeviceId, checkDocName, checkUsername, DEFAULT_DOC } from "./protocol/names.ts";
 import { systemClock, type Store } from "./ports.ts";
-import type { QueuedChange } from "./queue.ts";
-import { resolveConflict } from "./resolve-conflict.ts";
-import { UserSession, type SyncContext } from "./sync-session.ts";
-import { clearUser, deleteDocState, loadDeviceClock, saveDeviceClock } from "./sync-state.ts";
+import type { QueuedChange } from "./sync/queue.ts";
+import { resolveConflict } from "./merge/resolve-conflict.ts";
+import { UserSession, type SyncContext } from "./sync/session.ts";
+import { clearUser, deleteDocState, loadDeviceClock, saveDeviceClock } from "./sync/state.ts";
 
 export interface DocOption {
   /** The document; `default` (the one the Python module reads and writes) when omitted. */

@@ -1,7 +1,7 @@
 /** Fernet's primitives on node:crypto: the same AES-128-CBC and HMAC-SHA256 as WebCrypto, without its per-call promise and copy overhead. */
 
 import { createHmac, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from "node:crypto";
-import type { FernetCryptoBackend } from "../core/fernet-backend.ts";
+import type { FernetCryptoBackend } from "../core/index.ts";
 import { AesCbc } from "./aes-cbc.ts";
 
 interface NodeKeys {

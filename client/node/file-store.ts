@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { assertStoreKey, type Store } from "../core/ports.ts";
+import { assertStoreKey, type Store } from "../core/index.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 
 const SUFFIX = ".json";

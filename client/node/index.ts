@@ -3,10 +3,7 @@
  * crypto backend, the seed's machine fingerprint, and `createNodeSyncManager`, which wires them in.
  */
 import { hostname } from "node:os";
-import { fingerprintDeviceId } from "../core/device-id.ts";
-import { SyncManager } from "../core/manager.ts";
-import type { SyncManagerOptions } from "../core/manager-options.ts";
-import type { FetchLike, Store } from "../core/ports.ts";
+import { SyncManager, fingerprintDeviceId, type FetchLike, type Store, type SyncManagerOptions } from "../core/index.ts";
 import { nodeCryptoBackend } from "./crypto-backend.ts";
 import { defaultDataDir, FileStore } from "./file-store.ts";
 import { nodeMachineInfo } from "./machine-info.ts";

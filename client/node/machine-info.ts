@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { hostname, machine, networkInterfaces, type NetworkInterfaceInfo, type } from "node:os";
-import type { MachineInfo } from "../core/device-id.ts";
+import type { MachineInfo } from "../core/index.ts";
 
 export function nodeMachineInfo(): MachineInfo {
   return { hostname: hostname(), system: pythonSystem(), machine: pythonMachine(), mac: pythonGetnode() };

@@ -3,7 +3,7 @@
  * undici's EnvHttpProxyAgent: Node's built-in fetch ignores those variables.
  */
 import { EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
-import type { FetchLike } from "../core/ports.ts";
+import type { FetchLike } from "../core/index.ts";
 
 export type ProxyEnv = Readonly<Record<string, string | undefined>>;
 

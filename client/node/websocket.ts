@@ -3,7 +3,7 @@
  * Node 20 has no global WebSocket, so the Node entry passes this to the manager.
  */
 import { WebSocket as UndiciWebSocket } from "undici";
-import type { WebSocketConstructorLike } from "../core/live.ts";
+import type { WebSocketConstructorLike } from "../core/index.ts";
 
 /**
  * @example

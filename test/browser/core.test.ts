@@ -125,7 +125,7 @@ describe("the core library in Chromium", () => {
 
   it("decrypts in the page what Fernet made in Node, with WebCrypto", async () => {
     const key = freshKey();
-    const { Fernet } = await import("../../client/core/fernet.ts");
+    const { Fernet } = await import("../../client/core/crypto/fernet.ts");
     const token = await (await Fernet.create(key)).encryptToString("from node");
     const page = await browser.newPage();
     await page.goto(pageOrigin);

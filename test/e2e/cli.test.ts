@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fingerprintDeviceId } from "../../client/core/device-id.ts";
-import { decodeFernetKey } from "../../client/core/fernet-key.ts";
+import { decodeFernetKey } from "../../client/core/crypto/fernet-key.ts";
 import { nodeMachineInfo } from "../../client/node/machine-info.ts";
 import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
 import { closedPortUrl } from "../support/closed-port.ts";

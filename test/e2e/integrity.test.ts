@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveAuthToken } from "../../client/core/credential.ts";
-import { hexEncode, utf8Encode } from "../../client/core/encoding.ts";
-import { pythonTimestamp } from "../../client/core/envelope.ts";
+import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
+import { hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
+import { pythonTimestamp } from "../../client/core/wire/envelope.ts";
 import { SyncError } from "../../client/core/errors.ts";
-import { Fernet } from "../../client/core/fernet.ts";
-import { ApiClient } from "../../client/core/http.ts";
+import { Fernet } from "../../client/core/crypto/fernet.ts";
+import { ApiClient } from "../../client/core/wire/api-client.ts";
 import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startTamperingProxy, type TamperingProxy } from "../support/tampering-proxy.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveAuthToken } from "../../client/core/credential.ts";
-import { Fernet } from "../../client/core/fernet.ts";
+import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
+import { Fernet } from "../../client/core/crypto/fernet.ts";
 import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 

@@ -3,9 +3,9 @@
  * to minutes, so only the live announcement can explain B holding A's change within the test.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateKey } from "../../client/core/fernet.ts";
-import type { Json } from "../../client/core/json-value.ts";
-import type { LiveStatus } from "../../client/core/live.ts";
+import { generateKey } from "../../client/core/crypto/fernet-key.ts";
+import type { Json } from "../../client/core/merge/json-value.ts";
+import type { LiveStatus } from "../../client/core/wire/live.ts";
 import { SyncManager } from "../../client/core/manager.ts";
 import { MemoryStore } from "../../client/core/ports.ts";
 import { nodeWebSocket } from "../../client/node/websocket.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveAuthToken } from "../../client/core/credential.ts";
-import type { Json } from "../../client/core/json-value.ts";
+import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
+import type { Json } from "../../client/core/merge/json-value.ts";
 import type { FetchLike } from "../../client/core/ports.ts";
 import { eventually, freshDataDir, freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";

@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveAuthToken } from "../../client/core/credential.ts";
-import { hexEncode, utf8Encode } from "../../client/core/encoding.ts";
-import { isCompressed, pythonTimestamp } from "../../client/core/envelope.ts";
+import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
+import { hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
+import { isCompressed, pythonTimestamp } from "../../client/core/wire/envelope.ts";
 import { isSyncError } from "../../client/core/errors.ts";
-import { Fernet } from "../../client/core/fernet.ts";
-import type { JsonObject } from "../../client/core/json-value.ts";
+import { Fernet } from "../../client/core/crypto/fernet.ts";
+import type { JsonObject } from "../../client/core/merge/json-value.ts";
 import type { FetchLike } from "../../client/core/ports.ts";
 import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";

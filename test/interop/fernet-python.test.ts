@@ -1,8 +1,10 @@
 /** Fernet interop with python3's `cryptography.fernet`, both ways: what one side makes, the other reads. */
 
 import { describe, expect, it } from "vitest";
-import { Fernet, generateKey, MultiFernet } from "../../client/core/fernet.ts";
-import { base64urlEncode, utf8Decode } from "../../client/core/encoding.ts";
+import { Fernet } from "../../client/core/crypto/fernet.ts";
+import { MultiFernet } from "../../client/core/crypto/multi-fernet.ts";
+import { generateKey } from "../../client/core/crypto/fernet-key.ts";
+import { base64urlEncode, utf8Decode } from "../../client/core/protocol/encoding.ts";
 import { nodeCryptoBackend } from "../../client/node/crypto-backend.ts";
 import { askPython, python } from "./python-oracle.ts";
 

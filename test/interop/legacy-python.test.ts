@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveAuthToken } from "../../client/core/credential.ts";
+import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 const SCRIPT = fileURLToPath(new URL("./legacy_client.py", import.meta.url));

@@ -4,7 +4,7 @@
  * restarted), sync in random interleavings (one at a time and racing), and then, once every device
  * is online and syncs until a round writes nothing, hold the server's data, with every acknowledged edit present
  * or replaced by a later write of the same path by the merge's clock. The merge's own properties
- * (on states exchanged in memory) are in test/client/merge-convergence.test.ts.
+ * (on states exchanged in memory) are in test/client/core/merge/convergence.test.ts.
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";

@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { JsonObject } from "../../client/core/json-value.ts";
+import type { JsonObject } from "../../client/core/merge/json-value.ts";
 import { FAULT_KINDS, startFaultProxy, type FaultKind } from "../support/fault-proxy.ts";
 import { freshKey, freshUser } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";

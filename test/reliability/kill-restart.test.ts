@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { JsonObject } from "../../client/core/json-value.ts";
+import type { JsonObject } from "../../client/core/merge/json-value.ts";
 import { createNodeSyncManager, FileStore } from "../../client/node/index.ts";
 import { seededRandom } from "../support/fault-proxy.ts";
 import { freshDataDir, freshKey, freshUser } from "../support/sync-clients.ts";

@@ -7,11 +7,11 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveAuthToken } from "../../client/core/credential.ts";
-import { encodeEnvelope, pythonTimestamp } from "../../client/core/envelope.ts";
+import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
+import { encodeEnvelope, pythonTimestamp } from "../../client/core/wire/envelope.ts";
 import { SyncError, type SyncErrorCode } from "../../client/core/errors.ts";
-import { Fernet } from "../../client/core/fernet.ts";
-import { ApiClient } from "../../client/core/http.ts";
+import { Fernet } from "../../client/core/crypto/fernet.ts";
+import { ApiClient } from "../../client/core/wire/api-client.ts";
 import { startFaultProxy, type Exchange, type FaultProxy } from "../support/fault-proxy.ts";
 import { freshKey, freshUser } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";

@@ -2,11 +2,12 @@
  * A device that writes real encrypted documents through the client core (ApiClient + Fernet +
  * envelope), for tests that need a user's account populated by known devices.
  */
-import { deriveAuthToken } from "../../client/core/credential.ts";
-import { encodeEnvelope, pythonTimestamp } from "../../client/core/envelope.ts";
-import { Fernet } from "../../client/core/fernet.ts";
-import { ApiClient, type DocumentInfo } from "../../client/core/http.ts";
-import type { Json } from "../../client/core/json-value.ts";
+import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
+import { encodeEnvelope, pythonTimestamp } from "../../client/core/wire/envelope.ts";
+import { Fernet } from "../../client/core/crypto/fernet.ts";
+import { ApiClient } from "../../client/core/wire/api-client.ts";
+import { type DocumentInfo } from "../../client/core/wire/api-responses.ts";
+import type { Json } from "../../client/core/merge/json-value.ts";
 
 export interface SeedDevice {
   deviceId: string;

@@ -6,7 +6,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateKey } from "../../client/core/fernet.ts";
+import { generateKey } from "../../client/core/crypto/fernet-key.ts";
 import { SyncManager } from "../../client/core/manager.ts";
 import type { SyncManagerOptions } from "../../client/core/manager-options.ts";
 import type { FetchLike } from "../../client/core/ports.ts";

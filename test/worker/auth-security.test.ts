@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { base64urlDecode, hexEncode, utf8Encode } from "../../client/core/encoding.ts";
+import { base64urlDecode, hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
 import { hashToken } from "../../worker/auth/token-hash.ts";
 import { call, callWith, errorOf, postJson } from "./support/api.ts";
 import { claimedUser, putDoc } from "./support/docs.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { base64urlEncode, hexEncode, utf8Encode } from "../../client/core/encoding.ts";
+import { base64urlEncode, hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
 import { bearer, call, errorOf, postJson } from "./support/api.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 

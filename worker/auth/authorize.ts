@@ -1,5 +1,4 @@
 /** Authenticates a request as a username: a Bearer header or a `/legacy/<token>` capability URL, against the stored hash. */
-import { parseConfig } from "../config.ts";
 import type { AppContext } from "../context.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import { countFailure, countRequest, refuseBlockedAddress, type Access } from "../limits/rate-limit.ts";
@@ -27,7 +26,7 @@ function clientAddress(c: AppContext): string {
 }
 
 async function loadAccount(c: AppContext, username: string, fresh: boolean): Promise<Account | null> {
-  const { authCacheMs } = parseConfig(c.env);
+  const { authCacheMs } = c.var.config;
   const now = Date.now();
   if (!fresh) {
     const hit = cachedAccount(c.env.BLOBS, username, now);
@@ -39,7 +38,7 @@ async function loadAccount(c: AppContext, username: string, fresh: boolean): Pro
 }
 
 async function claim(c: AppContext, username: string, tokenHash: string): Promise<Account | null> {
-  const config = parseConfig(c.env);
+  const config = c.var.config;
   if (config.claimSecret !== null) {
     const offered = c.req.header("X-Claim-Secret");
     if (offered === undefined || !(await secretsEqual(offered, config.claimSecret))) {
@@ -63,7 +62,7 @@ export async function authorize(
   // `access`: whether the request changes anything (counted by the rate limiter by default).
   options: { mayClaim?: boolean; onMismatch?: () => ApiError; token?: string; access?: Access } = {},
 ): Promise<Authorized> {
-  const config = parseConfig(c.env);
+  const config = c.var.config;
   const address = clientAddress(c);
   refuseBlockedAddress(c.env, config, address);
   try {

@@ -1,5 +1,5 @@
 /** Hashing and comparing auth tokens: the server keeps only SHA-256(token) and compares hashes in constant time. */
-import { hexEncode, utf8Encode } from "../../client/core/encoding.ts";
+import { hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
 
 /** base64url of 32 bytes without padding (docs/PROTOCOL.md "Credential"). */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;

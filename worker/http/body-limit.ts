@@ -1,12 +1,11 @@
 /** MAX_BODY_BYTES with hono's bodyLimit: 413 from Content-Length at once, or while a chunked body streams in. */
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { parseConfig } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
 export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
-  const maxSize = parseConfig(c.env).maxBodyBytes;
+  const maxSize = c.var.config.maxBodyBytes;
   return bodyLimit({
     maxSize,
     onError: () => {

@@ -1,6 +1,6 @@
 /** How a stored version appears on the wire: its JSON description and its raw-bytes answer with sync headers. */
-import type { VersionInfo } from "../storage/documents.ts";
-import { etagOf } from "./conditions.ts";
+import type { VersionInfo } from "../storage/version-info.ts";
+import { etagOf } from "../write/condition.ts";
 
 export function versionJson(info: VersionInfo) {
   return { version: info.version, etag: etagOf(info.version), size: info.size, updated_at: info.updatedAt, device_id: info.deviceId };

@@ -1,6 +1,6 @@
 /** The seed's `encrypted_data`: hex of the ASCII Fernet token, converted to and from the raw token bytes we store. */
-import { base64urlDecode, base64urlEncode, hexDecode, hexEncode, utf8Encode } from "../../client/core/encoding.ts";
-import { isFernetTokenShape } from "../../client/core/token-shape.ts";
+import { base64urlDecode, base64urlEncode, hexDecode, hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
+import { isFernetTokenShape } from "../../client/core/protocol/token-shape.ts";
 import { ApiError } from "../errors.ts";
 
 function invalidEncryptedData(): ApiError {

@@ -1,5 +1,5 @@
 /** The one message the live channel carries: a new document version exists (never its data). */
-import type { VersionInfo } from "../storage/documents.ts";
+import type { VersionInfo } from "../storage/version-info.ts";
 
 export interface VersionAnnouncement {
   doc: string;

@@ -3,7 +3,6 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { forgetAccount, rememberAccount } from "../auth/account-cache.ts";
 import { authorize } from "../auth/authorize.ts";
 import { hashToken } from "../auth/token-hash.ts";
-import { parseConfig } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { createRouter } from "../router.ts";
@@ -13,7 +12,7 @@ import { deleteAccountRecord, replaceAccountToken } from "../storage/accounts.ts
 import { removeAllDevices } from "../storage/devices.ts";
 import { deletePrefix, summarizeDocuments } from "../storage/documents.ts";
 import { docsPrefix } from "../storage/document-keys.ts";
-import { forgetUsage } from "../storage/quota.ts";
+import { forgetUsage } from "../write/quota.ts";
 
 const tags = ["account"];
 const path = "/v1/users/{username}";
@@ -83,7 +82,7 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(read, async (c) => {
     const { username } = c.req.valid("param");
     const { account } = await authorize(c, username);
-    const config = parseConfig(c.env);
+    const config = c.var.config;
     const summary = await summarizeDocuments(c.env.BLOBS, username, config.historyRetention);
     return c.json(
       {
@@ -116,7 +115,7 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
     const replaced = await replaceAccountToken(c.env.BLOBS, account, await hashToken(token));
     forgetAccount(c.env.BLOBS, username);
     if (replaced === null) throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
-    rememberAccount(c.env.BLOBS, replaced, Date.now(), parseConfig(c.env).authCacheMs);
+    rememberAccount(c.env.BLOBS, replaced, Date.now(), c.var.config.authCacheMs);
     return c.body(null, 204);
   });
 

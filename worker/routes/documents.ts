@@ -1,12 +1,11 @@
 /** Document routes under `/v1/users/{username}/docs`: list, read (conditional), write (compare-and-swap), delete. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
-import { parseConfig } from "../config.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { parseVersionTag, writeCondition } from "../http/conditions.ts";
 import { documentJson, tokenBytesResponse, versionHeaders } from "../http/document-response.ts";
-import { ownerWrite } from "../http/owner-write.ts";
+import { ownerWrite } from "../write/owner-write.ts";
 import { readTokenBody } from "../http/token-body.ts";
 import { createRouter } from "../router.ts";
 import { userParams } from "../schemas/account.ts";
@@ -22,7 +21,7 @@ import {
 } from "../schemas/documents.ts";
 import { noteActivity } from "../storage/devices.ts";
 import { deleteLeftovers, describeVersion, liveHead, openVersion, summarizeDocuments } from "../storage/documents.ts";
-import { deleteDocument } from "../storage/write-document.ts";
+import { deleteDocument } from "../write/write-document.ts";
 
 const tags = ["documents"];
 const path = "/v1/users/{username}/docs/{doc}";
@@ -94,7 +93,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const { username } = c.req.valid("param");
     await authorize(c, username);
-    const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, username, parseConfig(c.env).historyRetention);
+    const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, username, c.var.config.historyRetention);
     // History a delete could not remove when it happened (storage failed during its cleanup) goes now.
     if (leftovers.length > 0) c.executionCtx.waitUntil(deleteLeftovers(c.env.BLOBS, leftovers).catch((err: unknown) => console.error("delete cleanup", err)));
     return c.json({ documents: current.map(documentJson) }, 200);

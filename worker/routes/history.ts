@@ -1,12 +1,11 @@
 /** History routes under `/v1/users/{username}/docs/{doc}/versions`: list retained versions, read one, restore one. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
-import { parseConfig } from "../config.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { writeCondition } from "../http/conditions.ts";
 import { documentJson, tokenBytesResponse, versionHeaders, versionJson } from "../http/document-response.ts";
-import { ownerWrite } from "../http/owner-write.ts";
+import { ownerWrite } from "../write/owner-write.ts";
 import { STREAM_FROM_BYTES } from "../http/token-body.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
@@ -64,7 +63,7 @@ const restore = createRoute({
  * answer 404 even before they are deleted).
  */
 async function retainedVersion(c: AppContext, username: string, doc: string, n: number): Promise<VersionBody> {
-  const retention = parseConfig(c.env).historyRetention;
+  const retention = c.var.config.historyRetention;
   const [retained, found] = await Promise.all([
     isRetained(c.env.BLOBS, username, doc, n, retention),
     readVersion(c.env.BLOBS, username, doc, n),
@@ -89,7 +88,7 @@ export function historyRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const { username, doc } = c.req.valid("param");
     await authorize(c, username);
-    const versions = await listVersions(c.env.BLOBS, username, doc, parseConfig(c.env).historyRetention);
+    const versions = await listVersions(c.env.BLOBS, username, doc, c.var.config.historyRetention);
     if (versions.length === 0) throw new ApiError(404, "not_found", "no such document");
     return c.json({ versions: versions.map(versionJson) }, 200);
   });

@@ -7,7 +7,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { ownerWrite } from "../http/owner-write.ts";
+import { ownerWrite } from "../write/owner-write.ts";
 import { decodeEncryptedData, encodeEncryptedData } from "../http/legacy-token.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";

@@ -1,7 +1,7 @@
 /** Names on the wire (docs/PROTOCOL.md "Names"): usernames, device ids, document names and versions. */
 import { z } from "@hono/zod-openapi";
 // One source for both sides: the client checks names with the same patterns before it sends them.
-import { DEVICE_ID_PATTERN, DOC_NAME_PATTERN, USERNAME_PATTERN } from "../../client/core/names.ts";
+import { DEVICE_ID_PATTERN, DOC_NAME_PATTERN, USERNAME_PATTERN } from "../../client/core/protocol/names.ts";
 
 export { DEVICE_ID_PATTERN, DOC_NAME_PATTERN, USERNAME_PATTERN };
 

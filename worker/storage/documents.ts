@@ -13,17 +13,7 @@
 import { guard } from "./unavailable.ts";
 import { docsPrefix, parseVersionKey, versionKey, versionsPrefix } from "./document-keys.ts";
 import { cacheVersion, cachedVersion, isCacheable } from "./version-cache.ts";
-
-export interface VersionInfo {
-  doc: string;
-  version: number;
-  size: number;
-  /** ISO-8601 UTC time of the write. */
-  updatedAt: string;
-  deviceId: string;
-  /** R2's ETag of the object (its content's MD5): with the key, names these exact bytes. */
-  contentTag: string;
-}
+import type { VersionInfo } from "./version-info.ts";
 
 interface VersionMetadata extends Record<string, string> {
   device_id: string;

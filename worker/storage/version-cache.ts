@@ -10,7 +10,7 @@
  */
 
 import { perBinding } from "../isolate-memory.ts";
-import type { VersionInfo } from "./documents.ts";
+import type { VersionInfo } from "./version-info.ts";
 
 const MAX_ENTRY_BYTES = 256 * 1024;
 const MAX_TOTAL_BYTES = 16 * 1024 * 1024;

@@ -1,5 +1,5 @@
 /** `cloud-sync devices`: every device that has synced for the user, with its last sync. */
-import type { DeviceRecord } from "../../core/http.ts";
+import type { DeviceRecord } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 import { userOf, USERNAME } from "../options.ts";
 import { table } from "../table.ts";

@@ -1,6 +1,5 @@
 /** `cloud-sync history`: the document's versions, newest first, as the server lists them. */
-import { isSyncError } from "../../core/errors.ts";
-import type { VersionInfo } from "../../core/http.ts";
+import { isSyncError, type VersionInfo } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 import { DOC, docOf, userOf, USERNAME } from "../options.ts";
 import { table } from "../table.ts";

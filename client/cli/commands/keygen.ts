@@ -1,5 +1,5 @@
 /** `cloud-sync keygen`: a new Fernet key, as Python's `Fernet.generate_key()` writes one. */
-import { generateKey } from "../../core/fernet.ts";
+import { generateKey } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 
 export const keygen: Command = {

@@ -3,7 +3,7 @@
  * `<base>/legacy/<token>` (PROTOCOL.md "Credential"), after claiming the username for this key so
  * the seed routes can write to it (deployments with CLAIM_SECRET accept seed writes to claimed names only).
  */
-import { deriveAuthToken } from "../../core/credential.ts";
+import { deriveAuthToken } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 import { userOf, USERNAME } from "../options.ts";
 

@@ -3,8 +3,7 @@
  * back to how it was at a time (`--at ISO-8601`). The old content becomes a new version, so the
  * history keeps every step and other devices take the restored content at their next sync.
  */
-import type { RollbackToOutcome } from "../../core/manager-history.ts";
-import { SyncError } from "../../core/errors.ts";
+import { SyncError, type RollbackToOutcome } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 import { DOC, docOf, numberOption, optional, userOf, USERNAME } from "../options.ts";
 

@@ -2,8 +2,7 @@
  * `cloud-sync rotate-key`: re-encrypts every document of the user under a new key and moves the
  * credential to it. It prints what FERNET_KEY must hold next, never a key itself.
  */
-import { SyncError } from "../../core/errors.ts";
-import { decodeFernetKey } from "../../core/fernet-key.ts";
+import { SyncError, decodeFernetKey } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 import { required, userOf, USERNAME } from "../options.ts";
 

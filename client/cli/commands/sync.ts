@@ -3,9 +3,7 @@
  * against what this device last synced) and writes the merged result back to the file, atomically.
  */
 import { resolve } from "node:path";
-import { SyncError } from "../../core/errors.ts";
-import { jsonEqual } from "../../core/json-value.ts";
-import type { SyncManager } from "../../core/manager.ts";
+import { SyncError, jsonEqual, type SyncManager } from "../../core/index.ts";
 import type { Command, CommandResult } from "../command.ts";
 import { readJsonFile, writeJsonFileAtomic } from "../json-file.ts";
 import { DOC, docOf, FILE, required, userOf, USERNAME } from "../options.ts";

@@ -7,9 +7,7 @@
 import { watch as watchFolder, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
-import type { LiveStatus } from "../../core/live.ts";
-import type { SyncManager } from "../../core/manager.ts";
-import type { Json } from "../../core/merge.ts";
+import type { Json, LiveStatus, SyncManager } from "../../core/index.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { readJsonFile, writeJsonFileAtomic } from "../json-file.ts";

@@ -4,10 +4,10 @@
  * clock the merge gave a path, and the rule every acknowledged edit must obey at the end: present,
  * or overwritten by a later write of the same path by the merge's clock.
  */
-import { childPath } from "../../../client/core/json-path.ts";
-import { isJsonObject, jsonEqual, type Json } from "../../../client/core/json-value.ts";
-import { isRecordList, recordSegment } from "../../../client/core/merge-records.ts";
-import type { ClockMap } from "../../../client/core/merge.ts";
+import { childPath } from "../../../client/core/merge/json-path.ts";
+import { isJsonObject, jsonEqual, type Json } from "../../../client/core/merge/json-value.ts";
+import { isRecordList, recordSegment } from "../../../client/core/merge/records.ts";
+import type { ClockMap } from "../../../client/core/merge/merge.ts";
 
 /** One leaf of a document: a JSON-pointer path (records named `@<id>`) and its value. */
 export interface Leaf {

@@ -3,11 +3,12 @@
  * current version of a document, and every retained version, for the checks that all stored
  * documents are valid tokens and that no change was applied twice.
  */
-import { deriveAuthToken } from "../../../client/core/credential.ts";
-import { openDocument } from "../../../client/core/document-codec.ts";
-import type { Envelope } from "../../../client/core/envelope.ts";
-import { Fernet, MultiFernet } from "../../../client/core/fernet.ts";
-import { ApiClient } from "../../../client/core/http.ts";
+import { deriveAuthToken } from "../../../client/core/crypto/credential.ts";
+import { openDocument } from "../../../client/core/wire/document-codec.ts";
+import type { Envelope } from "../../../client/core/wire/envelope.ts";
+import { Fernet } from "../../../client/core/crypto/fernet.ts";
+import { MultiFernet } from "../../../client/core/crypto/multi-fernet.ts";
+import { ApiClient } from "../../../client/core/wire/api-client.ts";
 import { nodeCryptoBackend } from "../../../client/node/crypto-backend.ts";
 
 export interface StoredVersion {

@@ -5,7 +5,7 @@
  * decrypts, and no change is left in a queue.
  */
 import { expect } from "vitest";
-import { jsonEqual, type Json } from "../../../client/core/json-value.ts";
+import { jsonEqual, type Json } from "../../../client/core/merge/json-value.ts";
 import { lostEdit } from "./doc-model.ts";
 import { repeatedWrites, type ServerView } from "./server-view.ts";
 import type { SimDevice } from "./sim-device.ts";

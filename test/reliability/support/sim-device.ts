@@ -6,14 +6,14 @@
  * an edit for an older one.
  */
 import { SyncError, type SyncErrorCode } from "../../../client/core/errors.ts";
-import { isTransientError } from "../../../client/core/http.ts";
-import { isJsonObject, type Json, type JsonObject } from "../../../client/core/json-value.ts";
+import { isTransientError } from "../../../client/core/errors.ts";
+import { isJsonObject, type Json, type JsonObject } from "../../../client/core/merge/json-value.ts";
 import { SyncManager } from "../../../client/core/manager.ts";
 import type { SyncManagerOptions } from "../../../client/core/manager-options.ts";
-import { isRecordList } from "../../../client/core/merge-records.ts";
+import { isRecordList } from "../../../client/core/merge/records.ts";
 import { MemoryStore, type Clock, type FetchLike, type Store } from "../../../client/core/ports.ts";
-import type { QueuedChange } from "../../../client/core/queue.ts";
-import type { DocState, UserMeta } from "../../../client/core/sync-state.ts";
+import type { QueuedChange } from "../../../client/core/sync/queue.ts";
+import type { DocState, UserMeta } from "../../../client/core/sync/state.ts";
 import { nodeCryptoBackend } from "../../../client/node/crypto-backend.ts";
 import { clockAt, diffLeaves, showsEdit, type HandedEdit } from "./doc-model.ts";
 

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createNodeSyncManager } from "../../../client/node/index.ts";
-import type { JsonObject } from "../../../client/core/json-value.ts";
+import type { JsonObject } from "../../../client/core/merge/json-value.ts";
 
 const [url, username, key, deviceId, dataDir, appFile] = process.argv.slice(2) as [string, string, string, string, string, string];
 

@@ -4,7 +4,7 @@
  * byte-identical. Everything by default; only some users' keys when their names are given.
  */
 import { env } from "cloudflare:workers";
-import { hexEncode } from "../../../client/core/encoding.ts";
+import { hexEncode } from "../../../client/core/protocol/encoding.ts";
 
 async function sha256(bytes: ArrayBuffer): Promise<string> {
   return hexEncode(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));

@@ -1,5 +1,5 @@
 /** Test credentials and documents: auth tokens per username and random Fernet-shaped token bytes (the server never decrypts). */
-import { base64urlEncode, hexEncode, utf8Encode } from "../../../client/core/encoding.ts";
+import { base64urlEncode, hexEncode, utf8Encode } from "../../../client/core/protocol/encoding.ts";
 
 let counter = 0;
 

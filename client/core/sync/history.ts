@@ -1,0 +1,130 @@
+/**
+ * History and rollback. A rollback never replays an old token: it writes the old content as a new
+ * version, stamped as a fresh edit on top of the current one, so the history keeps chaining (no
+ * false fork alarms on other devices) and the restored values win their merges there.
+ */
+import { openDocument } from "../wire/document-codec.ts";
+import type { VersionInfo } from "../wire/api-responses.ts";
+import { checkHistoric, checkVersionNumber, tokenHash } from "./integrity.ts";
+import { latestClock, stamp, type Json } from "../merge/merge.ts";
+import { SyncError } from "../errors.ts";
+import { describeDoc, type UserSession } from "./session.ts";
+import { markServer } from "./state.ts";
+
+export interface VersionContent {
+  doc: string;
+  version: number;
+  data: Json;
+  /** The writer's device id, from inside the token. */
+  deviceId: string;
+  /** The writer's local time, as Python writes it. */
+  timestamp: string;
+  /** When the server stored it (ISO-8601 UTC), if it said. */
+  storedAt: string | null;
+}
+
+export interface RollbackResult {
+  doc: string;
+  /** The new version holding the restored content. */
+  version: number;
+  restoredFrom: number;
+  data: Json;
+}
+
+export type RollbackToOutcome =
+  | { doc: string; outcome: "restored"; from: number; to: number; version: number }
+  | { doc: string; outcome: "unchanged"; version: number }
+  /** The document did not exist yet at that time; it is left as it is. */
+  | { doc: string; outcome: "absent"; version: number }
+  /** The version of that time has been pruned from the history; the document is left as it is. */
+  | { doc: string; outcome: "pruned"; version: number };
+
+/** The document's history, newest first; an older newest version than already seen is `rollback_detected`. */
+export async function listVersions(s: UserSession, doc: string): Promise<VersionInfo[]> {
+  const versions = await s.ctx.api.listVersions(s.username, doc);
+  const state = await s.doc(doc);
+  if (versions[0] !== undefined) checkVersionNumber(state.integrity, describeDoc(s.username, doc), versions[0].version);
+  return versions;
+}
+
+/** One version's content, decrypted (SyncError `not_found` once pruned). */
+export async function getVersion(s: UserSession, doc: string, version: number): Promise<VersionContent> {
+  const where = describeDoc(s.username, doc);
+  const served = await s.ctx.api.getVersion(s.username, doc, version);
+  if (served === null) throw new SyncError("not_found", `Version ${version} of ${where} is not in the history (never written, or pruned).`);
+  const state = await s.doc(doc);
+  checkHistoric(state.integrity, where, version, await tokenHash(served.bytes));
+  const { envelope } = await openDocument(s.ctx.fernet(), served.bytes, where);
+  return {
+    doc,
+    version,
+    data: envelope.data,
+    deviceId: envelope.device_id,
+    timestamp: envelope.timestamp,
+    storedAt: served.storedAt === null ? null : new Date(served.storedAt).toISOString(),
+  };
+}
+
+/** Makes version `version`'s content the document's newest version. */
+export async function rollback(s: UserSession, doc: string, version: number): Promise<RollbackResult> {
+  const old = await getVersion(s, doc, version);
+  const state = await s.doc(doc);
+  const rules = s.rules(doc, state);
+  const counter = await s.reserveCounter();
+  const result = await s.writeDoc(doc, state, {
+    build: (remote) => {
+      // Differences from the current version become edits made now, so they win on every device.
+      if (remote === null) return stamp(null, old.data, s.ctx.hlc.tick(), rules);
+      s.ctx.hlc.observe(latestClock(remote.stamped));
+      return stamp(remote.stamped, old.data, s.ctx.hlc.tick(), rules);
+    },
+    counter,
+    always: true,
+    blind: false,
+  });
+  // The base stays: the application's next sync sees no edit of its own and takes the restored content.
+  markServer(state, result.stamped, result.version, result.hash);
+  state.lastUpload = s.meta.lastUpload = s.now();
+  return { doc, version: result.version, restoredFrom: version, data: result.stamped.data };
+}
+
+/** Every document of the user as it was at `atMs`: the newest version stored at or before then. */
+export async function rollbackTo(s: UserSession, atMs: number): Promise<RollbackToOutcome[]> {
+  const documents = await s.ctx.api.listDocuments(s.username);
+  const outcomes: RollbackToOutcome[] = [];
+  for (const { name } of [...documents].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const versions = await listVersions(s, name);
+    const current = versions[0];
+    if (current === undefined) continue;
+    const target = versions.find((v) => Date.parse(v.updated_at) <= atMs);
+    const oldest = versions[versions.length - 1]!;
+    if (target === undefined) {
+      outcomes.push({ doc: name, outcome: oldest.version > 1 ? "pruned" : "absent", version: current.version });
+    } else if (target.version === current.version) {
+      outcomes.push({ doc: name, outcome: "unchanged", version: current.version });
+    } else {
+      const done = await rollback(s, name, target.version);
+      outcomes.push({ doc: name, outcome: "restored", from: current.version, to: target.version, version: done.version });
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Re-encrypts every document's current version under the first key of the session's fernet (the
+ * new key), content and clocks unchanged. Returns the new version of each.
+ */
+export async function reencryptAll(s: UserSession): Promise<Array<{ doc: string; version: number }>> {
+  const documents = await s.ctx.api.listDocuments(s.username);
+  const done: Array<{ doc: string; version: number }> = [];
+  for (const { name } of documents) {
+    const state = await s.doc(name);
+    const remote = await s.fetchRemote(name, state, false);
+    if (remote === null) continue;
+    const counter = await s.reserveCounter();
+    const result = await s.writeDoc(name, state, { build: (r) => (r ?? remote).stamped, counter, always: true, blind: false }, remote);
+    markServer(state, result.stamped, result.version, result.hash);
+    done.push({ doc: name, version: result.version });
+  }
+  return done;
+}

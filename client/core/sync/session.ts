@@ -1,0 +1,262 @@
+/**
+ * One operation's view of one user: the stored state it reads and saves, and the two primitives
+ * every operation is built from. `fetchRemote` reads a document and checks it (rollback, fork, key)
+ * before anything is merged; `writeDoc` writes by compare-and-swap on the version, rebuilding the
+ * content from the server's newest state after each 412, a bounded number of times.
+ */
+import { openDocument, sealDocument, stampedFromEnvelope, wholeAt } from "../wire/document-codec.ts";
+import type { Envelope } from "../wire/envelope.ts";
+import { SyncError } from "../errors.ts";
+import type { MultiFernet } from "../crypto/multi-fernet.ts";
+import { isHlc, parseHlc, type HybridLogicalClock } from "../merge/hlc.ts";
+import type { ApiClient } from "../wire/api-client.ts";
+import { checkVersionNumber, recordSeen, tokenHash, verifyServed, type HistoryReader } from "./integrity.ts";
+import { jsonEqual } from "../merge/json-value.ts";
+import { latestClock, stamp, type Json, type MergeRules, type Stamped } from "../merge/merge.ts";
+import type { Clock, Store } from "../ports.ts";
+import { OfflineQueue, type BackoffOptions } from "./queue.ts";
+import {
+  loadDocState,
+  loadUserMeta,
+  markServer,
+  saveDocState,
+  saveUserMeta,
+  serverData,
+  type DocState,
+  type ErrorRecord,
+  type UserMeta,
+} from "./state.ts";
+
+/** What the manager lends each operation. */
+export interface SyncContext {
+  api: ApiClient;
+  store: Store;
+  fernet: () => MultiFernet;
+  hlc: HybridLogicalClock;
+  clock: Clock;
+  deviceId: string;
+  /** Compare-and-swap attempts per write before giving up with `conflict`. */
+  maxAttempts: number;
+  backoff: BackoffOptions;
+  /** The rules a document merges by: this device's option, else what the document declares, else defaults. */
+  rulesFor: (doc: string, declared: MergeRules | undefined) => MergeRules;
+  /** Rules this device declares inside the document's envelope, if any. */
+  declaredRules: (doc: string) => MergeRules | undefined;
+  /** Whether the document may be gzip-compressed (not the default one while Python devices share it). */
+  compressFor: (doc: string) => boolean;
+}
+
+/** The server's current version of a document, checked and decrypted. */
+export interface Remote {
+  version: number;
+  hash: string;
+  stamped: Stamped;
+  /** Present when the token was read now (absent when a 304 confirmed the cached copy). */
+  envelope?: Envelope;
+}
+
+export interface WritePlan {
+  /** The content to write, given the server's current state (null: the document does not exist). */
+  build: (remote: Remote | null) => Stamped;
+  counter: number;
+  /** Write even when the content equals the server's (an explicit upload, a re-encryption). */
+  always: boolean;
+  /** Try `If-Match` on the last known version before reading: for content that does not depend on the server's. */
+  blind: boolean;
+}
+
+export interface WriteResult {
+  stamped: Stamped;
+  version: number;
+  hash: string;
+  /** False when the server already had this content and nothing was written. */
+  wrote: boolean;
+}
+
+export function describeDoc(username: string, doc: string): string {
+  return `document "${doc}" of ${username}`;
+}
+
+export class UserSession {
+  readonly ctx: SyncContext;
+  readonly username: string;
+  readonly meta: UserMeta;
+  readonly queue: OfflineQueue;
+  readonly #docs = new Map<string, DocState>();
+  #discarded = false;
+
+  private constructor(ctx: SyncContext, username: string, meta: UserMeta) {
+    this.ctx = ctx;
+    this.username = username;
+    this.meta = meta;
+    this.queue = new OfflineQueue(ctx.store, username, ctx.backoff);
+  }
+
+  static async open(ctx: SyncContext, username: string): Promise<UserSession> {
+    const meta = await loadUserMeta(ctx.store, username);
+    if (meta.hlc !== "") ctx.hlc.observe(meta.hlc);
+    return new UserSession(ctx, username, meta);
+  }
+
+  /** The document's state, loaded once per session and saved by `save()`. */
+  async doc(name: string): Promise<DocState> {
+    let state = this.#docs.get(name);
+    if (state === undefined) {
+      state = await loadDocState(this.ctx.store, this.username, name);
+      this.#docs.set(name, state);
+    }
+    return state;
+  }
+
+  /** Takes the next write counter and persists it first, so no two writes of this device ever share one. */
+  async reserveCounter(): Promise<number> {
+    this.meta.counter += 1;
+    this.meta.hlc = this.ctx.hlc.last;
+    await saveUserMeta(this.ctx.store, this.username, this.meta);
+    return this.meta.counter;
+  }
+
+  now(): string {
+    return new Date(this.ctx.clock.now()).toISOString();
+  }
+
+  recordError(doc: string | undefined, error: SyncError, state?: DocState): void {
+    const record: ErrorRecord = { at: this.now(), code: error.code, message: error.message };
+    if (doc !== undefined) record.doc = doc;
+    this.meta.lastError = record;
+    if (state !== undefined) state.lastError = record;
+  }
+
+  /** Nothing of this session is saved any more (the user's state was deleted). */
+  discard(): void {
+    this.#discarded = true;
+  }
+
+  async save(): Promise<void> {
+    if (this.#discarded) return;
+    this.meta.hlc = this.ctx.hlc.last;
+    for (const [name, state] of this.#docs) await saveDocState(this.ctx.store, this.username, name, state);
+    await saveUserMeta(this.ctx.store, this.username, this.meta);
+  }
+
+  /** Stamps the application's data as an edit of the document's base, at a fresh tick of the clock. */
+  stampEdit(state: DocState, doc: string, data: Json): Stamped {
+    if (state.base !== null) this.ctx.hlc.observe(latestClock(state.base));
+    return stamp(state.base, data, this.ctx.hlc.tick(), this.rules(doc, state));
+  }
+
+  rules(doc: string, state: DocState): MergeRules {
+    return this.ctx.rulesFor(doc, state.declaredRules);
+  }
+
+  /**
+   * Reads the document's current version and checks it before anything merges it: an older
+   * version than seen (`rollback_detected`), a history that does not chain (`fork_detected`), a
+   * token this key cannot open (`wrong_key`). With `useCache`, a 304 reuses the stored copy.
+   */
+  async fetchRemote(doc: string, state: DocState, useCache: boolean): Promise<Remote | null> {
+    const where = describeDoc(this.username, doc);
+    const cached = serverData(state);
+    const known = useCache && state.server !== null && cached !== null ? state.server : null;
+    const served = await this.ctx.api.getDocument(this.username, doc, known === null ? {} : { ifNoneMatch: known.version });
+    if (served === "not_modified" && known !== null && cached !== null) {
+      return { version: known.version, hash: known.hash, stamped: cached };
+    }
+    if (served === "not_modified") return this.fetchRemote(doc, state, false);
+    if (served === null) {
+      if (state.integrity !== undefined) {
+        throw new SyncError(
+          "rollback_detected",
+          `The server no longer has ${where}, which this device saw at version ${state.integrity.newest}: it was deleted ` +
+            "(from another device?) or the server lost it. Nothing was merged; forget the document on this device to start over.",
+        );
+      }
+      return null;
+    }
+    checkVersionNumber(state.integrity, where, served.version);
+    const hash = await tokenHash(served.bytes);
+    const { envelope, tokenTimeMs } = await openDocument(this.ctx.fernet(), served.bytes, where);
+    const shown = { version: served.version, hash, base: envelope.sync?.base };
+    const status = await verifyServed(state.integrity, where, shown, served.bytes, this.#history(doc));
+    state.integrity = recordSeen(state.integrity, served.version, hash);
+    if (envelope.sync?.rules !== undefined) state.declaredRules = envelope.sync.rules;
+    else if (envelope.sync !== undefined) delete state.declaredRules;
+
+    const storedAt = served.storedAt ?? this.ctx.clock.now();
+    if (served.storedAt !== null && status !== "copy") {
+      this.meta.peers[envelope.device_id] = { skewMs: tokenTimeMs - served.storedAt, at: this.now() };
+    }
+    // A restored copy says "the document is now exactly this": newer than anything the server had
+    // before it (Last-Modified has whole seconds, so the clocks of the replaced state set the floor).
+    const replaced = serverData(state);
+    const restoredAt = replaced === null ? storedAt : Math.max(storedAt, wallMs(latestClock(replaced)) + 1);
+    const stamped =
+      status === "copy"
+        ? wholeAt(envelope.data, restoredAt, served.deviceId ?? envelope.device_id, this.rules(doc, state))
+        : stampedFromEnvelope(envelope, storedAt, this.rules(doc, state));
+    if (envelope.sync !== undefined) this.ctx.hlc.observe(envelope.sync.hlc);
+    this.ctx.hlc.observe(latestClock(stamped));
+    markServer(state, stamped, served.version, hash);
+    return { version: served.version, hash, stamped, envelope };
+  }
+
+  /** What the fork check may read of `doc`'s history on the server. */
+  #history(doc: string): HistoryReader {
+    const where = describeDoc(this.username, doc);
+    return {
+      listVersions: () => this.ctx.api.listVersions(this.username, doc),
+      readVersion: async (version) => (await this.ctx.api.getVersion(this.username, doc, version))?.bytes ?? null,
+      baseOf: async (bytes) => (await openDocument(this.ctx.fernet(), bytes, where)).envelope.sync?.base,
+    };
+  }
+
+  /** Writes by compare-and-swap, rebuilding from the server's newest state after each lost race. */
+  async writeDoc(doc: string, state: DocState, plan: WritePlan, initial?: Remote | null): Promise<WriteResult> {
+    const where = describeDoc(this.username, doc);
+    let remote: Remote | null;
+    if (initial !== undefined) remote = initial;
+    else if (plan.blind && state.server !== null && serverData(state) !== null) {
+      remote = { version: state.server.version, hash: state.server.hash, stamped: serverData(state)! };
+    } else remote = await this.fetchRemote(doc, state, true);
+
+    for (let attempt = 1; attempt <= this.ctx.maxAttempts; attempt++) {
+      const next = plan.build(remote);
+      if (!plan.always && remote !== null && jsonEqual(next.data, remote.stamped.data)) {
+        return { stamped: next, version: remote.version, hash: remote.hash, wrote: false };
+      }
+      const declared = this.ctx.declaredRules(doc);
+      const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
+        username: this.username,
+        deviceId: this.ctx.deviceId,
+        stamped: next,
+        base: remote?.hash ?? null,
+        counter: plan.counter,
+        hlc: this.ctx.hlc.tick(),
+        rules: declared,
+        compress: this.ctx.compressFor(doc),
+      });
+      const outcome = await this.ctx.api.putDocument(
+        this.username,
+        doc,
+        token,
+        remote === null ? { ifNoneMatch: "*" } : { ifMatch: remote.version },
+      );
+      if (outcome.ok) {
+        const hash = await tokenHash(token);
+        state.integrity = recordSeen(state.integrity, outcome.info.version, hash);
+        return { stamped: next, version: outcome.info.version, hash, wrote: true };
+      }
+      if (outcome.currentVersion !== null) checkVersionNumber(state.integrity, where, outcome.currentVersion);
+      remote = await this.fetchRemote(doc, state, false);
+    }
+    throw new SyncError(
+      "conflict",
+      `${where} kept changing on the server during ${this.ctx.maxAttempts} compare-and-swap attempts; nothing was written. Try again.`,
+    );
+  }
+}
+
+/** The wall time (ms) inside an HLC; 0 for the minimum clock of data with no known time. */
+function wallMs(hlc: string): number {
+  return isHlc(hlc) ? parseHlc(hlc).ms : 0;
+}

@@ -1,0 +1,11 @@
+/** What is known of one stored document version without reading its bytes. */
+export interface VersionInfo {
+  doc: string;
+  version: number;
+  size: number;
+  /** ISO-8601 UTC time of the write. */
+  updatedAt: string;
+  deviceId: string;
+  /** R2's ETag of the object (its content's MD5): with the key, names these exact bytes. */
+  contentTag: string;
+}

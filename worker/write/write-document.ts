@@ -1,0 +1,105 @@
+/**
+ * The two ways a document changes, through one compare-and-swap (next-version.ts): a write (v1
+ * PUT, restore, seed upload) stores a new version, with quota, device activity, pruning and the
+ * realtime announcement around it; a delete stores a tombstone and removes the history below it.
+ */
+import type { Config, Env } from "../config.ts";
+import type { WriteCondition } from "./condition.ts";
+import { announceVersion } from "../realtime/announce.ts";
+import { announcementOf } from "../realtime/announcement.ts";
+import { ApiError } from "../errors.ts";
+import { noteActivity } from "../storage/devices.ts";
+import { createVersion, deleteBelow, pruneVersions, TOMBSTONE_BODY, type TokenBody } from "../storage/documents.ts";
+import { type VersionInfo } from "../storage/version-info.ts";
+import { createNextVersion } from "./next-version.ts";
+import { checkQuota, forgetUsage, recordUsage } from "./quota.ts";
+
+export interface WriteInput {
+  /** The account record's ETag (`Account.etag`), telling this account from an earlier one of the same name. */
+  account: string;
+  username: string;
+  doc: string;
+  deviceId: string;
+  body: TokenBody;
+  condition: WriteCondition;
+}
+
+export interface WriteResult extends VersionInfo {
+  /** True when this write created the document (first written, or written again after a delete). */
+  created: boolean;
+}
+
+/**
+ * Old versions are deleted in batches, one list and one delete every `pruneEvery(retention)`
+ * writes: half the retention, from 8 to 32. Versions past retention already answer 404 and are not
+ * counted against the quota, so a larger batch only keeps them in storage a little longer, and
+ * saves a heavy writer most of the listing.
+ */
+function pruneEvery(retention: number): number {
+  return Math.min(32, Math.max(8, Math.floor(retention / 2)));
+}
+
+function metaFor(deviceId: string): { deviceId: string; updatedAt: string } {
+  return { deviceId, updatedAt: new Date().toISOString() };
+}
+
+export async function writeDocument(
+  env: Env,
+  config: Config,
+  waitUntil: (p: Promise<unknown>) => void,
+  input: WriteInput,
+): Promise<WriteResult> {
+  const { username, doc, body } = input;
+  await checkQuota(env.BLOBS, config, username, body.size);
+  const { info, replaced } = await createNextVersion(
+    env.BLOBS,
+    input,
+    (next) => createVersion(env.BLOBS, username, doc, next, body, metaFor(input.deviceId)),
+    { repeatable: "bytes" in body },
+  );
+  recordUsage(env.BLOBS, username, info.size);
+  const next = info.version;
+  if (next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
+    waitUntil(pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) => console.error("prune", err)));
+  }
+  await noteActivity(env.DEVICES, username, input.deviceId, "upload");
+  // Other devices hear of it after the response; a hub failure never fails the write.
+  announceVersion(env, waitUntil, username, announcementOf(info));
+  return { ...info, created: replaced === null };
+}
+
+/** As a write, without a body; `deviceId` is recorded on the tombstone ("" when the request did not say). */
+export type DeleteInput = Omit<WriteInput, "body">;
+
+/**
+ * Deletes a document and its history: a tombstone as the next version (so numbers never go back,
+ * documents.ts), then everything below it. 404 when there is nothing live to delete, after
+ * finishing the cleanup of an earlier delete if it failed.
+ */
+export async function deleteDocument(env: Env, input: DeleteInput): Promise<void> {
+  const { username, doc } = input;
+  const { info } = await createNextVersion(
+    env.BLOBS,
+    input,
+    (next) => createVersion(env.BLOBS, username, doc, next, TOMBSTONE_BODY, metaFor(input.deviceId)),
+    {
+      repeatable: true,
+      onMissing: async (head) => {
+        if (head !== null) await cleanUpBelow(env, username, doc, head.version);
+        throw new ApiError(404, "not_found", "no such document");
+      },
+    },
+  );
+  forgetUsage(env.BLOBS, username);
+  await cleanUpBelow(env, username, doc, info.version);
+}
+
+/**
+ * Removes the history below a tombstone. The tombstone is the delete: from it on the document
+ * reads as deleted, so removing what lies below is cleanup, which a storage failure only postpones
+ * (a later listing of the user's documents, or another delete of this one, finishes it). It never
+ * fails the request.
+ */
+function cleanUpBelow(env: Env, username: string, doc: string, tombstone: number): Promise<void> {
+  return deleteBelow(env.BLOBS, username, doc, tombstone).catch((err: unknown) => console.error("delete cleanup", doc, err));
+}
