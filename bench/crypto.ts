@@ -49,7 +49,7 @@ export async function runCryptoBench(): Promise<BenchRow[]> {
   for (const size of SIZES) {
     const plaintext = randomBytes(size.bytes);
     const secret = randomBytes(32);
-    const key = secret.toString("base64url") + "=";
+    const key = `${secret.toString("base64url")}=`;
     const limit = rawLimit(secret, plaintext);
     const contenders: Record<string, Contender> = {
       ours: await oursContender(key, plaintext, "bytes"),

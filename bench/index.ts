@@ -42,7 +42,7 @@ console.log(`\n${rows.length} rows in ${seconds} s`);
 if (asked.length === 0) {
   const document = toResultsDocument(rows, { date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), seconds });
   const path = fileURLToPath(new URL("results.json", here));
-  writeFileSync(path, JSON.stringify(document, null, 2) + "\n");
+  writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
   console.log(`wrote ${path}`);
 }
 

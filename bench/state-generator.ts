@@ -96,7 +96,7 @@ const BADGES = ["first-lesson", "week-streak", "month-streak", "quiz-master", "n
 
 /** A Python-like naive ISO timestamp with microseconds, as the seed writes them. */
 function isoAt(ms: number, micros: number): string {
-  return new Date(ms).toISOString().slice(0, 19) + "." + String(micros).padStart(6, "0");
+  return `${new Date(ms).toISOString().slice(0, 19)}.${String(micros).padStart(6, "0")}`;
 }
 
 /** Generates a state whose `JSON.stringify` length is `bytes` or at most one turn above it. */

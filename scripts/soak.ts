@@ -94,7 +94,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     log(`${devices.length} devices of ${users.length} users against ${url} for ${options.seconds} s`);
 
     const deadline = Date.now() + options.seconds * 1000;
-    const count = (table: Record<string, number>, key: string) => void (table[key] = (table[key] ?? 0) + 1);
+    const count = (table: Record<string, number>, key: string) => {
+      table[key] = (table[key] ?? 0) + 1;
+    };
     await Promise.all(
       devices.map(async (device) => {
         while (Date.now() < deadline) {

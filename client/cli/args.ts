@@ -64,7 +64,7 @@ function attachDashValues(argv: readonly string[], options: Record<string, Optio
     }
     const name = takesValue.get(arg);
     const next = argv[i + 1];
-    if (name !== undefined && next !== undefined && next.startsWith("-") && !flags.has(next.split("=")[0] as string)) {
+    if (name && next?.startsWith("-") && !flags.has(next.split("=")[0] as string)) {
       out.push(`--${name}=${next}`);
       i++;
     } else {

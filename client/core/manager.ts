@@ -11,7 +11,7 @@ import { Fernet } from "./crypto/fernet.ts";
 import { MultiFernet } from "./crypto/multi-fernet.ts";
 import { HybridLogicalClock } from "./merge/hlc.ts";
 import { ApiClient } from "./wire/api-client.ts";
-import { type DeviceRecord, type DocumentInfo, type VersionInfo } from "./wire/api-responses.ts";
+import type { DeviceRecord, DocumentInfo, VersionInfo } from "./wire/api-responses.ts";
 import type { LiveStatus } from "./wire/live.ts";
 import { startLiveAutoSync } from "./auto/live-wake.ts";
 import { runAutoSync, type AutoSync, type AutoSyncTarget } from "./auto/run.ts";

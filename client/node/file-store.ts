@@ -4,6 +4,7 @@
  * a record behind.
  */
 import { randomBytes } from "node:crypto";
+import type { Dirent } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -75,7 +76,7 @@ export class FileStore implements Store {
 }
 
 async function walk(folder: string, segments: string[], found: string[]): Promise<void> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(folder, { withFileTypes: true });
   } catch (error) {

@@ -282,7 +282,7 @@ describe("large transfers", () => {
 
   it("draws a bar for uploads and downloads over 1 MB on a terminal, streaming the body to the Worker", async () => {
     const lines: string[] = [];
-    const tty = { isTTY: true, write: (chunk: string) => (lines.push(chunk), true) };
+    const tty = { isTTY: true, write: (chunk: string) => lines.push(chunk) > 0 };
     const key = freshKey();
     const user = freshUser("progress");
     const open = (id: string) => {

@@ -130,7 +130,7 @@ describe("wrong keys and tampering", () => {
     expect(res.status).toBe(200);
     const error = await failure(device.bidirectionalSync(user, { mine: 2 }));
     expect(error.code).toBe("wrong_key");
-    expect(error.message).toContain('document "default" of ' + user);
+    expect(error.message).toContain(`document "default" of ${user}`);
     expect(error.message).toContain("different FERNET_KEY");
     expect((await device.listVersions(user)).map((v) => v.version)).toEqual([2, 1]);
     expect((await device.getVersion(user, { version: 1 })).data).toEqual({ mine: 1 });

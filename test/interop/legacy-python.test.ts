@@ -37,7 +37,7 @@ async function pythonClient(username: string, http: "requests" | "urllib", key: 
 describe("the Python seed client through CLOUD_SYNC_URL=<origin>/legacy/<token>", () => {
   for (const http of ["requests", "urllib"] as const) {
     it(`claims, uploads from two devices, downloads the latest and lists devices (${http})`, async () => {
-      const key = randomBytes(32).toString("base64url") + "=";
+      const key = `${randomBytes(32).toString("base64url")}=`;
       const report = await pythonClient(`py-${http}`, http, key);
       expect(report.http_client).toBe(http);
       expect(report.token_length).toBe(43);

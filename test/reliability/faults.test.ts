@@ -104,7 +104,9 @@ async function run(scenario: Scenario): Promise<void> {
     advance = 120_000;
     const settled = await settle(devices, DOCS, await serverView(server.url, username, key));
     const notes = (settled.get("notes") ?? {}) as JsonObject;
-    devices.forEach((d, i) => expect([d.id, owned(notes, d.id)]).toEqual([d.id, expected[i]]));
+    devices.forEach((d, i) => {
+      expect([d.id, owned(notes, d.id)]).toEqual([d.id, expected[i]]);
+    });
   } finally {
     for (const k of FAULT_KINDS) injected[k] += proxy.injected[k];
     await proxy.stop();

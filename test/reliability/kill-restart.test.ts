@@ -36,7 +36,9 @@ async function runUntilKilled(args: string[], killAfterMs: number): Promise<Arra
   const child = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const acks: Array<[string, string]> = [];
   let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   createInterface({ input: child.stdout }).on("line", (line) => {
     if (line === "ready") setTimeout(() => child.kill("SIGKILL"), killAfterMs);
     const ack = /^ack (\S+)=(\S+)$/.exec(line);

@@ -37,7 +37,10 @@ async function failure(promise: Promise<unknown>): Promise<SyncError> {
 /** A clock the test moves: real time plus whatever was added. */
 function movableClock() {
   let added = 0;
-  return { now: () => Date.now() + added, add: (ms: number) => void (added += ms) };
+  return { now: () => Date.now() + added, add: (ms: number) => {
+      added += ms;
+    },
+  };
 }
 
 describe("the per-user limit", () => {
@@ -46,7 +49,9 @@ describe("the per-user limit", () => {
     const device = await manager(userLimited.url, { key, deviceId: "hammer", clock, fetch: recordingFetch(calls) });
     let refused: SyncError | undefined;
     for (let i = 0; i < LIMIT + 2 && refused === undefined; i++) {
-      await device.syncUpload(user, { i }).catch((e: SyncError) => void (refused = e));
+      await device.syncUpload(user, { i }).catch((e: SyncError) => {
+        refused = e;
+      });
     }
     expect(refused).toMatchObject({ code: "rate_limited", status: 429, retryAfterMs: 60_000 });
     expect(calls.at(-1)).toMatchObject({ method: "PUT", status: 429 });

@@ -38,7 +38,10 @@ describe("npm run typecheck", () => {
     expect(files.filter((file) => !globs.some((glob) => matchesGlob(file, glob)))).toEqual([]);
   });
 
-  it("runs before the tests and the deploy dry run in npm test", () => {
-    expect(scripts["test"]).toMatch(/^npm run typecheck && vitest run && wrangler deploy --dry-run --outdir \.wrangler\//);
+  it("runs before the formatter and linter check, the tests and the deploy dry run in npm test", () => {
+    expect(scripts["test"]).toMatch(
+      /^npm run typecheck && npm run lint && vitest run && wrangler types --check .* && wrangler deploy --dry-run --outdir \.wrangler\//,
+    );
+    expect(scripts["lint"]).toBe("biome ci .");
   });
 });

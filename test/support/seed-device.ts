@@ -6,7 +6,7 @@ import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { encodeEnvelope, pythonTimestamp } from "../../client/core/wire/envelope.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
 import { ApiClient } from "../../client/core/wire/api-client.ts";
-import { type DocumentInfo } from "../../client/core/wire/api-responses.ts";
+import type { DocumentInfo } from "../../client/core/wire/api-responses.ts";
 import type { Json } from "../../client/core/merge/json-value.ts";
 
 export interface SeedDevice {

@@ -32,7 +32,7 @@ export function freshKey(): string {
 export function freshKeyStartingWithDash(): string {
   const bytes = Buffer.from(generateKey(), "base64url");
   bytes[0] = 0xf8 | ((bytes[0] as number) & 0x03);
-  return bytes.toString("base64url") + "=";
+  return `${bytes.toString("base64url")}=`;
 }
 
 export function freshDataDir(): string {

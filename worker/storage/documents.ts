@@ -259,7 +259,8 @@ function walkDocuments(username: string, objects: readonly R2Object[], retention
     let seen = docs.get(parsed.doc);
     if (seen === undefined) {
       // Keys sort newest first, so a document's first key is its current version (or its deletion).
-      docs.set(parsed.doc, (seen = { head: parsed.version, ended: false }));
+      seen = { head: parsed.version, ended: false };
+      docs.set(parsed.doc, seen);
       if (!isTombstone(obj)) heads.push(obj);
     }
     if (seen.ended) leftovers.push(obj.key);

@@ -8,7 +8,7 @@ import { checkCondition, preconditionFailed, type WriteCondition } from "./condi
 import { ApiError } from "../errors.ts";
 import { MAX_VERSION } from "../schemas/names.ts";
 import { currentHead, isTombstone, liveHead, type VersionHead } from "../storage/documents.ts";
-import { type VersionInfo } from "../storage/version-info.ts";
+import type { VersionInfo } from "../storage/version-info.ts";
 import { forgetVersion, hintedVersion, rememberVersion } from "./head-hints.ts";
 
 export interface VersionTarget {

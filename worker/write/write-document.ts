@@ -10,7 +10,7 @@ import { announcementOf } from "../realtime/announcement.ts";
 import { ApiError } from "../errors.ts";
 import { noteActivity } from "../storage/devices.ts";
 import { createVersion, deleteBelow, pruneVersions, TOMBSTONE_BODY, type TokenBody } from "../storage/documents.ts";
-import { type VersionInfo } from "../storage/version-info.ts";
+import type { VersionInfo } from "../storage/version-info.ts";
 import { createNextVersion } from "./next-version.ts";
 import { checkQuota, forgetUsage, recordUsage } from "./quota.ts";
 

@@ -55,7 +55,7 @@ function outcomesText(username: string, at: string, outcomes: RollbackToOutcome[
         return `${o.doc}: unchanged (version ${o.version} was already current at that time)`;
       case "absent":
         return `${o.doc}: did not exist yet at that time; left at version ${o.version}`;
-      case "pruned":
+      default:
         return `${o.doc}: the version of that time is no longer in the history; left at version ${o.version}`;
     }
   });

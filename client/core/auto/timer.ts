@@ -71,7 +71,10 @@ export class AutoSyncTimer {
   wake(doc?: string): void {
     if (this.#stopped) return;
     if (doc === undefined || this.#requested === null) this.#requested = null;
-    else (this.#requested ??= new Set()).add(doc);
+    else {
+      this.#requested ??= new Set();
+      this.#requested.add(doc);
+    }
     if (this.#inFlight !== undefined) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#schedule(0);

@@ -60,7 +60,9 @@ export function checkJson(value: unknown, path = "data"): void {
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => checkJson(item, `${path}[${i}]`));
+    value.forEach((item, i) => {
+      checkJson(item, `${path}[${i}]`);
+    });
     return;
   }
   if (typeof value === "object" && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {

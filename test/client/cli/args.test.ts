@@ -4,7 +4,7 @@ import { parseCommandLine } from "../../../client/cli/args.ts";
 import { SyncError } from "../../../client/core/errors.ts";
 
 /** A real key whose URL-safe base64 starts with "-": the first byte's top six bits are 62. */
-const DASH_KEY = "-" + "A".repeat(42) + "=";
+const DASH_KEY = `-${"A".repeat(42)}=`;
 
 function values(argv: string[]) {
   const line = parseCommandLine(argv);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SyncError } from "../../../../client/core/errors.ts";
+import type { SyncError } from "../../../../client/core/errors.ts";
 import { chainForkError, chainStatus, checkHistoric, checkServed, checkVersionNumber, recordSeen, SEEN_LIMIT, tokenHash } from "../../../../client/core/sync/integrity.ts";
 
 function thrown(fn: () => void): SyncError {
