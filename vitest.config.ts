@@ -21,7 +21,15 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["test/client/**/*.test.ts", "test/bench/**/*.test.ts", "test/repo/**/*.test.ts", "test/e2e/**/*.test.ts", "test/interop/**/*.test.ts", "test/browser/**/*.test.ts", "test/reliability/**/*.test.ts"],
+          include: [
+            "test/client/**/*.test.ts",
+            "test/bench/**/*.test.ts",
+            "test/repo/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+            "test/interop/**/*.test.ts",
+            "test/browser/**/*.test.ts",
+            "test/reliability/**/*.test.ts",
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

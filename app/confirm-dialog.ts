@@ -13,10 +13,14 @@ export function confirmAction(text: { title: string; body: string; confirm: stri
   const dialog = h(
     "dialog",
     { class: "confirm", "aria-labelledby": titleId },
-    h("form", { method: "dialog" },
+    h(
+      "form",
+      { method: "dialog" },
       h("h2", { id: titleId }, text.title),
       h("p", {}, text.body),
-      h("div", { class: "actions" },
+      h(
+        "div",
+        { class: "actions" },
         h("button", { value: "cancel", type: "submit", autofocus: true }, "Cancel"),
         h("button", { value: "confirm", type: "submit", class: "danger" }, text.confirm),
       ),

@@ -10,7 +10,11 @@ type Attrs = Record<string, string | number | boolean | EventListener | null | u
  * @example
  * h("button", { type: "button", onclick: () => remove(id) }, "Remove");
  */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   setAttrs(el, attrs);
   append(el, children);

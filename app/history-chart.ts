@@ -40,8 +40,13 @@ export function historyChart(
   const t1 = Math.max(...times);
   const v0 = sorted[0]?.version ?? 1;
   const v1 = sorted.at(-1)?.version ?? 1;
-  const x = (t: number) => PAD.left + INSET + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right - 2 * INSET);
-  const y = (v: number) => HEIGHT - PAD.bottom - INSET - (v1 === v0 ? 0.5 : (v - v0) / (v1 - v0)) * (HEIGHT - PAD.top - PAD.bottom - 2 * INSET);
+  const x = (t: number) =>
+    PAD.left + INSET + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right - 2 * INSET);
+  const y = (v: number) =>
+    HEIGHT -
+    PAD.bottom -
+    INSET -
+    (v1 === v0 ? 0.5 : (v - v0) / (v1 - v0)) * (HEIGHT - PAD.top - PAD.bottom - 2 * INSET);
   // Seconds matter when the whole history fits in an hour.
   const withSeconds = t1 - t0 < 3_600_000;
 
@@ -58,7 +63,10 @@ export function historyChart(
     s("text", { x: PAD.left - 6, y: y(v0) + 4, "text-anchor": "end", class: "tick" }, `v${v0}`),
     s("text", { x: x(t0), y: HEIGHT - 10, "text-anchor": "middle", class: "tick" }, shortTime(t0, withSeconds)),
   );
-  if (t1 !== t0) svg.append(s("text", { x: x(t1), y: HEIGHT - 10, "text-anchor": "middle", class: "tick" }, shortTime(t1, withSeconds)));
+  if (t1 !== t0)
+    svg.append(
+      s("text", { x: x(t1), y: HEIGHT - 10, "text-anchor": "middle", class: "tick" }, shortTime(t1, withSeconds)),
+    );
   // A step line: the document stays at a version until the next write.
   const path = sorted
     .map((p, i) => {
@@ -102,6 +110,10 @@ export function historyChart(
 
 function shortTime(ms: number, withSeconds: boolean): string {
   return new Date(ms).toLocaleString(undefined, {
-    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", ...(withSeconds ? { second: "2-digit" } : {}),
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    ...(withSeconds ? { second: "2-digit" } : {}),
   });
 }

@@ -12,26 +12,63 @@ export interface HistoryActions {
   onRestore: (version: number) => void;
 }
 
-export function historyPanel(versions: readonly VersionInfo[], selected: number | null, actions: HistoryActions): HTMLElement {
+export function historyPanel(
+  versions: readonly VersionInfo[],
+  selected: number | null,
+  actions: HistoryActions,
+): HTMLElement {
   const current = versions[0]?.version ?? null;
-  const chart = historyChart(versions, { label: actions.label, onSelect: actions.onView, ...(selected === null ? {} : { selected }) });
-  const legend = h("ul", { class: "legend", "aria-label": "Devices in the chart" }, ...legendItems(versions, actions.label));
-  return h("div", {},
-    h("figure", { class: "chart" }, chart, h("figcaption", {}, "Versions over time; each colour is a device. Select a point to view that version."), legend),
-    dataTable("versions-table", "Versions, newest first", ["Version", "Written", "Device", "Size", null],
+  const chart = historyChart(versions, {
+    label: actions.label,
+    onSelect: actions.onView,
+    ...(selected === null ? {} : { selected }),
+  });
+  const legend = h(
+    "ul",
+    { class: "legend", "aria-label": "Devices in the chart" },
+    ...legendItems(versions, actions.label),
+  );
+  return h(
+    "div",
+    {},
+    h(
+      "figure",
+      { class: "chart" },
+      chart,
+      h("figcaption", {}, "Versions over time; each colour is a device. Select a point to view that version."),
+      legend,
+    ),
+    dataTable(
+      "versions-table",
+      "Versions, newest first",
+      ["Version", "Written", "Device", "Size", null],
       versions.map((v) =>
-        h("tr", { "data-version": v.version, class: v.version === selected ? "selected" : null },
+        h(
+          "tr",
+          { "data-version": v.version, class: v.version === selected ? "selected" : null },
           h("th", { scope: "row" }, v.version === current ? `${v.version} (current)` : String(v.version)),
           h("td", {}, h("time", { datetime: machineTime(v.updated_at) }, formatTime(v.updated_at))),
           h("td", {}, actions.label(v.device_id)),
           h("td", { class: "nowrap" }, formatBytes(v.size)),
-          h("td", { class: "actions" },
-            h("button", { type: "button", "aria-label": `View version ${v.version}`, onclick: () => actions.onView(v.version) }, "View"),
-            v.version === current ? null : h("button", {
-              type: "button",
-              "aria-label": `Restore version ${v.version}`,
-              onclick: () => actions.onRestore(v.version),
-            }, "Restore"),
+          h(
+            "td",
+            { class: "actions" },
+            h(
+              "button",
+              { type: "button", "aria-label": `View version ${v.version}`, onclick: () => actions.onView(v.version) },
+              "View",
+            ),
+            v.version === current
+              ? null
+              : h(
+                  "button",
+                  {
+                    type: "button",
+                    "aria-label": `Restore version ${v.version}`,
+                    onclick: () => actions.onRestore(v.version),
+                  },
+                  "Restore",
+                ),
           ),
         ),
       ),
@@ -42,7 +79,16 @@ export function historyPanel(versions: readonly VersionInfo[], selected: number 
 function legendItems(versions: readonly VersionInfo[], label: (id: string) => string): HTMLElement[] {
   return [...deviceColours(versions)].map(([device, colour]) =>
     // An SVG mark, not a style attribute: the page's CSP allows no inline styles.
-    h("li", {}, s("svg", { class: "swatch", viewBox: "0 0 12 12", "aria-hidden": "true" }, s("circle", { cx: 6, cy: 6, r: 6, fill: colour })), label(device)),
+    h(
+      "li",
+      {},
+      s(
+        "svg",
+        { class: "swatch", viewBox: "0 0 12 12", "aria-hidden": "true" },
+        s("circle", { cx: 6, cy: 6, r: 6, fill: colour }),
+      ),
+      label(device),
+    ),
   );
 }
 
@@ -60,7 +106,11 @@ export function versionDetail(
   const text = showData(envelope);
   const parts: HTMLElement[] = [
     h("h3", { id: "version-heading", tabindex: -1 }, `Version ${version.version}`),
-    h("p", {}, `Written by ${label(version.device_id)} on ${formatTime(version.updated_at)}; the writer's clock said ${envelope.timestamp}.`),
+    h(
+      "p",
+      {},
+      `Written by ${label(version.device_id)} on ${formatTime(version.updated_at)}; the writer's clock said ${envelope.timestamp}.`,
+    ),
     h("h4", {}, "Content"),
     h("pre", { class: "content", tabindex: 0, "aria-label": `Content of version ${version.version}` }, text),
   ];
@@ -70,9 +120,24 @@ export function versionDetail(
     if (diff === null) parts.push(h("p", {}, "Too large to compare here."));
     else if (diff.every((l) => l.kind === "same")) parts.push(h("p", {}, "Same content as the current version."));
     else {
-      parts.push(h("pre", { class: "diff", tabindex: 0, "aria-label": "Line differences: lines starting with minus are only in this version, plus only in the current one" },
-        ...diff.map((line) => h("span", { class: line.kind }, `${line.kind === "added" ? "+" : line.kind === "removed" ? "-" : " "} ${line.text}\n`)),
-      ));
+      parts.push(
+        h(
+          "pre",
+          {
+            class: "diff",
+            tabindex: 0,
+            "aria-label":
+              "Line differences: lines starting with minus are only in this version, plus only in the current one",
+          },
+          ...diff.map((line) =>
+            h(
+              "span",
+              { class: line.kind },
+              `${line.kind === "added" ? "+" : line.kind === "removed" ? "-" : " "} ${line.text}\n`,
+            ),
+          ),
+        ),
+      );
     }
   }
   return h("div", { class: "version-detail" }, ...parts);

@@ -20,7 +20,8 @@ export function lineDiff(before: string, after: string): DiffLine[] | null {
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head += 1;
   let tail = 0;
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail += 1;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail])
+    tail += 1;
   const midA = a.slice(head, a.length - tail);
   const midB = b.slice(head, b.length - tail);
 
@@ -30,9 +31,10 @@ export function lineDiff(before: string, after: string): DiffLine[] | null {
   const lcs = new Uint32Array((n + 1) * (m + 1));
   for (let i = n - 1; i >= 0; i -= 1) {
     for (let j = m - 1; j >= 0; j -= 1) {
-      lcs[i * (m + 1) + j] = midA[i] === midB[j]
-        ? (lcs[(i + 1) * (m + 1) + j + 1] ?? 0) + 1
-        : Math.max(lcs[(i + 1) * (m + 1) + j] ?? 0, lcs[i * (m + 1) + j + 1] ?? 0);
+      lcs[i * (m + 1) + j] =
+        midA[i] === midB[j]
+          ? (lcs[(i + 1) * (m + 1) + j + 1] ?? 0) + 1
+          : Math.max(lcs[(i + 1) * (m + 1) + j] ?? 0, lcs[i * (m + 1) + j + 1] ?? 0);
     }
   }
   const out: DiffLine[] = a.slice(0, head).map((text) => ({ kind: "same", text }));

@@ -2,7 +2,14 @@
  * The dashboard at /app/: sign in with a key or passphrase (kept in this page), then see devices,
  * documents and history, restore versions and remove devices, updated live over the user's socket.
  */
-import { LiveSubscription, type DeviceRecord, type DocumentInfo, type LiveStatus, type VersionAnnouncement, type VersionInfo } from "../client/core/index.ts";
+import {
+  LiveSubscription,
+  type DeviceRecord,
+  type DocumentInfo,
+  type LiveStatus,
+  type VersionAnnouncement,
+  type VersionInfo,
+} from "../client/core/index.ts";
 import { confirmAction } from "./confirm-dialog.ts";
 import { h, replace } from "./element.ts";
 import { formatTime } from "./format.ts";
@@ -87,8 +94,15 @@ async function signIn(): Promise<void> {
 function start(session: Session): void {
   const live = new LiveSubscription({ baseUrl: session.baseUrl, username: session.username, token: session.token });
   state = {
-    session, devices: [], documents: [], selectedDoc: null, versions: [], selectedVersion: null,
-    live, poll: undefined, dashboardRegistered: false,
+    session,
+    devices: [],
+    documents: [],
+    selectedDoc: null,
+    versions: [],
+    selectedVersion: null,
+    live,
+    poll: undefined,
+    dashboardRegistered: false,
   };
   live.onVersion(onAnnouncement);
   live.onStatus(onLiveStatus);
@@ -136,8 +150,14 @@ async function refresh(): Promise<void> {
 function renderTables(): void {
   const s = state;
   if (s === null) return;
-  replace(ui.devices, devicesTable(s.devices, (d) => void removeDevice(d)));
-  replace(ui.documents, documentsTable(s.documents, s.devices, s.selectedDoc, (doc) => void selectDocument(doc)));
+  replace(
+    ui.devices,
+    devicesTable(s.devices, (d) => void removeDevice(d)),
+  );
+  replace(
+    ui.documents,
+    documentsTable(s.documents, s.devices, s.selectedDoc, (doc) => void selectDocument(doc)),
+  );
 }
 
 const label = (deviceId: string) => (state === null ? deviceId : deviceLabel(state.devices, deviceId));
@@ -170,11 +190,14 @@ async function loadHistory(doc: string, focus: boolean): Promise<void> {
 function renderHistory(): void {
   const s = state;
   if (s === null) return;
-  replace(ui.historyBody, historyPanel(s.versions, s.selectedVersion, {
-    label,
-    onView: (v) => void viewVersion(v),
-    onRestore: (v) => void restoreVersion(v),
-  }));
+  replace(
+    ui.historyBody,
+    historyPanel(s.versions, s.selectedVersion, {
+      label,
+      onView: (v) => void viewVersion(v),
+      onRestore: (v) => void restoreVersion(v),
+    }),
+  );
 }
 
 async function viewVersion(version: number): Promise<void> {
@@ -193,7 +216,15 @@ async function viewVersion(version: number): Promise<void> {
       version === currentInfo.version ? null : readVersion(s.session, doc, currentInfo.version),
     ]);
     if (state !== s || s.selectedVersion !== version) return;
-    replace(ui.versionDetail, versionDetail(info, envelope, current === null ? null : { version: currentInfo.version, envelope: current }, label));
+    replace(
+      ui.versionDetail,
+      versionDetail(
+        info,
+        envelope,
+        current === null ? null : { version: currentInfo.version, envelope: current },
+        label,
+      ),
+    );
     byId<HTMLElement>("version-heading").focus();
   } catch (error) {
     replace(ui.versionDetail, h("p", { class: "error", role: "alert" }, describeError(error)));
@@ -246,7 +277,11 @@ async function removeDevice(device: DeviceRecord): Promise<void> {
 
 function onAnnouncement(a: VersionAnnouncement): void {
   if (state === null) return;
-  const item = h("li", {}, `${a.doc} is now version ${a.version}, written by ${label(a.device_id)} at ${formatTime(a.updated_at)}`);
+  const item = h(
+    "li",
+    {},
+    `${a.doc} is now version ${a.version}, written by ${label(a.device_id)} at ${formatTime(a.updated_at)}`,
+  );
   ui.activity.prepend(item);
   while (ui.activity.children.length > ACTIVITY_KEPT) ui.activity.lastElementChild?.remove();
   void refresh();

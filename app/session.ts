@@ -3,7 +3,19 @@
  * memory; only the derived credential token goes to the server, exactly as a device does.
  */
 import { createBrowserSyncManager } from "../client/browser/index.ts";
-import { ApiClient, Fernet, MemoryStore, SyncError, decodeEnvelope, deriveAuthToken, isUsername, keyFromPassphrase, randomDeviceId, type Envelope, type SyncManager } from "../client/core/index.ts";
+import {
+  ApiClient,
+  Fernet,
+  MemoryStore,
+  SyncError,
+  decodeEnvelope,
+  deriveAuthToken,
+  isUsername,
+  keyFromPassphrase,
+  randomDeviceId,
+  type Envelope,
+  type SyncManager,
+} from "../client/core/index.ts";
 
 export interface Session {
   username: string;
@@ -34,7 +46,10 @@ const DEVICE_ID_KEY = "cloud-sync.dashboard.device-id";
 export async function openSession(input: SignIn): Promise<Session> {
   const username = input.username.trim();
   if (!isUsername(username)) {
-    throw new SyncError("invalid_name", "Usernames are 1-64 letters, digits and . _ @ + -, starting with a letter or digit.");
+    throw new SyncError(
+      "invalid_name",
+      "Usernames are 1-64 letters, digits and . _ @ + -, starting with a letter or digit.",
+    );
   }
   if (input.secret === "") throw new SyncError("invalid_key", "Enter your Fernet key or passphrase.");
   const key = input.kind === "passphrase" ? await keyFromPassphrase(input.secret, username) : input.secret.trim();

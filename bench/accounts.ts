@@ -18,13 +18,18 @@ export interface BenchAccount {
 }
 
 /** Derives a user's credential from a fresh key and claims the name with `PUT /v1/users/:u`. */
-export async function createAccount(origin: string, username: string, deviceId = "bench-device-a"): Promise<BenchAccount> {
+export async function createAccount(
+  origin: string,
+  username: string,
+  deviceId = "bench-device-a",
+): Promise<BenchAccount> {
   const key = generateKey();
   const token = await deriveAuthToken(key, username);
   const fernet = await Fernet.create(key, { backend: nodeCryptoBackend });
   const headers = { authorization: `Bearer ${token}`, "x-device-id": deviceId };
   const res = await fetch(`${origin}/v1/users/${username}`, { method: "PUT", headers });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`claiming ${username} answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`claiming ${username} answered ${res.status}: ${await res.text()}`);
   return { username, deviceId, key, fernet, token, headers };
 }
 
@@ -34,12 +39,18 @@ export function onDevice(account: BenchAccount, deviceId: string): BenchAccount 
 }
 
 /** Writes a document's raw token bytes with `PUT` (unconditional) and checks the answer. */
-export async function putDocument(origin: string, account: BenchAccount, doc: string, token: Uint8Array): Promise<{ version: number }> {
+export async function putDocument(
+  origin: string,
+  account: BenchAccount,
+  doc: string,
+  token: Uint8Array,
+): Promise<{ version: number }> {
   const res = await fetch(`${origin}/v1/users/${account.username}/docs/${doc}`, {
     method: "PUT",
     headers: { ...account.headers, "content-type": "application/octet-stream" },
     body: token as Uint8Array<ArrayBuffer>,
   });
-  if (res.status !== 200 && res.status !== 201) throw new Error(`PUT ${doc} answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 200 && res.status !== 201)
+    throw new Error(`PUT ${doc} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { version: number };
 }

@@ -61,15 +61,55 @@ export async function runCryptoBench(): Promise<BenchRow[]> {
       // Every Node contender and the limit take turns round by round, so noise lands on all of them alike.
       const rates = await interleaved({ limit, ...contenders }, op, size.bytes);
       // npm fernet needs seconds per 16 MiB token: one round, already warm from the smaller sizes.
-      const npmRate = size.bytes >= 1 << 20 ? await timedRound(() => npm[op](), size.bytes) : await bestRate(() => npm[op](), size.bytes, ROUNDS);
+      const npmRate =
+        size.bytes >= 1 << 20
+          ? await timedRound(() => npm[op](), size.bytes)
+          : await bestRate(() => npm[op](), size.bytes, ROUNDS);
       const base = rates["limit"]!;
       const id = (who: string) => `crypto.${who}.${op}.${size.label}`;
       rows.push(
-        row({ id: id("ours"), value: rates["ours"]!, unit: "MB/s", baseline: base, better: "higher", note: "raw token bytes (the wire form), node:crypto backend; baseline = limit", ...(size.bytes >= 64 * 1024 ? { target: 0.8 } : {}) }),
-        row({ id: id("ours-text"), value: rates["ours-text"]!, unit: "MB/s", baseline: base, better: "higher", note: "token as base64 text, as Python returns it; no target" }),
-        row({ id: id("ours-webcrypto"), value: rates["ours-webcrypto"]!, unit: "MB/s", baseline: base, better: "higher", note: "default WebCrypto backend (browsers, Workers)" }),
-        row({ id: id("npm-fernet"), value: npmRate, unit: "MB/s", baseline: base, better: "higher", note: "npm fernet 0.4 (crypto-js), string plaintext" }),
-        row({ id: id("ours-vs-npm-fernet"), value: rates["ours"]!, unit: "MB/s", baseline: npmRate, better: "higher", target: 20, note: "baseline = npm fernet" }),
+        row({
+          id: id("ours"),
+          value: rates["ours"]!,
+          unit: "MB/s",
+          baseline: base,
+          better: "higher",
+          note: "raw token bytes (the wire form), node:crypto backend; baseline = limit",
+          ...(size.bytes >= 64 * 1024 ? { target: 0.8 } : {}),
+        }),
+        row({
+          id: id("ours-text"),
+          value: rates["ours-text"]!,
+          unit: "MB/s",
+          baseline: base,
+          better: "higher",
+          note: "token as base64 text, as Python returns it; no target",
+        }),
+        row({
+          id: id("ours-webcrypto"),
+          value: rates["ours-webcrypto"]!,
+          unit: "MB/s",
+          baseline: base,
+          better: "higher",
+          note: "default WebCrypto backend (browsers, Workers)",
+        }),
+        row({
+          id: id("npm-fernet"),
+          value: npmRate,
+          unit: "MB/s",
+          baseline: base,
+          better: "higher",
+          note: "npm fernet 0.4 (crypto-js), string plaintext",
+        }),
+        row({
+          id: id("ours-vs-npm-fernet"),
+          value: rates["ours"]!,
+          unit: "MB/s",
+          baseline: npmRate,
+          better: "higher",
+          target: 20,
+          note: "baseline = npm fernet",
+        }),
       );
     }
   }
@@ -100,7 +140,11 @@ function rawLimit(secret: Uint8Array, plaintext: Uint8Array): Contender {
   };
 }
 
-async function oursContender(key: string, plaintext: Uint8Array, form: "bytes" | "text" | "webcrypto"): Promise<Contender> {
+async function oursContender(
+  key: string,
+  plaintext: Uint8Array,
+  form: "bytes" | "text" | "webcrypto",
+): Promise<Contender> {
   const fernet = await Fernet.create(key, form === "webcrypto" ? {} : { backend: nodeCryptoBackend });
   if (form === "text") {
     const token = await fernet.encryptToString(plaintext);
@@ -131,7 +175,11 @@ function npmFernetContender(key: string, bytes: number): Contender {
   };
 }
 
-async function interleaved(contenders: Record<string, Contender>, op: Op, bytes: number): Promise<Record<string, number>> {
+async function interleaved(
+  contenders: Record<string, Contender>,
+  op: Op,
+  bytes: number,
+): Promise<Record<string, number>> {
   const best: Record<string, number> = {};
   for (const c of Object.values(contenders)) await c[op](); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
@@ -173,7 +221,10 @@ type PythonResult = { rates: Record<string, Record<Op, number>>; version: string
 /** Runs bench/crypto-python.py; a missing python3 or `cryptography` becomes a reason, not an exception. */
 function measurePython(sizes: number[]): Promise<PythonResult> {
   const script = fileURLToPath(new URL("./crypto-python.py", import.meta.url));
-  return promisify(execFile)("python3", [script, ...sizes.map(String)], { timeout: PYTHON_TIMEOUT_MS, maxBuffer: 1 << 20 }).then(
+  return promisify(execFile)("python3", [script, ...sizes.map(String)], {
+    timeout: PYTHON_TIMEOUT_MS,
+    maxBuffer: 1 << 20,
+  }).then(
     ({ stdout }) => {
       const { version, ...rates } = JSON.parse(stdout) as Record<string, unknown>;
       return { rates: rates as Record<string, Record<Op, number>>, version: String(version) };
@@ -197,13 +248,31 @@ function pythonRows(python: PythonResult, nodeRows: readonly BenchRow[]): BenchR
       const id = (who: string) => `crypto.${who}.${op}.${size.label}`;
       const ours = nodeRows.find((r) => r.id === id("ours"))!;
       if ("missing" in python) {
-        rows.push(missingRow(id("python"), "MB/s", "higher", python.missing), missingRow(id("ours-vs-python"), "MB/s", "higher", python.missing, 1));
+        rows.push(
+          missingRow(id("python"), "MB/s", "higher", python.missing),
+          missingRow(id("ours-vs-python"), "MB/s", "higher", python.missing, 1),
+        );
         continue;
       }
       const rate = python.rates[String(size.bytes)]![op];
       rows.push(
-        row({ id: id("python"), value: rate, unit: "MB/s", baseline: ours.baseline, better: "higher", note: `Python cryptography ${python.version} Fernet (returns base64 text)` }),
-        row({ id: id("ours-vs-python"), value: ours.value, unit: "MB/s", baseline: rate, better: "higher", target: 1, note: "baseline = Python cryptography; must exceed 1" }),
+        row({
+          id: id("python"),
+          value: rate,
+          unit: "MB/s",
+          baseline: ours.baseline,
+          better: "higher",
+          note: `Python cryptography ${python.version} Fernet (returns base64 text)`,
+        }),
+        row({
+          id: id("ours-vs-python"),
+          value: ours.value,
+          unit: "MB/s",
+          baseline: rate,
+          better: "higher",
+          target: 1,
+          note: "baseline = Python cryptography; must exceed 1",
+        }),
       );
     }
   }

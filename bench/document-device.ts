@@ -18,7 +18,8 @@ export function splitState(state: object): Map<string, Json> {
   const docs = new Map<string, Json>();
   const meta: Record<string, Json> = {};
   for (const [key, value] of Object.entries(state)) {
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) docs.set(key.replaceAll("_", "-"), value as Json);
+    if (value !== null && typeof value === "object" && !Array.isArray(value))
+      docs.set(key.replaceAll("_", "-"), value as Json);
     else meta[key] = value as Json;
   }
   docs.set("meta", meta);
@@ -39,7 +40,13 @@ export class DocumentDevice {
   /** A device of `account`'s user, with its own fresh data folder (metadata, merge bases, queue). */
   static async create(origin: string, account: BenchAccount): Promise<DocumentDevice> {
     const dataDir = mkdtempSync(join(tmpdir(), "cloud-sync-bench-device-"));
-    const manager = await createNodeSyncManager({ url: origin, key: account.key, deviceId: account.deviceId, dataDir, env: {} });
+    const manager = await createNodeSyncManager({
+      url: origin,
+      key: account.key,
+      deviceId: account.deviceId,
+      dataDir,
+      env: {},
+    });
     return new DocumentDevice(manager, account.username, dataDir);
   }
 

@@ -40,7 +40,12 @@ const seconds = Math.round((Date.now() - started) / 100) / 10;
 console.log(formatTable(rows));
 console.log(`\n${rows.length} rows in ${seconds} s`);
 if (asked.length === 0) {
-  const document = toResultsDocument(rows, { date: new Date().toISOString(), node: process.version, cpus: availableParallelism(), seconds });
+  const document = toResultsDocument(rows, {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    seconds,
+  });
   const path = fileURLToPath(new URL("results.json", here));
   writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
   console.log(`wrote ${path}`);
@@ -52,10 +57,14 @@ function runGroup(group: BenchGroup, timeoutMs: number): Promise<BenchRow[]> {
   if (!existsSync(new URL(group.file, here))) return Promise.resolve(failed(`bench/${group.file} is not there`));
   return new Promise((resolve) => {
     // detached: the child leads its own process group, so workerd or python3 it starts die with it.
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL("run-group.ts", here)), group.name], {
-      stdio: ["ignore", 2, 2, "ipc"],
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(new URL("run-group.ts", here)), group.name],
+      {
+        stdio: ["ignore", 2, 2, "ipc"],
+        detached: true,
+      },
+    );
     let result: BenchRow[] | undefined;
     let timedOut = false;
     const timer = setTimeout(() => {

@@ -43,7 +43,10 @@ class Arrivals {
     const seen = this.#seen.get(trial);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`trial ${trial} did not arrive within ${TRIAL_TIMEOUT_MS} ms`)), TRIAL_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`trial ${trial} did not arrive within ${TRIAL_TIMEOUT_MS} ms`)),
+        TRIAL_TIMEOUT_MS,
+      );
       this.#waiters.set(trial, (at) => {
         clearTimeout(timer);
         resolve(at);
@@ -53,11 +56,23 @@ class Arrivals {
 }
 
 async function device(url: string, key: string, deviceId: string): Promise<SyncManager> {
-  return SyncManager.create({ url, key, store: new MemoryStore(), deviceId, cryptoBackend: nodeCryptoBackend, WebSocket: nodeWebSocket });
+  return SyncManager.create({
+    url,
+    key,
+    store: new MemoryStore(),
+    deviceId,
+    cryptoBackend: nodeCryptoBackend,
+    WebSocket: nodeWebSocket,
+  });
 }
 
 /** Runs `TRIALS` uploads by A and returns, for each, ms from A's upload returning to B holding it. */
-async function measure(writer: SyncManager, arrivals: Arrivals, firstTrial: number, spreadMs: number): Promise<number[]> {
+async function measure(
+  writer: SyncManager,
+  arrivals: Arrivals,
+  firstTrial: number,
+  spreadMs: number,
+): Promise<number[]> {
   const waits: number[] = [];
   for (let i = 0; i < TRIALS; i += 1) {
     const trial = firstTrial + i;
@@ -120,19 +135,36 @@ export async function runLatencyBench(): Promise<BenchRow[]> {
     const trials = (xs: number[]) => `${xs.length} trials, ms: ${xs.map((x) => x.toFixed(0)).join(" ")}`;
     return [
       row({
-        id: "latency.push.median", value: pushMedian, unit: "ms", baseline: pollMedian, better: "lower",
+        id: "latency.push.median",
+        value: pushMedian,
+        unit: "ms",
+        baseline: pollMedian,
+        better: "lower",
         note: `B live, polling ${PUSH_PATH_POLL_SECONDS} s underneath; baseline = polling path every ${POLL_SECONDS} s; ${trials(push)}`,
       }),
       row({
-        id: "latency.push.p90", value: percentile(push, 0.9), unit: "ms", baseline: percentile(poll, 0.9), better: "lower",
+        id: "latency.push.p90",
+        value: percentile(push, 0.9),
+        unit: "ms",
+        baseline: percentile(poll, 0.9),
+        better: "lower",
         note: `baseline = polling path every ${POLL_SECONDS} s`,
       }),
       row({
-        id: "latency.push.median-vs-budget", value: pushMedian, unit: "ms", baseline: PUSH_BUDGET_MS, better: "lower", target: 1,
+        id: "latency.push.median-vs-budget",
+        value: pushMedian,
+        unit: "ms",
+        baseline: PUSH_BUDGET_MS,
+        better: "lower",
+        target: 1,
         note: "baseline = the issue's 1 s budget (a constant, not a measurement)",
       }),
       row({
-        id: `latency.poll-${POLL_SECONDS}s.median`, value: pollMedian, unit: "ms", baseline: POLL_SECONDS * 1000, better: "lower",
+        id: `latency.poll-${POLL_SECONDS}s.median`,
+        value: pollMedian,
+        unit: "ms",
+        baseline: POLL_SECONDS * 1000,
+        better: "lower",
         note: `baseline = the polling interval; at the seed's 5-10 min the median wait is half of it, 150-300 s; ${trials(poll)}`,
       }),
     ];

@@ -29,9 +29,21 @@ export function row(fields: Omit<BenchRow, "ratio">): BenchRow {
 }
 
 /** A row for a measurement that could not run, with the reason. */
-export function missingRow(id: string, unit: string, better: BenchRow["better"], reason: string, target?: number): BenchRow {
+export function missingRow(
+  id: string,
+  unit: string,
+  better: BenchRow["better"],
+  reason: string,
+  target?: number,
+): BenchRow {
   return {
-    id, value: null, unit, baseline: null, ratio: null, better, missing: reason,
+    id,
+    value: null,
+    unit,
+    baseline: null,
+    ratio: null,
+    better,
+    missing: reason,
     ...(target === undefined ? {} : { target }),
   };
 }

@@ -28,7 +28,8 @@ export interface ScaleClientReport {
 }
 
 const [origin, mbText, repeatsText] = process.argv.slice(2);
-if (origin === undefined || process.send === undefined) throw new Error("usage: scale-client.ts <origin> <megabytes> <repeats> (IPC child)");
+if (origin === undefined || process.send === undefined)
+  throw new Error("usage: scale-client.ts <origin> <megabytes> <repeats> (IPC child)");
 const mb = Number(mbText);
 const repeats = Number(repeatsText ?? "1");
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -53,7 +54,14 @@ async function measured(phase: () => Promise<unknown>): Promise<{ ms: number; me
   const ms = performance.now() - t0;
   peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
   const hwm = canReset ? peakResidentBytes(process.pid) : null;
-  return { ms, memory: { rssBeforeBytes, peakRssBytes: rssBeforeBytes === null ? null : Math.max(peakSampled, hwm ?? 0), peakHeapBytes } };
+  return {
+    ms,
+    memory: {
+      rssBeforeBytes,
+      peakRssBytes: rssBeforeBytes === null ? null : Math.max(peakSampled, hwm ?? 0),
+      peakHeapBytes,
+    },
+  };
 }
 
 async function syncOnce(docs: ReturnType<typeof splitState>, username: string) {

@@ -60,7 +60,12 @@ async function measureRun(origin: string, workerd: number[], mb: number, repeats
   try {
     const client = await runClient(origin, mb, repeats);
     const hwm = canReset ? total(peakResidentBytes) : null;
-    return { mb, client, workerIdleBytes, workerPeakBytes: workerIdleBytes === null ? null : Math.max(sampledPeak, hwm ?? 0) };
+    return {
+      mb,
+      client,
+      workerIdleBytes,
+      workerPeakBytes: workerIdleBytes === null ? null : Math.max(sampledPeak, hwm ?? 0),
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -68,14 +73,20 @@ async function measureRun(origin: string, workerd: number[], mb: number, repeats
 
 function runClient(origin: string, mb: number, repeats: number): Promise<ScaleClientReport> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL("scale-client.ts", import.meta.url)), [origin, String(mb), String(repeats)], {
-      execArgv: [...process.execArgv, "--expose-gc"],
-      stdio: ["ignore", 2, 2, "ipc"],
-    });
+    const child = fork(
+      fileURLToPath(new URL("scale-client.ts", import.meta.url)),
+      [origin, String(mb), String(repeats)],
+      {
+        execArgv: [...process.execArgv, "--expose-gc"],
+        stdio: ["ignore", 2, 2, "ipc"],
+      },
+    );
     let report: ScaleClientReport | undefined;
     child.on("message", (m) => (report = m as ScaleClientReport));
     child.on("error", reject);
-    child.on("exit", (code) => (report ? resolve(report) : reject(new Error(`scale client for ${mb} MB exited with ${code}`))));
+    child.on("exit", (code) =>
+      report ? resolve(report) : reject(new Error(`scale client for ${mb} MB exited with ${code}`)),
+    );
   });
 }
 
@@ -102,24 +113,43 @@ function toRows(results: RunResult[], workerdCount: number): BenchRow[] {
   const mbOf = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
   const stateMb = mbOf(last.client.plaintextBytes);
   if (last.workerPeakBytes === null || last.workerIdleBytes === null) {
-    rows.push({ id: `scale.worker.rss-growth.${last.mb}mb`, value: null, unit: "MB", baseline: WORKER_LIMIT_MB, ratio: null, target: WORKER_TARGET, better: "lower", missing: workerdCount === 0 ? "no workerd process found below the bench" : "/proc not readable" });
-  } else {
-    rows.push(row({
+    rows.push({
       id: `scale.worker.rss-growth.${last.mb}mb`,
-      value: mbOf(last.workerPeakBytes - last.workerIdleBytes),
+      value: null,
       unit: "MB",
       baseline: WORKER_LIMIT_MB,
+      ratio: null,
       target: WORKER_TARGET,
       better: "lower",
-      note: `${workerdCount} workerd process(es): peak RSS ${mbOf(last.workerPeakBytes)} MB over ${mbOf(last.workerIdleBytes)} MB idle, local R2 included; baseline = Worker memory limit`,
-    }));
+      missing: workerdCount === 0 ? "no workerd process found below the bench" : "/proc not readable",
+    });
+  } else {
+    rows.push(
+      row({
+        id: `scale.worker.rss-growth.${last.mb}mb`,
+        value: mbOf(last.workerPeakBytes - last.workerIdleBytes),
+        unit: "MB",
+        baseline: WORKER_LIMIT_MB,
+        target: WORKER_TARGET,
+        better: "lower",
+        note: `${workerdCount} workerd process(es): peak RSS ${mbOf(last.workerPeakBytes)} MB over ${mbOf(last.workerIdleBytes)} MB idle, local R2 included; baseline = Worker memory limit`,
+      }),
+    );
   }
   for (const phase of ["push", "pull"] as const) {
     const { rssBeforeBytes, peakRssBytes, peakHeapBytes } = last.client[phase];
     const id = `scale.client.${phase}.rss-growth.${last.mb}mb`;
     rows.push(
       rssBeforeBytes === null || peakRssBytes === null
-        ? { id, value: null, unit: "MB", baseline: stateMb, ratio: null, better: "lower", missing: "/proc not readable" }
+        ? {
+            id,
+            value: null,
+            unit: "MB",
+            baseline: stateMb,
+            ratio: null,
+            better: "lower",
+            missing: "/proc not readable",
+          }
         : row({
             id,
             value: mbOf(peakRssBytes - rssBeforeBytes),

@@ -25,14 +25,26 @@ export function pythonJsonDumps(value: unknown): string {
 
 function asciiJson(value: unknown): string {
   // ensure_ascii=True: everything past U+007F becomes \uXXXX (surrogate pairs as two escapes).
-  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** `sync_upload`: POST /upload with `{"username", "device_id", "encrypted_data": hex(token text)}`. */
 export async function seedUpload(origin: string, account: BenchAccount, data: unknown): Promise<void> {
-  const envelope = { username: account.username, device_id: account.deviceId, timestamp: pythonTimestamp(Date.now()), data };
+  const envelope = {
+    username: account.username,
+    device_id: account.deviceId,
+    timestamp: pythonTimestamp(Date.now()),
+    data,
+  };
   const token = await account.fernet.encryptToString(pythonJsonDumps(envelope));
-  const body = pythonJsonDumps({ username: account.username, device_id: account.deviceId, encrypted_data: hexEncode(utf8Encode(token)) });
+  const body = pythonJsonDumps({
+    username: account.username,
+    device_id: account.deviceId,
+    encrypted_data: hexEncode(utf8Encode(token)),
+  });
   const res = await fetch(`${origin}/legacy/${account.token}/upload`, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -31,7 +31,8 @@ const BASELINE_CONFIG = fileURLToPath(new URL("baseline-worker/wrangler.toml", i
 const TARGETS = { download: 0.6, upload: 0.3 } as const;
 const OP_NOTES = {
   download: "GET of the current version, a user per connection; baseline = constant answer",
-  upload: "PUT with If-Match (compare-and-swap, as the client writes), a user per connection; baseline = constant answer",
+  upload:
+    "PUT with If-Match (compare-and-swap, as the client writes), a user per connection; baseline = constant answer",
 } as const;
 /** Above this share of non-2xx answers a rate says nothing about the product: the row is reported missing. */
 const MAX_FAILED_SHARE = 0.01;
@@ -56,17 +57,26 @@ export async function runServerBench(): Promise<BenchRow[]> {
   let baseline: WorkerServer | undefined;
   try {
     baseline = await startWorkerServer({ config: BASELINE_CONFIG });
-    const accounts = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, (_, i) => createAccount(product.url, `bench-${i}`)));
+    const accounts = await Promise.all(
+      Array.from({ length: MAX_CONNECTIONS }, (_, i) => createAccount(product.url, `bench-${i}`)),
+    );
     const bodies = new Map<Size["label"], Buffer>();
     for (const size of SIZES) {
       // A real token over random plaintext of the document's size; the server never looks inside,
       // so every user may send the same bytes without changing what it does.
       const token = await accounts[0]!.fernet.encrypt(randomBytes(size.bytes));
       bodies.set(size.label, Buffer.from(token));
-      await Promise.all(accounts.map((a, i) => Promise.all([
-        putDocument(product.url, a, `dl-${size.label}`, token),
-        fetch(`${baseline!.url}/r2/dl-${size.label}-${i}`, { method: "PUT", body: token as Uint8Array<ArrayBuffer> }).then((r) => r.arrayBuffer()),
-      ])));
+      await Promise.all(
+        accounts.map((a, i) =>
+          Promise.all([
+            putDocument(product.url, a, `dl-${size.label}`, token),
+            fetch(`${baseline!.url}/r2/dl-${size.label}-${i}`, {
+              method: "PUT",
+              body: token as Uint8Array<ArrayBuffer>,
+            }).then((r) => r.arrayBuffer()),
+          ]),
+        ),
+      );
     }
 
     // Warm both runtimes (isolates, R2 files, JIT) before anything is timed: a few slices each, as
@@ -93,7 +103,15 @@ export async function runServerBench(): Promise<BenchRow[]> {
           const slices = await interleaved(targets, connections, size.label === "1k" ? ROUNDS : ROUNDS_WITHOUT_TARGET);
           const r2List = slices.r2List.length === 0 ? {} : { r2List: combine(slices.r2List) };
           const spread = roundRatios(slices.ours, slices.base);
-          rows.push(...rowsFor(op, size, connections, { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2), ...r2List }, spread));
+          rows.push(
+            ...rowsFor(
+              op,
+              size,
+              connections,
+              { base: combine(slices.base), ours: combine(slices.ours), r2: combine(slices.r2), ...r2List },
+              spread,
+            ),
+          );
         }
       }
     }
@@ -113,10 +131,22 @@ const CONTEXT_CONNECTIONS = 16;
  * Uploads while every user has a device listening on its live socket, so each write is announced
  * (the rows above have no listener: writers then skip the hub for its quiet window). For context.
  */
-async function uploadWithListeners(origin: string, baselineOrigin: string, accounts: BenchAccount[], bodies: Map<string, Buffer>): Promise<BenchRow> {
+async function uploadWithListeners(
+  origin: string,
+  baselineOrigin: string,
+  accounts: BenchAccount[],
+  bodies: Map<string, Buffer>,
+): Promise<BenchRow> {
   const sockets = await Promise.all(accounts.map((a) => openListener(origin, a)));
   try {
-    return await uploadContextRow("listening", "with a device of each user listening on its live socket (every write announced)", origin, baselineOrigin, accounts, bodies);
+    return await uploadContextRow(
+      "listening",
+      "with a device of each user listening on its live socket (every write announced)",
+      origin,
+      baselineOrigin,
+      accounts,
+      bodies,
+    );
   } finally {
     for (const socket of sockets) socket.close(1000, "bench done");
   }
@@ -126,8 +156,11 @@ async function uploadWithListeners(origin: string, baselineOrigin: string, accou
 async function rateLimitedUploads(baselineOrigin: string, bodies: Map<string, Buffer>): Promise<BenchRow> {
   const limited = await startWorkerServer();
   try {
-    const accounts = await Promise.all(Array.from({ length: CONTEXT_CONNECTIONS }, (_, i) => createAccount(limited.url, `bench-limited-${i}`)));
-    const note = "with RATE_LIMITS at its default (writes): each write also counts against its user's limiter, locally a Durable Object call";
+    const accounts = await Promise.all(
+      Array.from({ length: CONTEXT_CONNECTIONS }, (_, i) => createAccount(limited.url, `bench-limited-${i}`)),
+    );
+    const note =
+      "with RATE_LIMITS at its default (writes): each write also counts against its user's limiter, locally a Durable Object call";
     return await uploadContextRow("rate-limited", note, limited.url, baselineOrigin, accounts, bodies, { warm: true });
   } finally {
     await limited.stop();
@@ -152,8 +185,17 @@ async function uploadContextRow(
     await ours.beforeSlice?.();
     await load(origin, CONTEXT_CONNECTIONS, ours.requestFor);
   }
-  const slices = await interleaved({ base: { origin: baselineOrigin, requestFor: constant("upload", size, bodies) }, ours }, CONTEXT_CONNECTIONS, ROUNDS);
-  return contextRow(`server.upload.${size.label}.c${CONTEXT_CONNECTIONS}.${variant}.rps`, combine(slices.ours), combine(slices.base).rps, `as upload.1k.c16, ${what}`);
+  const slices = await interleaved(
+    { base: { origin: baselineOrigin, requestFor: constant("upload", size, bodies) }, ours },
+    CONTEXT_CONNECTIONS,
+    ROUNDS,
+  );
+  return contextRow(
+    `server.upload.${size.label}.c${CONTEXT_CONNECTIONS}.${variant}.rps`,
+    combine(slices.ours),
+    combine(slices.base).rps,
+    `as upload.1k.c16, ${what}`,
+  );
 }
 
 /** A device of `account` on the live route, open (announcements are received and dropped). */
@@ -162,7 +204,9 @@ function openListener(origin: string, account: BenchAccount): Promise<WebSocket>
   const socket = new WebSocket(url, ["cloud-sync.v1", `bearer.${account.token}`]);
   return new Promise((resolve, reject) => {
     socket.addEventListener("open", () => resolve(socket), { once: true });
-    socket.addEventListener("error", () => reject(new Error(`live socket for ${account.username} failed to open`)), { once: true });
+    socket.addEventListener("error", () => reject(new Error(`live socket for ${account.username} failed to open`)), {
+      once: true,
+    });
   });
 }
 
@@ -170,7 +214,11 @@ function openListener(origin: string, account: BenchAccount): Promise<WebSocket>
  * Runs `rounds` rounds of one slice per target, in a fixed order within each round, so load from
  * anything else on the shared machine hits all targets alike.
  */
-async function interleaved(targets: Partial<Record<keyof Measured, Target>>, connections: number, rounds: number): Promise<Record<keyof Measured, Sample[]>> {
+async function interleaved(
+  targets: Partial<Record<keyof Measured, Target>>,
+  connections: number,
+  rounds: number,
+): Promise<Record<keyof Measured, Sample[]>> {
   const slices: Record<keyof Measured, Sample[]> = { base: [], ours: [], r2: [], r2List: [] };
   for (let round = 0; round < rounds; round++) {
     for (const key of ["base", "ours", "r2", "r2List"] as const) {
@@ -211,7 +259,11 @@ function combine(samples: Sample[]): Sample {
     p50: median((s) => s.p50),
     p99: median((s) => s.p99),
     completed: sum((s) => s.completed),
-    failed: { non2xx: sum((s) => s.failed.non2xx), errors: sum((s) => s.failed.errors), timeouts: sum((s) => s.failed.timeouts) },
+    failed: {
+      non2xx: sum((s) => s.failed.non2xx),
+      errors: sum((s) => s.failed.errors),
+      timeouts: sum((s) => s.failed.timeouts),
+    },
   };
 }
 
@@ -224,28 +276,53 @@ function roundRatios(ours: Sample[], base: Sample[]): { min: number; max: number
   return { min: Math.min(...ratios), max: Math.max(...ratios) };
 }
 
-function rowsFor(op: Op, size: Size, connections: number, { base, ours, r2, r2List }: Measured, spread: { min: number; max: number }): BenchRow[] {
+function rowsFor(
+  op: Op,
+  size: Size,
+  connections: number,
+  { base, ours, r2, r2List }: Measured,
+  spread: { min: number; max: number },
+): BenchRow[] {
   const name = `${op}.${size.label}.c${connections}`;
   const target = size.label === "1k" ? { target: TARGETS[op] } : {};
   const failure = failedReason(ours);
   const baseRate = base.rps;
-  const measured = <T extends object>(fields: T) => (failure === null ? fields : { ...fields, value: null, missing: failure });
+  const measured = <T extends object>(fields: T) =>
+    failure === null ? fields : { ...fields, value: null, missing: failure };
   return [
-    row(measured({
-      id: `server.${name}.rps`,
-      value: ours.rps,
-      unit: "req/s",
-      baseline: baseRate,
-      better: "higher" as const,
-      ...target,
-      note: `${OP_NOTES[op]}; single rounds ${spread.min.toFixed(2)} to ${spread.max.toFixed(2)}`,
-    })),
-    row(measured({ id: `server.${name}.p50`, value: ours.p50, unit: "ms", baseline: base.p50, better: "lower" as const })),
-    row(measured({ id: `server.${name}.p99`, value: ours.p99, unit: "ms", baseline: base.p99, better: "lower" as const })),
-    contextRow(`server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`, r2, baseRate, "bare R2 Worker, for context"),
+    row(
+      measured({
+        id: `server.${name}.rps`,
+        value: ours.rps,
+        unit: "req/s",
+        baseline: baseRate,
+        better: "higher" as const,
+        ...target,
+        note: `${OP_NOTES[op]}; single rounds ${spread.min.toFixed(2)} to ${spread.max.toFixed(2)}`,
+      }),
+    ),
+    row(
+      measured({ id: `server.${name}.p50`, value: ours.p50, unit: "ms", baseline: base.p50, better: "lower" as const }),
+    ),
+    row(
+      measured({ id: `server.${name}.p99`, value: ours.p99, unit: "ms", baseline: base.p99, better: "lower" as const }),
+    ),
+    contextRow(
+      `server.${op === "download" ? "r2-read" : "r2-write"}.${size.label}.c${connections}.rps`,
+      r2,
+      baseRate,
+      "bare R2 Worker, for context",
+    ),
     ...(r2List === undefined
       ? []
-      : [contextRow(`server.r2-list.${size.label}.c${connections}.rps`, r2List, baseRate, "bare R2 list of one key, body from memory: a versioned download's floor, for context")]),
+      : [
+          contextRow(
+            `server.r2-list.${size.label}.c${connections}.rps`,
+            r2List,
+            baseRate,
+            "bare R2 list of one key, body from memory: a versioned download's floor, for context",
+          ),
+        ]),
   ];
 }
 
@@ -283,10 +360,18 @@ function productRequests(
   bodies: Map<string, Buffer>,
   variant = "",
 ): Target {
-  const doc = op === "download" ? `dl-${size.label}` : `up-${size.label}-c${connections}${variant === "" ? "" : `-${variant}`}`;
+  const doc =
+    op === "download" ? `dl-${size.label}` : `up-${size.label}-c${connections}${variant === "" ? "" : `-${variant}`}`;
   const path = (account: BenchAccount) => `/v1/users/${account.username}/docs/${doc}`;
   if (op === "download") {
-    return { origin, requestFor: (i) => ({ method: "GET", path: path(accounts[i]!), setupRequest: (request) => ({ ...request, headers: accounts[i]!.headers }) }) };
+    return {
+      origin,
+      requestFor: (i) => ({
+        method: "GET",
+        path: path(accounts[i]!),
+        setupRequest: (request) => ({ ...request, headers: accounts[i]!.headers }),
+      }),
+    };
   }
   // A fresh document per row: the first write is a create (If-None-Match: *), every later one carries
   // If-Match with the version the previous answer gave, exactly as a device writes.
@@ -295,10 +380,12 @@ function productRequests(
     origin,
     // A slice ends with writes in flight whose answers are never read: learn where each document got to.
     beforeSlice: async () => {
-      await Promise.all(accounts.slice(0, connections).map(async (account, i) => {
-        const res = await fetch(`${origin}${path(account)}`, { method: "HEAD", headers: account.headers });
-        versions[i] = res.status === 200 ? Number(res.headers.get("etag")?.replaceAll('"', "")) : null;
-      }));
+      await Promise.all(
+        accounts.slice(0, connections).map(async (account, i) => {
+          const res = await fetch(`${origin}${path(account)}`, { method: "HEAD", headers: account.headers });
+          versions[i] = res.status === 200 ? Number(res.headers.get("etag")?.replaceAll('"', "")) : null;
+        }),
+      );
     },
     requestFor: (i) => ({
       method: "PUT",
@@ -314,7 +401,8 @@ function productRequests(
       }),
       onResponse: (status, body, _context, headers) => {
         if (status === 200 || status === 201) versions[i] = (JSON.parse(body) as { version: number }).version;
-        else if (status === 412 && headers["etag"] !== undefined) versions[i] = Number(headers["etag"].replaceAll('"', ""));
+        else if (status === 412 && headers["etag"] !== undefined)
+          versions[i] = Number(headers["etag"].replaceAll('"', ""));
       },
     }),
   };
@@ -328,13 +416,16 @@ function bareR2List(size: Size, bodies: Map<string, Buffer>): RequestFactory {
 /** The constant-answer baseline: requests of the same size as the product's, no logic behind them. */
 function constant(op: Op, size: Size, bodies: Map<string, Buffer>): RequestFactory {
   const body = bodies.get(size.label)!;
-  return () => (op === "download" ? baselineRequest("GET", `/const/${body.length}`) : baselineRequest("PUT", "/const", body));
+  return () =>
+    op === "download" ? baselineRequest("GET", `/const/${body.length}`) : baselineRequest("PUT", "/const", body);
 }
 
 /** The bare-R2 baseline: one object per connection, read or overwritten. */
 function bareR2(op: Op, size: Size, bodies: Map<string, Buffer>): RequestFactory {
   return (i) =>
-    op === "download" ? baselineRequest("GET", `/r2/dl-${size.label}-${i}`) : baselineRequest("PUT", `/r2/up-${size.label}-${i}`, bodies.get(size.label)!);
+    op === "download"
+      ? baselineRequest("GET", `/r2/dl-${size.label}-${i}`)
+      : baselineRequest("PUT", `/r2/up-${size.label}-${i}`, bodies.get(size.label)!);
 }
 
 // Same header bytes as the product's requests, and a per-request rebuild like its uploads' CAS
@@ -347,7 +438,12 @@ const LOOKALIKE_HEADERS = {
 };
 
 function baselineRequest(method: "GET" | "PUT", path: string, body?: Buffer): AutocannonRequest {
-  return { method, path, ...(body === undefined ? {} : { body }), setupRequest: (request) => ({ ...request, headers: LOOKALIKE_HEADERS }) };
+  return {
+    method,
+    path,
+    ...(body === undefined ? {} : { body }),
+    setupRequest: (request) => ({ ...request, headers: LOOKALIKE_HEADERS }),
+  };
 }
 
 /** Runs autocannon for one slice; connection i gets the request the factory builds for i. */

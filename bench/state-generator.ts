@@ -21,9 +21,19 @@ export interface LearningTopic {
   last_studied: string;
 }
 
-export interface KnowledgeFact { key: string; value: string; learned_at: string; confidence: number }
+export interface KnowledgeFact {
+  key: string;
+  value: string;
+  learned_at: string;
+  confidence: number;
+}
 
-export interface Conversation { id: string; started_at: string; title: string; turns: Turn[] }
+export interface Conversation {
+  id: string;
+  started_at: string;
+  title: string;
+  turns: Turn[];
+}
 
 export interface Turn {
   id: string;
@@ -55,7 +65,8 @@ const COMMON = (
   "python data model memory feel better sure example again tomorrow week study practice book " +
   "recipe garden travel weather sleep health reminder meeting email list note goal focus"
 ).split(" ");
-const SYLLABLES = "ka lo mi ne ri ta su ve po an el or in us ba de fi go hu ja ke la mo nu pe qu ra se ti vo wy xe zo".split(" ");
+const SYLLABLES =
+  "ka lo mi ne ri ta su ve po an el or in us ba de fi go hu ja ke la mo nu pe qu ra se ti vo wy xe zo".split(" ");
 
 function makeVocabulary(random: () => number): string[] {
   const words = [...COMMON];
@@ -91,8 +102,30 @@ function makeZipf(size: number, random: () => number): () => number {
 }
 
 const BASE_TIME = Date.UTC(2025, 0, 6, 8, 0, 0);
-const TOPICS = ["python", "spanish", "statistics", "guitar", "cooking", "history", "chess", "photography", "physics", "writing", "machine-learning", "gardening"];
-const BADGES = ["first-lesson", "week-streak", "month-streak", "quiz-master", "night-owl", "early-bird", "polyglot", "centurion"];
+const TOPICS = [
+  "python",
+  "spanish",
+  "statistics",
+  "guitar",
+  "cooking",
+  "history",
+  "chess",
+  "photography",
+  "physics",
+  "writing",
+  "machine-learning",
+  "gardening",
+];
+const BADGES = [
+  "first-lesson",
+  "week-streak",
+  "month-streak",
+  "quiz-master",
+  "night-owl",
+  "early-bird",
+  "polyglot",
+  "centurion",
+];
 
 /** A Python-like naive ISO timestamp with microseconds, as the seed writes them. */
 function isoAt(ms: number, micros: number): string {
@@ -130,7 +163,10 @@ export function generateState(options: StateOptions): ProjectAiState {
     ai_persona: {
       name: "Nova",
       personality: Object.fromEntries(
-        ["curiosity", "empathy", "humor", "patience", "creativity", "formality", "verbosity", "optimism"].map((t) => [t, round(random())]),
+        ["curiosity", "empathy", "humor", "patience", "creativity", "formality", "verbosity", "optimism"].map((t) => [
+          t,
+          round(random()),
+        ]),
       ),
       mood: { current: "content", energy: round(random()), valence: round(random()), updated_at: tick(60) },
       interaction_count: 0,
@@ -144,7 +180,10 @@ export function generateState(options: StateOptions): ProjectAiState {
           {
             level: 1 + int(10),
             xp: int(20_000),
-            lessons_completed: Array.from({ length: 5 + int(30) }, (_, i) => `${topic}-${String(i + 1).padStart(3, "0")}`),
+            lessons_completed: Array.from(
+              { length: 5 + int(30) },
+              (_, i) => `${topic}-${String(i + 1).padStart(3, "0")}`,
+            ),
             quiz_scores: Array.from({ length: 3 + int(12) }, () => int(101)),
             last_studied: tick(3600),
           },
@@ -176,7 +215,12 @@ export function generateState(options: StateOptions): ProjectAiState {
   const conversations = state.memory.conversations;
   let turnCount = 0;
   while (size < options.bytes) {
-    const conversation: Conversation = { id: hex(16), started_at: tick(20_000), title: sentence(2, 6).slice(0, -1), turns: [] };
+    const conversation: Conversation = {
+      id: hex(16),
+      started_at: tick(20_000),
+      title: sentence(2, 6).slice(0, -1),
+      turns: [],
+    };
     // The first conversation replaces "[]" inside its array; later ones add a comma.
     size += JSON.stringify(conversation).length + (conversations.length > 0 ? 1 : 0);
     conversations.push(conversation);
@@ -214,10 +258,19 @@ function makePreferences(random: () => number, int: (n: number) => number): Reco
     language: pick(["en", "es", "de", "fr", "ja"]),
     font_size: 12 + int(8),
     timezone: pick(["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"]),
-    notifications: { enabled: true, sound: random() < 0.5, quiet_hours: { start: "22:00", end: "07:00" }, digest: pick(["daily", "weekly", "off"]) },
+    notifications: {
+      enabled: true,
+      sound: random() < 0.5,
+      quiet_hours: { start: "22:00", end: "07:00" },
+      digest: pick(["daily", "weekly", "off"]),
+    },
     voice: { enabled: random() < 0.5, speed: round(0.8 + random() * 0.6), voice_id: pick(["alloy", "sage", "ember"]) },
     privacy: { share_usage: false, store_history: true, history_days: pick([30, 90, 365]) },
-    assistant: { response_length: pick(["short", "medium", "long"]), proactive_suggestions: random() < 0.5, emoji: random() < 0.3 },
+    assistant: {
+      response_length: pick(["short", "medium", "long"]),
+      proactive_suggestions: random() < 0.5,
+      emoji: random() < 0.3,
+    },
     shortcuts: { new_chat: "Ctrl+N", search: "Ctrl+K", toggle_voice: "Ctrl+Shift+V" },
     auto_sync: { enabled: true, interval_seconds: 600 },
   };

@@ -40,16 +40,19 @@ export async function runWireBench(): Promise<BenchRow[]> {
         proxy.take();
         await action();
         const { up, down } = proxy.take();
-        const target = protocol === "seed" ? {} : { target: step.startsWith("full") ? FULL_SYNC_TARGET : CHANGE_TARGET };
-        rows.push(row({
-          id: `wire.${protocol}.${step}.${mb}mb`,
-          value: up + down,
-          unit: "bytes",
-          baseline: plaintext,
-          better: "lower",
-          ...target,
-          note: `${STEP_NOTES[step]}; ${up} up + ${down} down`,
-        }));
+        const target =
+          protocol === "seed" ? {} : { target: step.startsWith("full") ? FULL_SYNC_TARGET : CHANGE_TARGET };
+        rows.push(
+          row({
+            id: `wire.${protocol}.${step}.${mb}mb`,
+            value: up + down,
+            unit: "bytes",
+            baseline: plaintext,
+            better: "lower",
+            ...target,
+            note: `${STEP_NOTES[step]}; ${up} up + ${down} down`,
+          }),
+        );
       };
 
       console.error(`[wire] seed protocol, ${mb} MB`);

@@ -53,7 +53,10 @@ const browserSource = {
   sourcefile: "cloud-sync-browser.ts",
   loader: "ts",
 };
-for (const [format, outfile] of [["esm", "cloud-sync.browser.mjs"], ["iife", "cloud-sync.iife.js"]]) {
+for (const [format, outfile] of [
+  ["esm", "cloud-sync.browser.mjs"],
+  ["iife", "cloud-sync.iife.js"],
+]) {
   await build({
     stdin: browserSource,
     outfile: join(outdir, outfile),

@@ -35,13 +35,22 @@ export async function runDemo(url: string, log: (line: string) => void = console
   const device = async (id: string, name: string): Promise<SyncManager> => {
     const dataDir = mkdtempSync(join(tmpdir(), `cloud-sync-demo-${id}-`));
     folders.push(dataDir);
-    return createNodeSyncManager({ url, key, deviceId: id, deviceName: name, platform: name === "Desktop" ? "linux" : "android", dataDir });
+    return createNodeSyncManager({
+      url,
+      key,
+      deviceId: id,
+      deviceName: name,
+      platform: name === "Desktop" ? "linux" : "android",
+      dataDir,
+    });
   };
   const show = (data: Json | null) => JSON.stringify(data);
   try {
     const desktop = await device("desktop-01", "Desktop");
     const mobile = await device("mobile-01", "Mobile");
-    log(`User ${username}; desktop and mobile share one Fernet key, which never leaves them (the server stores ciphertext only).`);
+    log(
+      `User ${username}; desktop and mobile share one Fernet key, which never leaves them (the server stores ciphertext only).`,
+    );
 
     log("\n1. Desktop uploads its state");
     let onDesktop: Json = {
@@ -85,7 +94,10 @@ export async function runDemo(url: string, log: (line: string) => void = console
     await desktop.registerDevice(username);
     await mobile.registerDevice(username);
     const devices = await desktop.listDevices(username);
-    for (const d of devices) log(`   ${d.device_id.padEnd(12)} ${String(d.name).padEnd(8)} ${String(d.platform).padEnd(8)} last sync ${d.last_sync ?? "never"}`);
+    for (const d of devices)
+      log(
+        `   ${d.device_id.padEnd(12)} ${String(d.name).padEnd(8)} ${String(d.platform).padEnd(8)} last sync ${d.last_sync ?? "never"}`,
+      );
 
     log("\n5. History and rollback");
     const versions = await desktop.listVersions(username);

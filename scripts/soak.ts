@@ -66,7 +66,9 @@ function meter(report: { byStatus: Record<string, number>; latencies: number[] }
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
+  return sorted.length === 0
+    ? 0
+    : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
@@ -85,7 +87,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const devices = await Promise.all(
       Array.from({ length: options.devices }, (_, i) => {
         const user = users[Math.floor(i / DEVICES_PER_USER)]!;
-        return SimDevice.create({ url, username: user.username, key: user.key, id: `soak-dev-${i}`, skewMs: 0, fetch: meter(counts) });
+        return SimDevice.create({
+          url,
+          username: user.username,
+          key: user.key,
+          id: `soak-dev-${i}`,
+          skewMs: 0,
+          fetch: meter(counts),
+        });
       }),
     );
     // Accounts exist before the load, as for devices in use: a first request to a name nobody has
@@ -116,12 +125,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             // A history read of a document no device has written yet is a 404: not a failure.
             if (isSyncError(error, "not_found") && kind === "history") continue;
             // Syncs and downloads count their SyncErrors on the device; anything else is counted here.
-            if (!isSyncError(error) || kind === "devices" || kind === "history") count(failedOperations, isSyncError(error) ? error.code : String(error));
+            if (!isSyncError(error) || kind === "devices" || kind === "history")
+              count(failedOperations, isSyncError(error) ? error.code : String(error));
           }
         }
       }),
     );
-    for (const d of devices) for (const [code, n] of Object.entries(d.errors)) failedOperations[code] = (failedOperations[code] ?? 0) + n;
+    for (const d of devices)
+      for (const [code, n] of Object.entries(d.errors)) failedOperations[code] = (failedOperations[code] ?? 0) + n;
     log("load over; settling");
 
     // Everyone syncs every document until a round changes nothing on the server.
@@ -130,7 +141,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const user of users) {
       const own = devices.filter((d) => d.username === user.username);
       const view = await serverView(url, user.username, user.key);
-      const versions = async () => JSON.stringify((await view.api.listDocuments(user.username)).map((d) => [d.name, d.version]));
+      const versions = async () =>
+        JSON.stringify((await view.api.listDocuments(user.username)).map((d) => [d.name, d.version]));
       for (let round = 0, before = "", after = await versions(); before !== after && round <= own.length + 2; round++) {
         for (const d of own) for (const doc of DOCS) await d.sync(doc, ["conflict"]);
         [before, after] = [after, await versions()];
@@ -179,7 +191,11 @@ function editFor(doc: string, random: () => number): Op {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [devices = "50", seconds = "60"] = process.argv.slice(2);
-  const report = await runSoak({ devices: Number(devices), seconds: Number(seconds), log: (line) => console.log(line) });
+  const report = await runSoak({
+    devices: Number(devices),
+    seconds: Number(seconds),
+    log: (line) => console.log(line),
+  });
   console.log(JSON.stringify(report, null, 2));
   console.log(
     `soak: ${report.devices} devices, ${report.seconds} s: ${report.requests} requests (${Math.round(report.requests / report.seconds)}/s), ` +

@@ -22,4 +22,5 @@ const corsHeaders = cors({
  * their requests its header work. Responses that could be stored carry `Cache-Control: no-cache`
  * (document-response.ts), so a browser revalidates and the answer brings the CORS headers it needs.
  */
-export const apiCors: MiddlewareHandler = (c, next) => (c.req.header("Origin") === undefined ? next() : corsHeaders(c, next));
+export const apiCors: MiddlewareHandler = (c, next) =>
+  c.req.header("Origin") === undefined ? next() : corsHeaders(c, next);

@@ -71,7 +71,12 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
   if (err instanceof StorageUnavailableError) return errorResponse(c, storageUnavailable());
   // A bug: log the cause for the operator, tell the caller nothing about it.
-  console.error("internal_error", c.req.method, new URL(c.req.url).pathname.replace(/^\/legacy\/[^/]+/, "/legacy/<token>"), err);
+  console.error(
+    "internal_error",
+    c.req.method,
+    new URL(c.req.url).pathname.replace(/^\/legacy\/[^/]+/, "/legacy/<token>"),
+    err,
+  );
   return errorResponse(c, new ApiError(500, "internal_error", "internal error"));
 }
 

@@ -17,7 +17,12 @@ type ParseOptions = Record<string, { type: "string" | "boolean"; short?: string 
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const every = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options)) as Record<string, OptionSpec>;
-  const lenient = parseArgs({ args: attachDashValues(argv, every), options: forParser(every), strict: false, allowPositionals: true });
+  const lenient = parseArgs({
+    args: attachDashValues(argv, every),
+    options: forParser(every),
+    strict: false,
+    allowPositionals: true,
+  });
   const name = lenient.positionals[0];
   if (name === undefined) {
     if (lenient.values["help"] === true) return { kind: "help", command: null };
@@ -29,13 +34,21 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const options: Record<string, OptionSpec> = { ...command.options, ...GLOBAL_OPTIONS };
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: attachDashValues(argv, options), options: forParser(options), strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: attachDashValues(argv, options),
+      options: forParser(options),
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (error) {
     throw usage(parseError(error, command));
   }
   if (parsed.values["help"] === true) return { kind: "help", command };
   const extra = parsed.positionals.slice(1);
-  if (extra.length > 0) throw usage(`${command.name} takes no argument ${JSON.stringify(extra[0])} (see \`cloud-sync ${command.name} --help\`).`);
+  if (extra.length > 0)
+    throw usage(
+      `${command.name} takes no argument ${JSON.stringify(extra[0])} (see \`cloud-sync ${command.name} --help\`).`,
+    );
   return { kind: "run", command, values: parsed.values };
 }
 
@@ -76,7 +89,10 @@ function attachDashValues(argv: readonly string[], options: Record<string, Optio
 
 function forParser(options: Record<string, OptionSpec>): ParseOptions {
   return Object.fromEntries(
-    Object.entries(options).map(([name, spec]) => [name, spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short }]),
+    Object.entries(options).map(([name, spec]) => [
+      name,
+      spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short },
+    ]),
   );
 }
 
@@ -88,10 +104,15 @@ function parseError(error: unknown, command: Command): string {
   const quoted = /'([^']+)'/.exec(message)?.[1] ?? "";
   const flag = /--[\w-]+/.exec(quoted)?.[0] ?? quoted.split(/[ ,]/)[0];
   const help = `see \`cloud-sync ${command.name} --help\``;
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${flag ?? message} for ${command.name} (${help}).`;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION")
+    return `unknown option ${flag ?? message} for ${command.name} (${help}).`;
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     // "ambiguous": the next word is another option, so the value was left out.
-    const what = /argument missing|ambiguous/.test(message) ? "needs a value" : message.includes("does not take") ? "takes no value" : "is misused";
+    const what = /argument missing|ambiguous/.test(message)
+      ? "needs a value"
+      : message.includes("does not take")
+        ? "takes no value"
+        : "is misused";
     return `option ${flag ?? "?"} of ${command.name} ${what} (${help}).`;
   }
   return `${message.replace(/\s+/g, " ")} (${help}).`;

@@ -85,7 +85,10 @@ export function deviceIdOverride(env: EnvVars): string | null {
   const id = nonEmpty(env["CLOUD_SYNC_DEVICE_ID"]);
   if (id === undefined) return null;
   if (!isDeviceId(id)) {
-    throw new SyncError("invalid_config", "CLOUD_SYNC_DEVICE_ID is not a valid device id: use 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit.");
+    throw new SyncError(
+      "invalid_config",
+      "CLOUD_SYNC_DEVICE_ID is not a valid device id: use 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit.",
+    );
   }
   return id;
 }
@@ -97,7 +100,10 @@ export function deviceIdOverride(env: EnvVars): string | null {
 function baseUrl(value: string | undefined): string {
   const text = nonEmpty(value);
   if (text === undefined) {
-    throw new SyncError("invalid_config", "CLOUD_SYNC_URL is not set: put the sync server's URL in the environment or in .env (e.g. CLOUD_SYNC_URL=http://127.0.0.1:8787).");
+    throw new SyncError(
+      "invalid_config",
+      "CLOUD_SYNC_URL is not set: put the sync server's URL in the environment or in .env (e.g. CLOUD_SYNC_URL=http://127.0.0.1:8787).",
+    );
   }
   let url: URL;
   try {
@@ -105,7 +111,8 @@ function baseUrl(value: string | undefined): string {
   } catch {
     throw new SyncError("invalid_config", "CLOUD_SYNC_URL is not a URL (expected e.g. https://sync.example.com).");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SyncError("invalid_config", "CLOUD_SYNC_URL must be an http:// or https:// URL.");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new SyncError("invalid_config", "CLOUD_SYNC_URL must be an http:// or https:// URL.");
   if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
     throw new SyncError("invalid_config", "CLOUD_SYNC_URL must not carry a query, a fragment or credentials.");
   }
@@ -116,17 +123,30 @@ function baseUrl(value: string | undefined): string {
 function fernetKeys(value: string | undefined): string[] {
   const text = nonEmpty(value);
   if (text === undefined) {
-    throw new SyncError("invalid_config", "FERNET_KEY is not set: put your Fernet key in the environment or in .env (make one with `cloud-sync keygen`).");
+    throw new SyncError(
+      "invalid_config",
+      "FERNET_KEY is not set: put your Fernet key in the environment or in .env (make one with `cloud-sync keygen`).",
+    );
   }
-  const keys = text.split(",").map((k) => k.trim()).filter((k) => k !== "");
-  if (keys.length === 0) throw new SyncError("invalid_config", "FERNET_KEY is empty: it must hold a Fernet key (make one with `cloud-sync keygen`).");
+  const keys = text
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+  if (keys.length === 0)
+    throw new SyncError(
+      "invalid_config",
+      "FERNET_KEY is empty: it must hold a Fernet key (make one with `cloud-sync keygen`).",
+    );
   keys.forEach((key, i) => {
     try {
       decodeFernetKey(key).fill(0);
     } catch {
       // The key itself is never echoed.
       const which = keys.length > 1 ? ` (key ${i + 1} of ${keys.length})` : "";
-      throw new SyncError("invalid_config", `FERNET_KEY${which} is not a Fernet key: it must be 32 bytes of URL-safe base64 (make one with \`cloud-sync keygen\`).`);
+      throw new SyncError(
+        "invalid_config",
+        `FERNET_KEY${which} is not a Fernet key: it must be 32 bytes of URL-safe base64 (make one with \`cloud-sync keygen\`).`,
+      );
     }
   });
   return keys;

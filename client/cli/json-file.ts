@@ -30,6 +30,9 @@ export async function readJsonFile(path: string, options: { missingOk?: boolean 
 export async function writeJsonFileAtomic(path: string, data: Json): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   // Keep the file's permissions; a new one is the user's alone (it holds their plaintext data).
-  const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o600);
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => 0o600,
+  );
   await writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`, { temp, mode });
 }

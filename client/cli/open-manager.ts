@@ -20,7 +20,9 @@ export async function openManager(config: SyncConfig, env: EnvVars, out: Output)
     ...(config.deviceId === null ? {} : { deviceId: config.deviceId }),
     ...(config.claimSecret === null ? {} : { claimSecret: config.claimSecret }),
   });
-  out.detail(`server ${config.url}; device ${manager.deviceId}; data folder ${config.dataDir}; ${config.keys.length} key(s) in FERNET_KEY`);
+  out.detail(
+    `server ${config.url}; device ${manager.deviceId}; data folder ${config.dataDir}; ${config.keys.length} key(s) in FERNET_KEY`,
+  );
   return manager;
 }
 

@@ -4,12 +4,21 @@ import type { OptionSpec, OptionValues } from "./command.ts";
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   json: { type: "boolean", description: "print the result as JSON (for scripts)" },
-  verbose: { type: "boolean", short: "v", description: "print details on stderr: configuration, each request, stack traces" },
+  verbose: {
+    type: "boolean",
+    short: "v",
+    description: "print details on stderr: configuration, each request, stack traces",
+  },
   help: { type: "boolean", short: "h", description: "show help" },
 };
 
 export const USERNAME: OptionSpec = { type: "string", short: "u", value: "U", description: "the account's username" };
-export const DOC: OptionSpec = { type: "string", short: "d", value: "D", description: `the document (default: "${DEFAULT_DOC}", the one the Python module syncs)` };
+export const DOC: OptionSpec = {
+  type: "string",
+  short: "d",
+  value: "D",
+  description: `the document (default: "${DEFAULT_DOC}", the one the Python module syncs)`,
+};
 export const FILE: OptionSpec = { type: "string", short: "f", value: "F", description: "a JSON file" };
 
 /** A string option the command cannot do without. */
@@ -41,7 +50,12 @@ export function numberOption(values: OptionValues, name: string, options: { inte
   const text = optional(values, name);
   if (text === undefined) return undefined;
   const value = Number(text);
-  const ok = text.trim() !== "" && Number.isFinite(value) && value > 0 && (!options.integer || Number.isSafeInteger(value));
-  if (!ok) throw new SyncError("invalid_config", `--${name} must be a ${options.integer ? "whole number >= 1" : "positive number"}, got ${JSON.stringify(text)}.`);
+  const ok =
+    text.trim() !== "" && Number.isFinite(value) && value > 0 && (!options.integer || Number.isSafeInteger(value));
+  if (!ok)
+    throw new SyncError(
+      "invalid_config",
+      `--${name} must be a ${options.integer ? "whole number >= 1" : "positive number"}, got ${JSON.stringify(text)}.`,
+    );
   return value;
 }

@@ -74,6 +74,8 @@ export class Output {
 
   /** Resolves once both streams have handed over what was written (before the process exits). */
   async flush(): Promise<void> {
-    await Promise.all([this.stdout, this.stderr].map((s) => new Promise<void>((resolve) => s.write("", () => resolve()))));
+    await Promise.all(
+      [this.stdout, this.stderr].map((s) => new Promise<void>((resolve) => s.write("", () => resolve()))),
+    );
   }
 }

@@ -106,7 +106,11 @@ function countedResponse(res: Response, stream: TextStream, threshold: number, p
       bar.finish(true);
     },
   });
-  return new Response(res.body.pipeThrough(counter), { status: res.status, statusText: res.statusText, headers: res.headers });
+  return new Response(res.body.pipeThrough(counter), {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
 }
 
 function pathOf(input: string): string {

@@ -23,7 +23,10 @@ export interface CliIo {
 
 export async function runCli(io: CliIo): Promise<{ code: ExitCode; out: Output }> {
   // Known before parsing, so a usage error is reported in the form asked for.
-  let out = new Output(io, { json: io.argv.includes("--json"), verbose: io.argv.includes("--verbose") || io.argv.includes("-v") });
+  let out = new Output(io, {
+    json: io.argv.includes("--json"),
+    verbose: io.argv.includes("--verbose") || io.argv.includes("-v"),
+  });
   maskSecrets(out, io.env);
   try {
     const line = parseCommandLine(io.argv);
@@ -62,12 +65,21 @@ function maskSecrets(out: Output, env: EnvVars): void {
 function report(out: Output, error: unknown): ExitCode {
   const code = exitCodeFor(error);
   const sync = error instanceof SyncError ? error : null;
-  const message = sync?.message ?? `internal error: ${error instanceof Error ? error.message : String(error)}${out.verbose ? "" : " (run with --verbose for details)"}`;
+  const message =
+    sync?.message ??
+    `internal error: ${error instanceof Error ? error.message : String(error)}${out.verbose ? "" : " (run with --verbose for details)"}`;
   out.error(message);
-  if (out.json) out.stdout.write(`${JSON.stringify({ error: { code: sync?.code ?? "internal_error", message: out.mask(message), exit_code: code } })}\n`);
+  if (out.json)
+    out.stdout.write(
+      `${JSON.stringify({ error: { code: sync?.code ?? "internal_error", message: out.mask(message), exit_code: code } })}\n`,
+    );
   if (out.verbose) {
     // Details only here: the stack, then each cause, masked like every line on stderr.
-    for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    for (
+      let e: unknown = error, depth = 0;
+      e !== undefined && depth < 5;
+      e = (e as { cause?: unknown }).cause, depth++
+    ) {
       const label = depth === 0 ? "" : "caused by: ";
       out.detail(label + (e instanceof Error ? (e.stack ?? e.message) : String(e)));
     }

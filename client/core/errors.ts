@@ -37,7 +37,11 @@ export class SyncError extends Error {
   /** How long the server asked the client to wait before trying again (its `Retry-After`), in ms. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(code: SyncErrorCode, message: string, options: { cause?: unknown; status?: number; retryAfterMs?: number } = {}) {
+  constructor(
+    code: SyncErrorCode,
+    message: string,
+    options: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status;

@@ -72,7 +72,13 @@ export type {
   WriteOutcome,
   WritePrecondition,
 } from "./wire/api-responses.ts";
-export { decodeEnvelope, parsePythonTimestamp, pythonTimestamp, type Envelope, type SyncMeta } from "./wire/envelope.ts";
+export {
+  decodeEnvelope,
+  parsePythonTimestamp,
+  pythonTimestamp,
+  type Envelope,
+  type SyncMeta,
+} from "./wire/envelope.ts";
 export { checkDocName, checkUsername, DEFAULT_DOC, isDeviceId, isDocName, isUsername } from "./protocol/names.ts";
 
 // Real time

@@ -58,17 +58,24 @@ export function checkOptions(options: SyncManagerOptions): void {
     throw new TypeError("key is required: a Fernet key (FERNET_KEY) or a non-empty list of them");
   }
   const store = options.store as Partial<Store> | undefined;
-  if (typeof store?.get !== "function" || typeof store.set !== "function" || typeof store.delete !== "function" || typeof store.keys !== "function") {
+  if (
+    typeof store?.get !== "function" ||
+    typeof store.set !== "function" ||
+    typeof store.delete !== "function" ||
+    typeof store.keys !== "function"
+  ) {
     throw new TypeError("store must implement get, set, delete and keys");
   }
   if (typeof options.deviceId === "string") {
-    if (!isDeviceId(options.deviceId)) throw new RangeError(`deviceId ${JSON.stringify(options.deviceId)} is not a valid device id`);
+    if (!isDeviceId(options.deviceId))
+      throw new RangeError(`deviceId ${JSON.stringify(options.deviceId)} is not a valid device id`);
   } else if (typeof options.deviceId !== "function") {
     throw new TypeError("deviceId must be a device id or a function that returns one");
   }
   for (const field of ["deviceName", "platform", "claimSecret"] as const) {
     const value = options[field];
-    if (value !== undefined && (typeof value !== "string" || value === "")) throw new TypeError(`${field} must be a non-empty string`);
+    if (value !== undefined && (typeof value !== "string" || value === ""))
+      throw new TypeError(`${field} must be a non-empty string`);
   }
   if (options.documents !== undefined) {
     if (!Array.isArray(options.documents)) throw new TypeError("documents must be an array of document names");
@@ -82,9 +89,14 @@ export function checkOptions(options: SyncManagerOptions): void {
   if (options.rules !== undefined && (typeof options.rules !== "object" || options.rules === null)) {
     throw new TypeError("rules must map document names to merge rules");
   }
-  if (options.fetch !== undefined && typeof options.fetch !== "function") throw new TypeError("fetch must be a function");
-  if (options.clock !== undefined && typeof options.clock?.now !== "function") throw new TypeError("clock must have now()");
-  if (options.maxAttempts !== undefined && (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > 100)) {
+  if (options.fetch !== undefined && typeof options.fetch !== "function")
+    throw new TypeError("fetch must be a function");
+  if (options.clock !== undefined && typeof options.clock?.now !== "function")
+    throw new TypeError("clock must have now()");
+  if (
+    options.maxAttempts !== undefined &&
+    (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > 100)
+  ) {
     throw new RangeError("maxAttempts must be an integer from 1 to 100");
   }
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {

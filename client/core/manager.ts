@@ -19,7 +19,14 @@ import * as history from "./sync/history.ts";
 import { checkOptions, type SyncManagerOptions } from "./manager-options.ts";
 import { checkJson } from "./merge/json-value.ts";
 import { buildStatus, type SyncStatus } from "./manager-status.ts";
-import { downloadDocument, replayQueue, syncDocument, uploadDocument, type SyncResult, type UploadResult } from "./sync/transfers.ts";
+import {
+  downloadDocument,
+  replayQueue,
+  syncDocument,
+  uploadDocument,
+  type SyncResult,
+  type UploadResult,
+} from "./sync/transfers.ts";
 
 export type { AutoSyncTarget } from "./auto/run.ts";
 import { PROJECT_AI_RULES, type Json } from "./merge/merge.ts";
@@ -67,7 +74,13 @@ export class SyncManager {
     return new SyncManager(options, keys[0]!, fernets, deviceId, serverClock);
   }
 
-  private constructor(options: SyncManagerOptions, credentialKey: string, fernets: Fernet[], deviceId: string, serverClock: ServerClock) {
+  private constructor(
+    options: SyncManagerOptions,
+    credentialKey: string,
+    fernets: Fernet[],
+    deviceId: string,
+    serverClock: ServerClock,
+  ) {
     this.#options = options;
     this.#store = options.store;
     this.deviceId = deviceId;
@@ -137,9 +150,11 @@ export class SyncManager {
 
   /** Starts syncing `target`'s documents every `intervalSeconds` (first run at once). Replaces a running auto-sync. */
   enableAutoSync(intervalSeconds: number, target: AutoSyncTarget): void {
-    if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) throw new RangeError("intervalSeconds must be a positive number");
+    if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0)
+      throw new RangeError("intervalSeconds must be a positive number");
     checkUsername(target?.username);
-    if (typeof target.read !== "function" || typeof target.write !== "function") throw new TypeError("target needs read(doc) and write(doc, data)");
+    if (typeof target.read !== "function" || typeof target.write !== "function")
+      throw new TypeError("target needs read(doc) and write(doc, data)");
     const documents = (target.documents ?? this.#options.documents ?? [DEFAULT_DOC]).map((d) => this.#doc({ doc: d }));
     const previous = this.#auto;
     const timer = new AutoSyncTimer((requested) => this.#autoRun(requested), {
@@ -147,16 +162,21 @@ export class SyncManager {
       ...(target.jitter === undefined ? {} : { jitter: target.jitter }),
       ...(target.maxBackoffSeconds === undefined ? {} : { maxBackoffMs: target.maxBackoffSeconds * 1000 }),
     });
-    const live = target.live === false ? null : startLiveAutoSync({
-      baseUrl: this.#options.url,
-      username: target.username,
-      deviceId: this.deviceId,
-      token: () => this.#token(target.username),
-      documents,
-      wake: (doc) => timer.wake(doc),
-      ...(this.#options.WebSocket === undefined ? {} : { WebSocket: this.#options.WebSocket }),
-      ...(target.onLiveStatus === undefined ? {} : { onStatus: (status: LiveStatus) => target.onLiveStatus?.(status) }),
-    });
+    const live =
+      target.live === false
+        ? null
+        : startLiveAutoSync({
+            baseUrl: this.#options.url,
+            username: target.username,
+            deviceId: this.deviceId,
+            token: () => this.#token(target.username),
+            documents,
+            wake: (doc) => timer.wake(doc),
+            ...(this.#options.WebSocket === undefined ? {} : { WebSocket: this.#options.WebSocket }),
+            ...(target.onLiveStatus === undefined
+              ? {}
+              : { onStatus: (status: LiveStatus) => target.onLiveStatus?.(status) }),
+          });
     this.#auto = { timer, target, documents, intervalSeconds, live };
     previous?.live?.close();
     void previous?.timer.stop();
@@ -309,7 +329,10 @@ export class SyncManager {
     const doc = checkDocName(options?.doc ?? DEFAULT_DOC);
     const selected = this.#options.documents;
     if (selected !== undefined && !selected.includes(doc)) {
-      throw new SyncError("invalid_config", `Document "${doc}" is not synced on this device (option documents: ${selected.join(", ")}).`);
+      throw new SyncError(
+        "invalid_config",
+        `Document "${doc}" is not synced on this device (option documents: ${selected.join(", ")}).`,
+      );
     }
     return doc;
   }
@@ -360,7 +383,9 @@ export class SyncManager {
   #autoRun(requested: ReadonlySet<string> | null): Promise<boolean> {
     const auto = this.#auto;
     if (auto === null) return Promise.resolve(true);
-    return runAutoSync(auto.target, auto.documents, requested, (doc, fn) => this.#withUser(auto.target.username, doc, fn));
+    return runAutoSync(auto.target, auto.documents, requested, (doc, fn) =>
+      this.#withUser(auto.target.username, doc, fn),
+    );
   }
 
   /** Auto-sync's live socket: `open`, or `fallback` while it polls only; null when auto-sync or live is off. */

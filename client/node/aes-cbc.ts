@@ -75,7 +75,8 @@ export class AesCbc {
     if (bad !== 0) throw new Error("bad PKCS7 padding");
     // A plain Uint8Array, not a Buffer. update() gives its output its own ArrayBuffer; were it ever a
     // slice of a shared pool, copy rather than hand the pool out.
-    if (output.byteOffset !== 0 || output.buffer.byteLength !== output.length) return Uint8Array.prototype.slice.call(output, 0, output.length - pad);
+    if (output.byteOffset !== 0 || output.buffer.byteLength !== output.length)
+      return Uint8Array.prototype.slice.call(output, 0, output.length - pad);
     return new Uint8Array(output.buffer, 0, output.length - pad);
   }
 

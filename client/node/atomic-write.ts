@@ -9,7 +9,11 @@ import { open, rename, rm } from "node:fs/promises";
  * @example
  * await writeFileAtomic("/data/state.json", JSON.stringify(state), { temp: "/data/.state.json.tmp", mode: 0o600 });
  */
-export async function writeFileAtomic(path: string, text: string, options: { temp: string; mode: number }): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  options: { temp: string; mode: number },
+): Promise<void> {
   const handle = await open(options.temp, "w", options.mode);
   try {
     await handle.writeFile(text);

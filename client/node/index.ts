@@ -3,7 +3,13 @@
  * crypto backend, the seed's machine fingerprint, and `createNodeSyncManager`, which wires them in.
  */
 import { hostname } from "node:os";
-import { SyncManager, fingerprintDeviceId, type FetchLike, type Store, type SyncManagerOptions } from "../core/index.ts";
+import {
+  SyncManager,
+  fingerprintDeviceId,
+  type FetchLike,
+  type Store,
+  type SyncManagerOptions,
+} from "../core/index.ts";
 import { nodeCryptoBackend } from "./crypto-backend.ts";
 import { defaultDataDir, FileStore } from "./file-store.ts";
 import { nodeMachineInfo } from "./machine-info.ts";

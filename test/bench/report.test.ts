@@ -14,7 +14,9 @@ describe("bench rows and the results writer", () => {
 
   it("judges a target by the row's direction", () => {
     expect(meetsTarget(row({ id: "x.a", value: 7, unit: "", baseline: 10, target: 0.6, better: "higher" }))).toBe(true);
-    expect(meetsTarget(row({ id: "x.b", value: 5, unit: "", baseline: 10, target: 0.6, better: "higher" }))).toBe(false);
+    expect(meetsTarget(row({ id: "x.b", value: 5, unit: "", baseline: 10, target: 0.6, better: "higher" }))).toBe(
+      false,
+    );
     expect(meetsTarget(row({ id: "x.c", value: 5, unit: "", baseline: 10, target: 0.4, better: "lower" }))).toBe(false);
     expect(meetsTarget(row({ id: "x.d", value: 5, unit: "", baseline: 10, better: "lower" }))).toBeNull();
   });
@@ -22,7 +24,14 @@ describe("bench rows and the results writer", () => {
   it("writes the issue's schema, leaving target out where there is none and keeping missing rows", () => {
     const doc = toResultsDocument(
       [
-        row({ id: "wire.ours.full-push.1mb", value: 330_000, unit: "bytes", baseline: 1_000_000, target: 0.4, better: "lower" }),
+        row({
+          id: "wire.ours.full-push.1mb",
+          value: 330_000,
+          unit: "bytes",
+          baseline: 1_000_000,
+          target: 0.4,
+          better: "lower",
+        }),
         row({ id: "server.r2-read.1k.c16.rps", value: 900, unit: "req/s", baseline: 1000, better: "higher" }),
         missingRow("crypto.python.encrypt.1k", "MB/s", "higher", "python3 not found"),
       ],
@@ -38,7 +47,14 @@ describe("bench rows and the results writer", () => {
 
   it("prints every row in the table, with its verdict or why it is missing", () => {
     const table = formatTable([
-      row({ id: "server.download.1k.c16.rps", value: 500, unit: "req/s", baseline: 1000, target: 0.6, better: "higher" }),
+      row({
+        id: "server.download.1k.c16.rps",
+        value: 500,
+        unit: "req/s",
+        baseline: 1000,
+        target: 0.6,
+        better: "higher",
+      }),
       missingRow("latency.all", "", "higher", "bench/latency.ts is not there"),
     ]);
     const lines = table.split("\n");
@@ -50,6 +66,8 @@ describe("bench rows and the results writer", () => {
 
 describe("the seed's json.dumps", () => {
   it("writes Python's separators and ASCII escapes", () => {
-    expect(pythonJsonDumps({ a: [1, "é"], b: { c: null, d: true } })).toBe('{"a": [1, "\\u00e9"], "b": {"c": null, "d": true}}');
+    expect(pythonJsonDumps({ a: [1, "é"], b: { c: null, d: true } })).toBe(
+      '{"a": [1, "\\u00e9"], "b": {"c": null, "d": true}}',
+    );
   });
 });

@@ -6,11 +6,15 @@ const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
 describe("the bench's Project-AI state generator", () => {
   it("generates the same state for the same seed and size", () => {
-    expect(JSON.stringify(generateState({ bytes: 200_000, seed: 3 }))).toBe(JSON.stringify(generateState({ bytes: 200_000, seed: 3 })));
+    expect(JSON.stringify(generateState({ bytes: 200_000, seed: 3 }))).toBe(
+      JSON.stringify(generateState({ bytes: 200_000, seed: 3 })),
+    );
   });
 
   it("generates a different state for a different seed", () => {
-    expect(JSON.stringify(generateState({ bytes: 50_000, seed: 3 }))).not.toBe(JSON.stringify(generateState({ bytes: 50_000, seed: 4 })));
+    expect(JSON.stringify(generateState({ bytes: 50_000, seed: 3 }))).not.toBe(
+      JSON.stringify(generateState({ bytes: 50_000, seed: 4 })),
+    );
   });
 
   it("reaches the requested JSON size, overshooting by less than one turn", () => {

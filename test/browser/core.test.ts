@@ -43,10 +43,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => pages.listen(0, "127.0.0.1", done));
   pageOrigin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  [server, browser] = await Promise.all([
-    startWorkerServer(),
-    launchChromium(),
-  ]);
+  [server, browser] = await Promise.all([startWorkerServer(), launchChromium()]);
 });
 
 afterAll(async () => {
@@ -73,7 +70,11 @@ describe("the core library in Chromium", () => {
     const [user, key] = [freshUser("web"), freshKey()];
     const page = await browser.newPage();
     await page.goto(pageOrigin);
-    const first = await inPage<{ deviceId: string; upload: { version: number }; result: { data: unknown; version: number } }>(
+    const first = await inPage<{
+      deviceId: string;
+      upload: { version: number };
+      result: { data: unknown; version: number };
+    }>(
       page,
       `const m = await CloudSync.createBrowserSyncManager({ url: args.url, key: args.key });
        const upload = await m.syncUpload(args.user, { preferences: { theme: "dark" } });
@@ -87,11 +88,17 @@ describe("the core library in Chromium", () => {
 
     const desktop = await manager(server.url, { key, deviceId: "desktop" });
     await desktop.bidirectionalSync(user, { preferences: { theme: "light", language: "en" } });
-    expect((await desktop.listDevices(user)).map((d) => d.device_id).sort()).toEqual(["desktop", first.deviceId].sort());
+    expect((await desktop.listDevices(user)).map((d) => d.device_id).sort()).toEqual(
+      ["desktop", first.deviceId].sort(),
+    );
 
     // A reload: the same device id and merge base come back from IndexedDB.
     await page.reload();
-    const second = await inPage<{ deviceId: string; data: unknown; status: { lastUpload: string | null; pendingChanges: number } }>(
+    const second = await inPage<{
+      deviceId: string;
+      data: unknown;
+      status: { lastUpload: string | null; pendingChanges: number };
+    }>(
       page,
       `const m = await CloudSync.createBrowserSyncManager({ url: args.url, key: args.key });
        const { data } = await m.bidirectionalSync(args.user, { preferences: { theme: "dark", language: "fr" } });

@@ -36,12 +36,33 @@ let tabletNotes: Json;
 
 beforeAll(async () => {
   server = await startWorkerServer();
-  laptop = await seedDevice({ baseUrl: server.url, username, key, deviceId: "a1b2c3d4e5f60718", name: "Dana's laptop", platform: "linux" });
-  phone = await seedDevice({ baseUrl: server.url, username, key, deviceId: "f0e1d2c3b4a59687", name: "Dana's phone", platform: "android" });
+  laptop = await seedDevice({
+    baseUrl: server.url,
+    username,
+    key,
+    deviceId: "a1b2c3d4e5f60718",
+    name: "Dana's laptop",
+    platform: "linux",
+  });
+  phone = await seedDevice({
+    baseUrl: server.url,
+    username,
+    key,
+    deviceId: "f0e1d2c3b4a59687",
+    name: "Dana's phone",
+    platform: "android",
+  });
   await laptop.write("notes", { todo: ["milk"], theme: "light" });
   await phone.write("notes", { todo: ["milk", "eggs"], theme: "light" });
   await laptop.write("settings", { volume: 3 });
-  tablet = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "9a8b7c6d5e4f3021", deviceName: "Dana's tablet", platform: "ios" });
+  tablet = await SyncManager.create({
+    url: server.url,
+    key,
+    store: new MemoryStore(),
+    deviceId: "9a8b7c6d5e4f3021",
+    deviceName: "Dana's tablet",
+    platform: "ios",
+  });
   await tablet.registerDevice(username);
   const joined = await tablet.bidirectionalSync(username, {}, { doc: "notes" });
   expect(joined).toMatchObject({ version: 2, uploaded: false, data: { todo: ["milk", "eggs"], theme: "light" } });
@@ -62,8 +83,11 @@ async function versionOfRow(doc: string): Promise<string> {
 describe("the dashboard at /app/", () => {
   it("labels every form control", async () => {
     await page.goto(`${server.url}/app/`);
-    const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll("input, select, textarea")].filter((el) => (el as HTMLInputElement).labels?.length === 0).length,
+    const unlabelled = await page.evaluate(
+      () =>
+        [...document.querySelectorAll("input, select, textarea")].filter(
+          (el) => (el as HTMLInputElement).labels?.length === 0,
+        ).length,
     );
     expect(unlabelled).toBe(0);
   });
@@ -72,7 +96,9 @@ describe("the dashboard at /app/", () => {
     await page.getByLabel("Username").fill(username);
     await page.getByLabel("Key or passphrase").fill(generateKey());
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.locator("#login-error").textContent()).toBe("The server did not accept this key for this username.");
+    await expect
+      .poll(() => page.locator("#login-error").textContent())
+      .toBe("The server did not accept this key for this username.");
     expect(await page.locator("#dashboard").isHidden()).toBe(true);
   });
 
@@ -173,7 +199,14 @@ describe("the dashboard at /app/", () => {
   it("signs out, then signs in another user with a passphrase", async () => {
     const passphrase = "correct horse battery staple";
     const finnKey = await keyFromPassphrase(passphrase, "finn");
-    const finnLaptop = await seedDevice({ baseUrl: server.url, username: "finn", key: finnKey, deviceId: "0a0b0c0d0e0f1011", name: "Finn's desktop", platform: "win32" });
+    const finnLaptop = await seedDevice({
+      baseUrl: server.url,
+      username: "finn",
+      key: finnKey,
+      deviceId: "0a0b0c0d0e0f1011",
+      name: "Finn's desktop",
+      platform: "win32",
+    });
     await finnLaptop.write("journal", { entries: 1 });
     await page.getByRole("button", { name: "Sign out" }).click();
     expect(await page.locator("#login").isVisible()).toBe(true);
@@ -182,7 +215,9 @@ describe("the dashboard at /app/", () => {
     await page.getByLabel("Key or passphrase").fill(passphrase);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.locator('#documents-table tr[data-doc="journal"]').waitFor();
-    expect(await page.locator("#devices-table tbody tr").allTextContents()).toEqual([expect.stringContaining("Finn's desktop")]);
+    expect(await page.locator("#devices-table tbody tr").allTextContents()).toEqual([
+      expect.stringContaining("Finn's desktop"),
+    ]);
     expect(await page.locator("#dashboard-heading").textContent()).toBe("Signed in as finn");
   });
 
@@ -190,7 +225,9 @@ describe("the dashboard at /app/", () => {
     await page.setViewportSize({ width: 375, height: 800 });
     const wide = await page.evaluate(() =>
       [...document.querySelectorAll("body *")]
-        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest(".table-wrap > *, pre > *"))
+        .filter(
+          (el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest(".table-wrap > *, pre > *"),
+        )
         .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`),
     );
     expect(wide).toEqual([]);

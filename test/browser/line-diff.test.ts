@@ -31,7 +31,17 @@ describe("lineDiff", () => {
     const before = "one\ntwo\nthree\nfour\nfive";
     const after = "zero\none\nthree\nfour\n4.5\nfive";
     const diff = lineDiff(before, after) ?? [];
-    expect(diff.filter((l) => l.kind !== "added").map((l) => l.text).join("\n")).toBe(before);
-    expect(diff.filter((l) => l.kind !== "removed").map((l) => l.text).join("\n")).toBe(after);
+    expect(
+      diff
+        .filter((l) => l.kind !== "added")
+        .map((l) => l.text)
+        .join("\n"),
+    ).toBe(before);
+    expect(
+      diff
+        .filter((l) => l.kind !== "removed")
+        .map((l) => l.text)
+        .join("\n"),
+    ).toBe(after);
   });
 });

@@ -44,7 +44,8 @@ function account() {
   });
   const write = (name: string, data: unknown) => writeFileSync(join(dir, name), JSON.stringify(data));
   const read = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), "utf8"));
-  const run = (id: string, args: string[], extra: Record<string, string> = {}) => cli.run(args, { cwd: dir, env: env(id, extra) });
+  const run = (id: string, args: string[], extra: Record<string, string> = {}) =>
+    cli.run(args, { cwd: dir, env: env(id, extra) });
   return { dir, key, user, env, write, read, run };
 }
 
@@ -59,19 +60,31 @@ describe("sync", () => {
     a.write("desktop.json", { preferences: { theme: "dark", language: "en" } });
     expect((await a.run("desktop", ["push", "-u", a.user, "-f", "desktop.json"])).code).toBe(0);
     const created = await a.run("mobile", ["sync", "-u", a.user, "-f", "mobile.json"]);
-    expect(created.stdout.trim()).toBe(`Created mobile.json from ${a.user}/default (version 1); later syncs merge against it.`);
+    expect(created.stdout.trim()).toBe(
+      `Created mobile.json from ${a.user}/default (version 1); later syncs merge against it.`,
+    );
     expect(a.read("mobile.json")).toEqual({ preferences: { theme: "dark", language: "en" } });
 
     a.write("desktop.json", { preferences: { theme: "light", language: "en" } });
     a.write("mobile.json", { preferences: { theme: "dark", language: "fr" } });
     expect(json(await a.run("desktop", ["sync", "-u", a.user, "-f", "desktop.json", "--json"]))).toEqual({
-      username: a.user, doc: "default", version: 2, uploaded: true, file_updated: false,
+      username: a.user,
+      doc: "default",
+      version: 2,
+      uploaded: true,
+      file_updated: false,
     });
     expect(json(await a.run("mobile", ["sync", "-u", a.user, "-f", "mobile.json", "--json"]))).toEqual({
-      username: a.user, doc: "default", version: 3, uploaded: true, file_updated: true,
+      username: a.user,
+      doc: "default",
+      version: 3,
+      uploaded: true,
+      file_updated: true,
     });
     const back = await a.run("desktop", ["sync", "-u", a.user, "-f", "desktop.json"]);
-    expect(back.stdout.trim()).toBe(`Synced desktop.json with ${a.user}/default: version 3 (desktop.json updated with changes from other devices).`);
+    expect(back.stdout.trim()).toBe(
+      `Synced desktop.json with ${a.user}/default: version 3 (desktop.json updated with changes from other devices).`,
+    );
     const merged = { preferences: { theme: "light", language: "fr" } };
     expect(a.read("desktop.json")).toEqual(merged);
     expect(a.read("mobile.json")).toEqual(merged);
@@ -98,23 +111,37 @@ describe("status, devices and history", () => {
     await a.run("mobile", ["push", "-u", a.user, "-f", "d.json"]);
 
     const status = json<Record<string, unknown>>(await a.run("desktop", ["status", "-u", a.user, "--json"]));
-    expect(status).toMatchObject({ username: a.user, deviceId: "desktop", pendingChanges: 0, lastError: null, autoSyncEnabled: false });
+    expect(status).toMatchObject({
+      username: a.user,
+      deviceId: "desktop",
+      pendingChanges: 0,
+      lastError: null,
+      autoSyncEnabled: false,
+    });
     expect(status["documents"]).toEqual([expect.objectContaining({ doc: "default", version: 1, pendingChanges: 0 })]);
     const statusText = await a.run("desktop", ["status", "-u", a.user]);
     expect(statusText.stdout).toContain(`${a.user} on device desktop`);
     expect(statusText.stdout).toMatch(/pending changes: 0/);
 
     const devices = json<Array<Record<string, unknown>>>(await a.run("mobile", ["devices", "-u", a.user, "--json"]));
-    expect(devices.map((d) => [d["device_id"], d["this_device"]]).sort()).toEqual([["desktop", false], ["mobile", true]]);
+    expect(devices.map((d) => [d["device_id"], d["this_device"]]).sort()).toEqual([
+      ["desktop", false],
+      ["mobile", true],
+    ]);
     expect(devices[0]).toHaveProperty("last_sync");
     const devicesText = await a.run("mobile", ["devices", "-u", a.user]);
     expect(devicesText.stdout).toMatch(/^DEVICE\s+NAME\s+PLATFORM\s+LAST SYNC/);
     expect(devicesText.stdout).toMatch(/mobile .*\(this device\)/);
 
     const history = json<Array<Record<string, unknown>>>(await a.run("desktop", ["history", "-u", a.user, "--json"]));
-    expect(history.map((h) => [h["version"], h["device_id"]])).toEqual([[2, "mobile"], [1, "desktop"]]);
+    expect(history.map((h) => [h["version"], h["device_id"]])).toEqual([
+      [2, "mobile"],
+      [1, "desktop"],
+    ]);
     for (const entry of history) {
-      expect(entry).toEqual(expect.objectContaining({ timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), size: expect.any(Number) }));
+      expect(entry).toEqual(
+        expect.objectContaining({ timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), size: expect.any(Number) }),
+      );
     }
     const historyText = await a.run("desktop", ["history", "-u", a.user]);
     expect(historyText.stdout.split("\n")[1]).toMatch(/^2\s+\S+Z\s+mobile\s+\d+ B$/);
@@ -193,7 +220,9 @@ describe("rotate-key", () => {
     const newOnly = await a.run("mobile", ["rollback", "-u", a.user, "--version", "1"], { FERNET_KEY: newKey });
     expect(newOnly.code).toBe(3);
     expect(newOnly.stderr).toMatch(/cannot be decrypted with this FERNET_KEY/);
-    const both = await a.run("mobile", ["rollback", "-u", a.user, "--version", "1", "--json"], { FERNET_KEY: `${newKey},${a.key}` });
+    const both = await a.run("mobile", ["rollback", "-u", a.user, "--version", "1", "--json"], {
+      FERNET_KEY: `${newKey},${a.key}`,
+    });
     expect(json(both)).toMatchObject({ restored_from: 1, version: 3 });
   });
 
@@ -211,7 +240,10 @@ describe("watch", () => {
     const a = account();
     a.write("desktop.json", { theme: "dark" });
     await a.run("desktop", ["push", "-u", a.user, "-f", "desktop.json"]);
-    const child = cli.spawn(["watch", "-u", a.user, "-f", "mobile.json", "--interval", "1", "--json"], { cwd: a.dir, env: a.env("mobile") });
+    const child = cli.spawn(["watch", "-u", a.user, "-f", "mobile.json", "--interval", "1", "--json"], {
+      cwd: a.dir,
+      env: a.env("mobile"),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -219,7 +251,9 @@ describe("watch", () => {
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
     try {
       // The missing file is created from the server's copy.
-      await eventually(() => (stderr.includes("Watching mobile.json") && safeRead(a.dir, "mobile.json")?.includes("dark") ? true : undefined));
+      await eventually(() =>
+        stderr.includes("Watching mobile.json") && safeRead(a.dir, "mobile.json")?.includes("dark") ? true : undefined,
+      );
       a.write("desktop.json", { theme: "dark", language: "fr" });
       await a.run("desktop", ["sync", "-u", a.user, "-f", "desktop.json"]);
       await eventually(() => (safeRead(a.dir, "mobile.json")?.includes("fr") ? true : undefined));
@@ -236,7 +270,10 @@ describe("watch", () => {
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
-    const events = stdout.trim().split("\n").map((line) => JSON.parse(line) as { event: string });
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { event: string });
     expect(events.map((e) => e.event)).toContain("pulled");
     expect(events.map((e) => e.event)).toContain("pushed");
     expect(events.at(-1)).toMatchObject({ event: "stopped", signal: "SIGTERM" });
@@ -261,7 +298,9 @@ describe("watch", () => {
     const a = account();
     a.write("d.json", { a: 1 });
     await a.run("desktop", ["push", "-u", a.user, "-f", "d.json"]);
-    const result = await a.run("intruder", ["watch", "-u", a.user, "-f", "d.json", "--interval", "1"], { FERNET_KEY: freshKey() });
+    const result = await a.run("intruder", ["watch", "-u", a.user, "-f", "d.json", "--interval", "1"], {
+      FERNET_KEY: freshKey(),
+    });
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/cloud-sync: .*refused the credential/);
   });
@@ -288,7 +327,13 @@ describe("large transfers", () => {
     const open = (id: string) => {
       const dataDir = freshWorkDir();
       dirs.push(dataDir);
-      return createNodeSyncManager({ url: server.url, key, deviceId: id, dataDir, fetch: progressFetch((u, i) => fetch(u, i), tty) });
+      return createNodeSyncManager({
+        url: server.url,
+        key,
+        deviceId: id,
+        dataDir,
+        fetch: progressFetch((u, i) => fetch(u, i), tty),
+      });
     };
     const desktop = await open("desktop");
     await desktop.syncUpload(user, big);
@@ -305,13 +350,23 @@ describe("large transfers", () => {
 describe("npm run demo", () => {
   it("plays desktop and mobile through upload, download, a merged edit, devices and rollback against a running Worker", async () => {
     const root = resolve(import.meta.dirname, "../..");
-    const { stdout } = await promisify(execFile)(process.execPath, ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", "scripts/demo.ts"], {
-      cwd: root,
-      env: { PATH: process.env["PATH"] ?? "", CLOUD_SYNC_URL: server.url },
-      timeout: 60_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", "scripts/demo.ts"],
+      {
+        cwd: root,
+        env: { PATH: process.env["PATH"] ?? "", CLOUD_SYNC_URL: server.url },
+        timeout: 60_000,
+      },
+    );
     expect(stdout).toContain(`Using the Worker at ${server.url}.`);
-    for (const step of ["1. Desktop uploads", "2. Mobile downloads", "3. Both edit at the same time", "4. Devices of", "5. History and rollback"]) {
+    for (const step of [
+      "1. Desktop uploads",
+      "2. Mobile downloads",
+      "3. Both edit at the same time",
+      "4. Devices of",
+      "5. History and rollback",
+    ]) {
       expect(stdout).toContain(step);
     }
     expect(stdout).toMatch(/desktop-01 +Desktop/);

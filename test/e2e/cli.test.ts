@@ -50,7 +50,8 @@ function account(device = "desktop") {
     writeFileSync(join(dir, name), typeof data === "string" ? data : JSON.stringify(data));
     return name;
   };
-  const run = (args: string[], id = device, extra: Record<string, string> = {}) => cli.run(args, { cwd: dir, env: env(id, extra) });
+  const run = (args: string[], id = device, extra: Record<string, string> = {}) =>
+    cli.run(args, { cwd: dir, env: env(id, extra) });
   return { dir, key, user, env, file, run };
 }
 
@@ -93,7 +94,20 @@ describe("usage", () => {
   it("prints the command list with --help and exits 0", async () => {
     const result = await cli.run(["--help"]);
     expect(result.code).toBe(0);
-    for (const command of ["keygen", "device-id", "legacy-url", "push", "pull", "sync", "status", "devices", "history", "rollback", "rotate-key", "watch"]) {
+    for (const command of [
+      "keygen",
+      "device-id",
+      "legacy-url",
+      "push",
+      "pull",
+      "sync",
+      "status",
+      "devices",
+      "history",
+      "rollback",
+      "rotate-key",
+      "watch",
+    ]) {
       expect(result.stdout).toContain(`\n  ${command} `);
     }
     expect(result.stdout).toContain("CLOUD_SYNC_URL");
@@ -109,7 +123,11 @@ describe("usage", () => {
   it("exits 2 with one line for a missing or unknown command, an unknown flag, a missing value or option, and a stray argument", async () => {
     expectFailure(await cli.run([]), 2, /no command given/);
     expectFailure(await cli.run(["upload"]), 2, /unknown command "upload"/);
-    expectFailure(await cli.run(["push", "--username", "a", "--file", "f", "--force"]), 2, /unknown option --force for push/);
+    expectFailure(
+      await cli.run(["push", "--username", "a", "--file", "f", "--force"]),
+      2,
+      /unknown option --force for push/,
+    );
     expectFailure(await cli.run(["pull", "--username"]), 2, /option --username of pull needs a value/);
     expectFailure(await cli.run(["pull"]), 2, /pull needs --username/);
     expectFailure(await cli.run(["pull", "--username", "a", "extra"]), 2, /pull takes no argument "extra"/);
@@ -118,14 +136,24 @@ describe("usage", () => {
   it("reports a usage error as JSON on stdout as well with --json", async () => {
     const result = await cli.run(["pull", "--json"]);
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toEqual({ error: { code: "invalid_config", message: expect.stringContaining("--username"), exit_code: 2 } });
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: { code: "invalid_config", message: expect.stringContaining("--username"), exit_code: 2 },
+    });
   });
 });
 
 describe("configuration", () => {
   it("names CLOUD_SYNC_URL, then FERNET_KEY, when they are missing (exit 2)", async () => {
-    expectFailure(await cli.run(["pull", "--username", "a"], { env: { FERNET_KEY: freshKey() } }), 2, /CLOUD_SYNC_URL is not set/);
-    expectFailure(await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: server.url } }), 2, /FERNET_KEY is not set/);
+    expectFailure(
+      await cli.run(["pull", "--username", "a"], { env: { FERNET_KEY: freshKey() } }),
+      2,
+      /CLOUD_SYNC_URL is not set/,
+    );
+    expectFailure(
+      await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: server.url } }),
+      2,
+      /FERNET_KEY is not set/,
+    );
   });
 
   it("rejects a malformed FERNET_KEY or CLOUD_SYNC_URL without echoing the key", async () => {
@@ -133,15 +161,29 @@ describe("configuration", () => {
     const result = await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: server.url, FERNET_KEY: bad } });
     expectFailure(result, 2, /FERNET_KEY is not a Fernet key/);
     expect(result.stderr).not.toContain(bad);
-    expectFailure(await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: "ftp://x", FERNET_KEY: freshKey() } }), 2, /CLOUD_SYNC_URL must be an http/);
-    expectFailure(await cli.run(["device-id"], { env: { CLOUD_SYNC_DEVICE_ID: "bad/id" } }), 2, /CLOUD_SYNC_DEVICE_ID is not a valid device id/);
+    expectFailure(
+      await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: "ftp://x", FERNET_KEY: freshKey() } }),
+      2,
+      /CLOUD_SYNC_URL must be an http/,
+    );
+    expectFailure(
+      await cli.run(["device-id"], { env: { CLOUD_SYNC_DEVICE_ID: "bad/id" } }),
+      2,
+      /CLOUD_SYNC_DEVICE_ID is not a valid device id/,
+    );
   });
 
   it("reads .env in the working directory, and the environment wins over it", async () => {
     const a = account();
     await a.run(["push", "--username", a.user, "--file", a.file("data.json", { from: "env" })]);
-    writeFileSync(join(a.dir, ".env"), `# seed-style configuration\nCLOUD_SYNC_URL=${server.url}\nexport FERNET_KEY="${a.key}"\nCLOUD_SYNC_DEVICE_ID=from-dotenv # a comment\n`);
-    const viaDotenv = await cli.run(["pull", "--username", a.user], { cwd: a.dir, env: { CLOUD_SYNC_DATA_DIR: join(a.dir, "s") } });
+    writeFileSync(
+      join(a.dir, ".env"),
+      `# seed-style configuration\nCLOUD_SYNC_URL=${server.url}\nexport FERNET_KEY="${a.key}"\nCLOUD_SYNC_DEVICE_ID=from-dotenv # a comment\n`,
+    );
+    const viaDotenv = await cli.run(["pull", "--username", a.user], {
+      cwd: a.dir,
+      env: { CLOUD_SYNC_DATA_DIR: join(a.dir, "s") },
+    });
     expect(viaDotenv.code).toBe(0);
     expect(JSON.parse(viaDotenv.stdout)).toEqual({ from: "env" });
     const id = await cli.run(["device-id"], { cwd: a.dir });
@@ -190,7 +232,9 @@ describe("legacy-url", () => {
     expect({ claimed, username }).toEqual({ claimed: true, username: a.user });
     expect(url).toMatch(new RegExp(`^${server.url}/legacy/[A-Za-z0-9_-]{43}$`));
     expect(await python(url, a.key, a.user, "upload", JSON.stringify({ preferences: { theme: "dark" } }))).toBe("200");
-    expect(JSON.parse((await a.run(["pull", "--username", a.user])).stdout)).toEqual({ preferences: { theme: "dark" } });
+    expect(JSON.parse((await a.run(["pull", "--username", a.user])).stdout)).toEqual({
+      preferences: { theme: "dark" },
+    });
     await a.run(["push", "--username", a.user, "--file", a.file("p.json", { preferences: { theme: "light" } })]);
     expect(JSON.parse(await python(url, a.key, a.user, "download"))).toEqual({ preferences: { theme: "light" } });
     const again = await a.run(["legacy-url", "--username", a.user, "--json"]);
@@ -234,9 +278,21 @@ describe("push and pull", () => {
 
   it("exits 2 for a file that is missing or not JSON, naming it", async () => {
     const a = account();
-    expectFailure(await a.run(["push", "--username", a.user, "--file", "nope.json"]), 2, /Cannot read .*nope\.json: no such file/);
-    expectFailure(await a.run(["push", "--username", a.user, "--file", a.file("bad.json", "{ not json")]), 2, /bad\.json is not valid JSON/);
-    expectFailure(await a.run(["push", "--username", a.user, "--file", "x.json", "--doc", "Bad Name"]), 2, /Invalid document name/);
+    expectFailure(
+      await a.run(["push", "--username", a.user, "--file", "nope.json"]),
+      2,
+      /Cannot read .*nope\.json: no such file/,
+    );
+    expectFailure(
+      await a.run(["push", "--username", a.user, "--file", a.file("bad.json", "{ not json")]),
+      2,
+      /bad\.json is not valid JSON/,
+    );
+    expectFailure(
+      await a.run(["push", "--username", a.user, "--file", "x.json", "--doc", "Bad Name"]),
+      2,
+      /Invalid document name/,
+    );
   });
 });
 
@@ -252,24 +308,37 @@ describe("failures and their exit codes", () => {
   it("exits 5 when another key's credential is refused for an existing user", async () => {
     const a = account();
     await a.run(["push", "--username", a.user, "--file", a.file("d.json", { a: 1 })]);
-    const result = await cli.run(["pull", "--username", a.user], { env: { ...a.env("intruder"), FERNET_KEY: freshKey() } });
+    const result = await cli.run(["pull", "--username", a.user], {
+      env: { ...a.env("intruder"), FERNET_KEY: freshKey() },
+    });
     expectFailure(result, 5, /refused the credential/);
   });
 
   it("exits 4 saying the change is queued when the server is unreachable, and the next command sends it", async () => {
     const a = account();
-    const offline = await a.run(["push", "--username", a.user, "--file", a.file("d.json", { offline: true })], "desktop", { CLOUD_SYNC_URL: closedUrl });
+    const offline = await a.run(
+      ["push", "--username", a.user, "--file", a.file("d.json", { offline: true })],
+      "desktop",
+      { CLOUD_SYNC_URL: closedUrl },
+    );
     expectFailure(offline, 4, /unreachable.*queued \(1 pending\)/);
-    const status = JSON.parse((await a.run(["status", "--username", a.user, "--json"])).stdout) as { pendingChanges: number };
+    const status = JSON.parse((await a.run(["status", "--username", a.user, "--json"])).stdout) as {
+      pendingChanges: number;
+    };
     expect(status.pendingChanges).toBe(1);
-    const read = await a.run(["pull", "--username", a.user, "--doc", "other"], "desktop", { CLOUD_SYNC_URL: closedUrl });
+    const read = await a.run(["pull", "--username", a.user, "--doc", "other"], "desktop", {
+      CLOUD_SYNC_URL: closedUrl,
+    });
     expectFailure(read, 4, /unreachable/);
     // Any command that reaches the server replays the queue first.
     const history = await a.run(["history", "--username", a.user, "--json"]);
     expect(history.code).toBe(0);
     expect((JSON.parse(history.stdout) as unknown[]).length).toBe(1);
     expect(JSON.parse((await a.run(["pull", "--username", a.user], "mobile")).stdout)).toEqual({ offline: true });
-    expect((JSON.parse((await a.run(["status", "--username", a.user, "--json"])).stdout) as { pendingChanges: number }).pendingChanges).toBe(0);
+    expect(
+      (JSON.parse((await a.run(["status", "--username", a.user, "--json"])).stdout) as { pendingChanges: number })
+        .pendingChanges,
+    ).toBe(0);
   });
 
   it("shows configuration and requests with --verbose, never the key", async () => {
@@ -289,8 +358,16 @@ describe("failures and their exit codes", () => {
   it("keeps its state in the per-user data folder when CLOUD_SYNC_DATA_DIR is not set", async () => {
     const a = account();
     mkdirSync(join(a.dir, "xdg"));
-    const env = { CLOUD_SYNC_URL: server.url, FERNET_KEY: a.key, CLOUD_SYNC_DEVICE_ID: "d1", XDG_DATA_HOME: join(a.dir, "xdg") };
-    const result = await cli.run(["push", "--username", a.user, "--file", a.file("d.json", { x: 1 }), "--verbose"], { cwd: a.dir, env });
+    const env = {
+      CLOUD_SYNC_URL: server.url,
+      FERNET_KEY: a.key,
+      CLOUD_SYNC_DEVICE_ID: "d1",
+      XDG_DATA_HOME: join(a.dir, "xdg"),
+    };
+    const result = await cli.run(["push", "--username", a.user, "--file", a.file("d.json", { x: 1 }), "--verbose"], {
+      cwd: a.dir,
+      env,
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`data folder ${join(a.dir, "xdg", "cloud-sync")}`);
     expect(readdirSync(join(a.dir, "xdg", "cloud-sync")).length).toBeGreaterThan(0);

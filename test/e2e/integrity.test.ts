@@ -22,7 +22,10 @@ afterAll(async () => {
 });
 
 async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SyncError);
   return error as SyncError;
 }
@@ -38,7 +41,7 @@ describe("rollback detection", () => {
     try {
       const error = await failure(device.bidirectionalSync(user, { step: 2, local: true }));
       expect(error.code).toBe("rollback_detected");
-      expect(error.message).toContain("version 1 of document \"default\"");
+      expect(error.message).toContain('version 1 of document "default"');
       expect(error.message).toContain("already seen version 2");
       expect((await device.getSyncStatus(user)).lastError).toMatchObject({ code: "rollback_detected", doc: "default" });
     } finally {
@@ -98,7 +101,10 @@ describe("fork detection", () => {
     // What the dashboard's restore button does: the server copies version 1's token as version 4,
     // whose base points at version 0 and whose clocks are old; the restore must still win.
     const api = new ApiClient({ baseUrl: server.url, deviceId: "dashboard", token: () => deriveAuthToken(key, user) });
-    expect(await api.restoreVersion(user, "default", 1, { ifMatch: 3 })).toMatchObject({ ok: true, info: { version: 4 } });
+    expect(await api.restoreVersion(user, "default", 1, { ifMatch: 3 })).toMatchObject({
+      ok: true,
+      info: { version: 4 },
+    });
     expect((await reader.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 1 });
     expect((await writer.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 1 });
   });
@@ -119,7 +125,12 @@ describe("wrong keys and tampering", () => {
     const device = await manager(server.url, { key, deviceId: "laptop" });
     await device.bidirectionalSync(user, { mine: 1 });
     // A Python device with the right capability URL but a different FERNET_KEY uploads.
-    const envelope = { username: user, device_id: "misconfigured", timestamp: pythonTimestamp(Date.now()), data: { theirs: 1 } };
+    const envelope = {
+      username: user,
+      device_id: "misconfigured",
+      timestamp: pythonTimestamp(Date.now()),
+      data: { theirs: 1 },
+    };
     const text = await (await Fernet.create(freshKey())).encryptToString(JSON.stringify(envelope));
     const token = await deriveAuthToken(key, user);
     const res = await fetch(`${server.url}/legacy/${token}/upload`, {

@@ -5,8 +5,12 @@ import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 let server: WorkerServer;
-beforeAll(async () => { server = await startWorkerServer(); });
-afterAll(async () => { await server.stop(); });
+beforeAll(async () => {
+  server = await startWorkerServer();
+});
+afterAll(async () => {
+  await server.stop();
+});
 
 describe("rotateKey", () => {
   it("re-encrypts every document under the new key and moves the credential to it", async () => {
@@ -27,7 +31,9 @@ describe("rotateKey", () => {
     const newFernet = await Fernet.create(newKey);
     const token = await deriveAuthToken(newKey, user);
     for (const doc of ["default", "memory"]) {
-      const res = await fetch(`${server.url}/v1/users/${user}/docs/${doc}`, { headers: { Authorization: `Bearer ${token}` } });
+      const res = await fetch(`${server.url}/v1/users/${user}/docs/${doc}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(200);
       await expect(newFernet.decrypt(new Uint8Array(await res.arrayBuffer()))).resolves.toBeInstanceOf(Uint8Array);
     }

@@ -26,7 +26,13 @@ beforeAll(async () => {
   server = await startWorkerServer();
   a = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "laptop-a" });
   // B is a Node 20-style device: the WebSocket comes injected from client/node.
-  b = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "phone-b", WebSocket: nodeWebSocket });
+  b = await SyncManager.create({
+    url: server.url,
+    key,
+    store: new MemoryStore(),
+    deviceId: "phone-b",
+    WebSocket: nodeWebSocket,
+  });
   await a.syncUpload(username, { text: "first" }, { doc: "notes" });
 });
 
@@ -60,7 +66,13 @@ describe("live auto-sync between two managers", () => {
     // sockets that open inside it), so C's copy of the second write may come from the sweep.
     const lone = "frank";
     const writer = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "laptop-f" });
-    const c = await SyncManager.create({ url: server.url, key, store: new MemoryStore(), deviceId: "tablet-c", WebSocket: nodeWebSocket });
+    const c = await SyncManager.create({
+      url: server.url,
+      key,
+      store: new MemoryStore(),
+      deviceId: "tablet-c",
+      WebSocket: nodeWebSocket,
+    });
     const cLocal = new Map<string, Json>();
     try {
       await writer.syncUpload(lone, { text: "one" }, { doc: "notes" });

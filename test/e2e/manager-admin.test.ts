@@ -6,8 +6,12 @@ import { eventually, freshDataDir, freshKey, freshUser, manager } from "../suppo
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 let server: WorkerServer;
-beforeAll(async () => { server = await startWorkerServer(); });
-afterAll(async () => { await server.stop(); });
+beforeAll(async () => {
+  server = await startWorkerServer();
+});
+afterAll(async () => {
+  await server.stop();
+});
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,10 +21,17 @@ describe("devices", () => {
     const desktop = await manager(server.url, { key, deviceId: "desktop-1", deviceName: "Desktop", platform: "linux" });
     const mobile = await manager(server.url, { key, deviceId: "mobile-1" });
     await desktop.syncUpload(user, { a: 1 });
-    expect(await desktop.registerDevice(user)).toMatchObject({ device_id: "desktop-1", name: "Desktop", platform: "linux" });
+    expect(await desktop.registerDevice(user)).toMatchObject({
+      device_id: "desktop-1",
+      name: "Desktop",
+      platform: "linux",
+    });
     await mobile.registerDevice(user, { name: "Phone", platform: "android" });
     const listed = await mobile.listDevices(user);
-    expect(listed.map((d) => [d.device_id, d.name]).sort()).toEqual([["desktop-1", "Desktop"], ["mobile-1", "Phone"]]);
+    expect(listed.map((d) => [d.device_id, d.name]).sort()).toEqual([
+      ["desktop-1", "Desktop"],
+      ["mobile-1", "Phone"],
+    ]);
     await desktop.removeDevice(user, "mobile-1");
     expect((await desktop.listDevices(user)).map((d) => d.device_id)).toEqual(["desktop-1"]);
   });
@@ -36,7 +47,12 @@ describe("history and rollback", () => {
     expect(versions[0]).toMatchObject({ device_id: "desktop", etag: '"3"' });
     expect(versions[0]!.size).toBeGreaterThan(0);
     expect(Number.isNaN(Date.parse(versions[0]!.updated_at))).toBe(false);
-    expect(await device.getVersion(user, { version: 1 })).toMatchObject({ doc: "default", version: 1, data: { n: 1 }, deviceId: "desktop" });
+    expect(await device.getVersion(user, { version: 1 })).toMatchObject({
+      doc: "default",
+      version: 1,
+      data: { n: 1 },
+      deviceId: "desktop",
+    });
     await expect(device.getVersion(user, { version: 9 })).rejects.toMatchObject({ code: "not_found" });
   });
 
@@ -49,7 +65,10 @@ describe("history and rollback", () => {
     const done = await desktop.rollback(user, { version: 1 });
     expect(done).toEqual({ doc: "default", version: 3, restoredFrom: 1, data: { theme: "dark", lang: "en" } });
     expect((await mobile.bidirectionalSync(user, current)).data).toEqual({ theme: "dark", lang: "en" });
-    expect((await desktop.bidirectionalSync(user, { theme: "dark", lang: "en" })).data).toEqual({ theme: "dark", lang: "en" });
+    expect((await desktop.bidirectionalSync(user, { theme: "dark", lang: "en" })).data).toEqual({
+      theme: "dark",
+      lang: "en",
+    });
   });
 
   it("rolls every document back to how it was at a time", async () => {
@@ -57,7 +76,10 @@ describe("history and rollback", () => {
     const device = await manager(server.url, { key, deviceId: "desktop" });
     await device.syncUpload(user, { v: "default-1" });
     await device.syncUpload(user, { v: "notes-1" }, { doc: "notes" });
-    const at = (await device.listDocuments(user)).map((d) => d.updated_at).sort().at(-1)!;
+    const at = (await device.listDocuments(user))
+      .map((d) => d.updated_at)
+      .sort()
+      .at(-1)!;
     await pause(20);
     await device.syncUpload(user, { v: "default-2" });
     await device.syncUpload(user, { v: "notes-2" }, { doc: "notes" });
@@ -96,17 +118,26 @@ describe("getSyncStatus", () => {
   it("reports a device whose clock is off by more than a minute, by name, on itself and on others", async () => {
     const [user, key] = [freshUser(), freshKey()];
     const fastClock = { now: () => Date.now() + 5 * 60_000 };
-    const fast = await manager(server.url, { key, deviceId: "fast-laptop", deviceName: "Fast laptop", clock: fastClock });
+    const fast = await manager(server.url, {
+      key,
+      deviceId: "fast-laptop",
+      deviceName: "Fast laptop",
+      clock: fastClock,
+    });
     const other = await manager(server.url, { key, deviceId: "phone" });
     await fast.registerDevice(user);
     await fast.syncUpload(user, { a: 1 });
     const own = await fast.getSyncStatus(user);
-    expect(own.clock.offByMoreThanAMinute).toMatchObject([{ deviceId: "fast-laptop", name: "Fast laptop", thisDevice: true }]);
+    expect(own.clock.offByMoreThanAMinute).toMatchObject([
+      { deviceId: "fast-laptop", name: "Fast laptop", thisDevice: true },
+    ]);
     expect(own.clock.offByMoreThanAMinute[0]!.skewSeconds).toBeGreaterThan(290);
     await other.listDevices(user);
     await other.syncDownload(user);
     const seen = await other.getSyncStatus(user);
-    expect(seen.clock.offByMoreThanAMinute).toMatchObject([{ deviceId: "fast-laptop", name: "Fast laptop", thisDevice: false }]);
+    expect(seen.clock.offByMoreThanAMinute).toMatchObject([
+      { deviceId: "fast-laptop", name: "Fast laptop", thisDevice: false },
+    ]);
     expect(seen.clock.offByMoreThanAMinute[0]!.skewSeconds).toBeGreaterThan(290);
   });
 });
@@ -131,7 +162,10 @@ describe("auto-sync", () => {
     watcher.enableAutoSync(0.05, {
       username: user,
       read: () => local,
-      write: (_doc, data) => { local = data; writes.push(data); },
+      write: (_doc, data) => {
+        local = data;
+        writes.push(data);
+      },
     });
     expect(watcher.requestSync()).toBe(true);
     await eventually(async () => ((await editor.syncDownload(user)) === null ? undefined : true));
@@ -156,7 +190,9 @@ describe("auto-sync", () => {
       write: () => undefined,
       onError: (error, doc) => void errors.push([(error as { code: string }).code, doc]),
     });
-    const state = await eventually(() => (device.autoSyncState && device.autoSyncState.failures >= 2 ? device.autoSyncState : undefined));
+    const state = await eventually(() =>
+      device.autoSyncState && device.autoSyncState.failures >= 2 ? device.autoSyncState : undefined,
+    );
     await device.disableAutoSync();
     expect(state.failures).toBeGreaterThanOrEqual(2);
     expect(errors[0]).toEqual(["network", "default"]);

@@ -11,13 +11,19 @@ import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 let server: WorkerServer;
-beforeAll(async () => { server = await startWorkerServer(); });
-afterAll(async () => { await server.stop(); });
+beforeAll(async () => {
+  server = await startWorkerServer();
+});
+afterAll(async () => {
+  await server.stop();
+});
 
 /** The plaintext of a document's current token, read straight from the Worker. */
 async function plaintextOf(username: string, key: string, doc: string): Promise<Uint8Array> {
   const token = await deriveAuthToken(key, username);
-  const res = await fetch(`${server.url}/v1/users/${username}/docs/${doc}`, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(`${server.url}/v1/users/${username}/docs/${doc}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   expect(res.status).toBe(200);
   return (await Fernet.create(key)).decrypt(new Uint8Array(await res.arrayBuffer()));
 }
@@ -56,7 +62,9 @@ describe("syncUpload and syncDownload", () => {
     const fetch = recordingFetch(calls);
     await expect(manager(server.url, { key: "", deviceId: "d", fetch })).rejects.toThrow(TypeError);
     await expect(manager(server.url, { key: freshKey(), deviceId: "bad id", fetch })).rejects.toThrow(RangeError);
-    await expect(manager(server.url, { key: freshKey(), deviceId: "d", documents: ["Bad"], fetch })).rejects.toThrow(RangeError);
+    await expect(manager(server.url, { key: freshKey(), deviceId: "d", documents: ["Bad"], fetch })).rejects.toThrow(
+      RangeError,
+    );
     await expect(manager("ftp://x", { key: freshKey(), deviceId: "d", fetch })).rejects.toThrow(TypeError);
     const device = await manager(server.url, { key: freshKey(), deviceId: "d", fetch });
     await expect(device.syncUpload(freshUser(), { when: new Date() } as never)).rejects.toThrow(TypeError);
@@ -76,8 +84,16 @@ describe("bidirectionalSync", () => {
     expect(dataB).toEqual({ shared: { start: true } });
     for (let round = 0; round < 4; round++) {
       const [ra, rb] = await Promise.all([
-        a.bidirectionalSync(user, { ...dataA, [`a${round}`]: round, shared: { ...(dataA["shared"] as JsonObject), [`fromA${round}`]: 1 } }),
-        b.bidirectionalSync(user, { ...dataB, [`b${round}`]: round, shared: { ...(dataB["shared"] as JsonObject), [`fromB${round}`]: 1 } }),
+        a.bidirectionalSync(user, {
+          ...dataA,
+          [`a${round}`]: round,
+          shared: { ...(dataA["shared"] as JsonObject), [`fromA${round}`]: 1 },
+        }),
+        b.bidirectionalSync(user, {
+          ...dataB,
+          [`b${round}`]: round,
+          shared: { ...(dataB["shared"] as JsonObject), [`fromB${round}`]: 1 },
+        }),
       ]);
       dataA = ra.data as JsonObject;
       dataB = rb.data as JsonObject;
@@ -114,7 +130,10 @@ describe("bidirectionalSync", () => {
     expect(result.data).toEqual({ theme: "light", lang: "fr" });
     expect(result.version).toBe(3);
     expect(calls.filter((c) => c.method === "PUT").map((c) => c.status)).toEqual([412, 200]);
-    expect((await a.bidirectionalSync(user, { theme: "light", lang: "en" })).data).toEqual({ theme: "light", lang: "fr" });
+    expect((await a.bidirectionalSync(user, { theme: "light", lang: "en" })).data).toEqual({
+      theme: "light",
+      lang: "fr",
+    });
   });
 
   it("writes nothing when the server already has the merged data, so devices never loop", async () => {
@@ -135,9 +154,21 @@ describe("bidirectionalSync", () => {
     const start = { conversation_history: [{ id: "t1", text: "hello", timestamp: "2025-01-01T10:00:00" }] };
     await a.bidirectionalSync(user, start);
     await b.bidirectionalSync(user, start);
-    await a.bidirectionalSync(user, { conversation_history: [...start.conversation_history, { id: "a1", text: "from a", timestamp: "2025-01-01T10:01:00" }] });
-    const merged = await b.bidirectionalSync(user, { conversation_history: [...start.conversation_history, { id: "b1", text: "from b", timestamp: "2025-01-01T10:02:00" }] });
-    expect((merged.data as { conversation_history: Array<{ id: string }> }).conversation_history.map((t) => t.id)).toEqual(["t1", "a1", "b1"]);
+    await a.bidirectionalSync(user, {
+      conversation_history: [
+        ...start.conversation_history,
+        { id: "a1", text: "from a", timestamp: "2025-01-01T10:01:00" },
+      ],
+    });
+    const merged = await b.bidirectionalSync(user, {
+      conversation_history: [
+        ...start.conversation_history,
+        { id: "b1", text: "from b", timestamp: "2025-01-01T10:02:00" },
+      ],
+    });
+    expect(
+      (merged.data as { conversation_history: Array<{ id: string }> }).conversation_history.map((t) => t.id),
+    ).toEqual(["t1", "a1", "b1"]);
   });
 });
 
@@ -150,7 +181,11 @@ describe("the payload", () => {
     await device.syncUpload(user, big, { doc: "notes" });
     const plain = await plaintextOf(user, key, "default");
     expect(isCompressed(plain)).toBe(false);
-    expect(JSON.parse(new TextDecoder().decode(plain))).toMatchObject({ username: user, device_id: "desktop", data: big });
+    expect(JSON.parse(new TextDecoder().decode(plain))).toMatchObject({
+      username: user,
+      device_id: "desktop",
+      data: big,
+    });
     expect(isCompressed(await plaintextOf(user, key, "notes"))).toBe(true);
     const unshared = await manager(server.url, { key, deviceId: "desktop", pythonCompatible: false });
     await unshared.syncUpload(user, big);
@@ -163,7 +198,9 @@ describe("the payload", () => {
     const device = await manager(server.url, { key, deviceId: "desktop" });
     await device.syncUpload(user, { theme: "dark" });
     const token = await deriveAuthToken(key, user);
-    const res = await fetch(`${server.url}/download?username=${user}&device_id=python`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await fetch(`${server.url}/download?username=${user}&device_id=python`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     const body = (await res.json()) as { encrypted_data: string };
     const script = [
       "import sys, json, datetime",
@@ -181,7 +218,12 @@ describe("the payload", () => {
     const device = await manager(server.url, { key, deviceId: "desktop" });
     await device.bidirectionalSync(user, { theme: "dark", lang: "en", old: 1 });
     // What the seed's sync_upload sends: hex of the ASCII token of its envelope, no `sync` field.
-    const envelope = { username: user, device_id: "python-device", timestamp: pythonTimestamp(Date.now()), data: { theme: "light", lang: "en" } };
+    const envelope = {
+      username: user,
+      device_id: "python-device",
+      timestamp: pythonTimestamp(Date.now()),
+      data: { theme: "light", lang: "en" },
+    };
     const text = await (await Fernet.create(key)).encryptToString(JSON.stringify(envelope));
     const token = await deriveAuthToken(key, user);
     const res = await fetch(`${server.url}/upload`, {

@@ -36,7 +36,9 @@ describe("the offline queue", () => {
     expect(first).toMatchObject({ code: "network" });
     expect((first as Error).message).toContain("unreachable");
     expect((first as Error).message).toContain("queued (1 pending)");
-    await expect(offline.bidirectionalSync(user, { turns: 1 }, { doc: "memory" })).rejects.toThrow(/queued \(2 pending\)/);
+    await expect(offline.bidirectionalSync(user, { turns: 1 }, { doc: "memory" })).rejects.toThrow(
+      /queued \(2 pending\)/,
+    );
     const before = await offline.getSyncStatus(user);
     expect(before.pendingChanges).toBe(2);
     expect(before.lastError).toMatchObject({ code: "network", doc: "memory" });
@@ -56,7 +58,8 @@ describe("the offline queue", () => {
     await online.listDocuments(user);
     const versions = await online.listVersions(user);
     expect(versions.map((v) => v.version)).toEqual([3, 2, 1]);
-    for (const v of versions) expect((await online.getVersion(user, { version: v.version })).data).toEqual({ n: v.version });
+    for (const v of versions)
+      expect((await online.getVersion(user, { version: v.version })).data).toEqual({ n: v.version });
   });
 
   it("queues a change met by a timeout", async () => {
@@ -74,7 +77,10 @@ describe("the offline queue", () => {
     const flaky: FetchLike = async (url, init) => {
       if (init.method === "PUT" && url.includes("/docs/") && failNext) {
         failNext = false;
-        return Response.json({ error: { code: "unavailable", message: "storage down" } }, { status: 503, headers: { "Retry-After": "1" } });
+        return Response.json(
+          { error: { code: "unavailable", message: "storage down" } },
+          { status: 503, headers: { "Retry-After": "1" } },
+        );
       }
       return fetch(url, init);
     };
@@ -106,7 +112,10 @@ describe("the offline queue", () => {
     calls.length = 0;
     expect(await laptop.syncDownload(user)).toEqual({ a: 1, phone: true });
     expect(calls.filter((c) => c.method === "PUT")).toEqual([]);
-    expect((await laptop.listVersions(user)).map((v) => [v.version, v.device_id])).toEqual([[2, "phone"], [1, "laptop"]]);
+    expect((await laptop.listVersions(user)).map((v) => [v.version, v.device_id])).toEqual([
+      [2, "phone"],
+      [1, "laptop"],
+    ]);
     expect(await laptop.pendingChanges(user)).toEqual([]);
   });
 

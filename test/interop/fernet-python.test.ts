@@ -9,7 +9,14 @@ import { nodeCryptoBackend } from "../../client/node/crypto-backend.ts";
 import { askPython, python } from "./python-oracle.ts";
 
 const NOW = 1_700_000_000;
-const PLAINTEXTS = ["", "hello", "x".repeat(15), "y".repeat(16), JSON.stringify({ username: "alice", data: { theme: "dark", notes: "ü ✓ 🙂" } }), "z".repeat(100_000)];
+const PLAINTEXTS = [
+  "",
+  "hello",
+  "x".repeat(15),
+  "y".repeat(16),
+  JSON.stringify({ username: "alice", data: { theme: "dark", notes: "ü ✓ 🙂" } }),
+  "z".repeat(100_000),
+];
 
 describe("Fernet interop with python3 cryptography", () => {
   it("makes tokens python3 decrypts, with either backend", async () => {
@@ -51,7 +58,9 @@ describe("Fernet interop with python3 cryptography", () => {
     const fernet = await Fernet.create(key);
     const theirs = python<string>({ op: "encrypt", key, plaintext: "t", now: NOW });
     expect(fernet.extractTimestamp(theirs)).toBe(NOW);
-    expect(python<number>({ op: "extract_timestamp", key, token: await fernet.encryptToString("t", { now: NOW }) })).toBe(NOW);
+    expect(
+      python<number>({ op: "extract_timestamp", key, token: await fernet.encryptToString("t", { now: NOW }) }),
+    ).toBe(NOW);
   });
 
   it("agrees with python3 on TTL and future-token rejection", async () => {
@@ -68,7 +77,9 @@ describe("Fernet interop with python3 cryptography", () => {
     expect(utf8Decode(await fernet.decrypt(token, { ttl: 100, now: NOW + 100 }))).toBe("t");
     await expect(fernet.decrypt(token, { ttl: 100, now: NOW + 101 })).rejects.toMatchObject({ code: "token_expired" });
     expect(utf8Decode(await fernet.decrypt(token, { ttl: 100, now: NOW - 60 }))).toBe("t");
-    await expect(fernet.decrypt(token, { ttl: 100, now: NOW - 61 })).rejects.toMatchObject({ code: "token_from_future" });
+    await expect(fernet.decrypt(token, { ttl: 100, now: NOW - 61 })).rejects.toMatchObject({
+      code: "token_from_future",
+    });
   });
 
   it("rejects a python3 token made with another key, as python3 rejects ours", async () => {
@@ -84,6 +95,11 @@ describe("Fernet interop with python3 cryptography", () => {
     const multi = new MultiFernet([await Fernet.create(newKey), await Fernet.create(oldKey)]);
     const rotated = await multi.rotate(python<string>({ op: "encrypt", key: oldKey, plaintext: "r", now: NOW }));
     const text = base64urlEncode(rotated);
-    expect(askPython([{ op: "decrypt", key: newKey, token: text }, { op: "decrypt", keys: [newKey], token: text }])).toEqual([{ ok: "r" }, { ok: "r" }]);
+    expect(
+      askPython([
+        { op: "decrypt", key: newKey, token: text },
+        { op: "decrypt", keys: [newKey], token: text },
+      ]),
+    ).toEqual([{ ok: "r" }, { ok: "r" }]);
   });
 });

@@ -10,7 +10,11 @@ export type PythonAnswer = { ok: unknown } | { error: string };
 
 /** Sends every request to one python3 process; throws if python3 or `cryptography` is missing (a test must not pass without its oracle). */
 export function askPython(requests: PythonRequest[]): PythonAnswer[] {
-  const stdout = execFileSync("python3", [SCRIPT], { input: JSON.stringify(requests), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const stdout = execFileSync("python3", [SCRIPT], {
+    input: JSON.stringify(requests),
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as PythonAnswer[];
 }
 

@@ -19,10 +19,23 @@ const HOUR = 3_600_000;
 const DOCS = ["default", "notes"] as const;
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constantFrom("set", "delete"), doc: fc.constant("notes"), path: fc.constantFrom("a", "b", "c", "d").map((k) => [k]) }),
-  fc.record({ kind: fc.constantFrom("set", "delete"), doc: fc.constant("default"), path: fc.constantFrom("theme", "lang", "font").map((k) => ["preferences", k]) }),
+  fc.record({
+    kind: fc.constantFrom("set", "delete"),
+    doc: fc.constant("notes"),
+    path: fc.constantFrom("a", "b", "c", "d").map((k) => [k]),
+  }),
+  fc.record({
+    kind: fc.constantFrom("set", "delete"),
+    doc: fc.constant("default"),
+    path: fc.constantFrom("theme", "lang", "font").map((k) => ["preferences", k]),
+  }),
   fc.record({ kind: fc.constant("addRecord"), doc: fc.constant("default"), list: fc.constant("conversation_history") }),
-  fc.record({ kind: fc.constant("dropRecord"), doc: fc.constant("default"), list: fc.constant("conversation_history"), pick: fc.nat(9) }),
+  fc.record({
+    kind: fc.constant("dropRecord"),
+    doc: fc.constant("default"),
+    list: fc.constant("conversation_history"),
+    pick: fc.nat(9),
+  }),
 ) as fc.Arbitrary<Op>;
 
 const device = fc.nat(4);
@@ -39,7 +52,14 @@ type Step =
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("edit" as const), device, op: opArb }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("sync" as const), device, doc }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("race" as const), devices: fc.uniqueArray(device, { minLength: 2, maxLength: 5 }), doc }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("race" as const),
+      devices: fc.uniqueArray(device, { minLength: 2, maxLength: 5 }),
+      doc,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("network" as const), device, online: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("download" as const), device, doc }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const), device }) },
@@ -72,7 +92,8 @@ async function run(scenario: Scenario): Promise<void> {
   for (const step of scenario.steps) {
     if (step.kind === "edit") at(step.device).apply(step.op);
     else if (step.kind === "sync") await at(step.device).sync(step.doc, REFUSED);
-    else if (step.kind === "race") await Promise.all([...new Set(step.devices.map(at))].map((d) => d.sync(step.doc, REFUSED)));
+    else if (step.kind === "race")
+      await Promise.all([...new Set(step.devices.map(at))].map((d) => d.sync(step.doc, REFUSED)));
     else if (step.kind === "network") at(step.device).online = step.online;
     else if (step.kind === "download") await at(step.device).download(step.doc);
     else await at(step.device).restart();

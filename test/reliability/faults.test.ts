@@ -36,7 +36,11 @@ type Step =
 const device = fc.nat(2);
 const doc = fc.constantFrom(...DOCS);
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({ kind: fc.constantFrom("own" as const, "shared" as const), key: fc.constantFrom("a", "b", "c"), remove: fc.boolean() }),
+  fc.record({
+    kind: fc.constantFrom("own" as const, "shared" as const),
+    key: fc.constantFrom("a", "b", "c"),
+    remove: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant("record" as const), drop: fc.option(fc.nat(5)) }),
 );
 const stepArb: fc.Arbitrary<Step> = fc.oneof(

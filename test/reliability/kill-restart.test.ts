@@ -33,7 +33,9 @@ afterAll(async () => {
 
 /** Runs the child until `killAfterMs` past its start-up, then SIGKILLs it; returns what it acknowledged. */
 async function runUntilKilled(args: string[], killAfterMs: number): Promise<Array<[string, string]>> {
-  const child = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", CHILD, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const acks: Array<[string, string]> = [];
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
@@ -61,7 +63,10 @@ describe("a client process killed mid-sync", () => {
       const cycles = bySoak(6, 40);
       for (let cycle = 0; cycle < cycles; cycle++) {
         // Kills land anywhere from start-up to a few syncs in.
-        const acks = await runUntilKilled([server.url, username, key, "laptop", dataDir, appFile], Math.floor(random() * 500));
+        const acks = await runUntilKilled(
+          [server.url, username, key, "laptop", dataDir, appFile],
+          Math.floor(random() * 500),
+        );
         for (const [name, value] of acks) acked.set(name, value);
         other.apply({ kind: "set", doc: "notes", path: [`p${cycle}`] });
         expect(await other.sync("notes")).toBe("synced");

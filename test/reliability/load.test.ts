@@ -11,7 +11,9 @@ describe("ten devices syncing at once for five seconds", () => {
     const report = await runSoak({ devices: 10, seconds: 5, seed: 0x10ad });
     expect(report.requests).toBeGreaterThan(0);
     expect([report.errors, report.byStatus]).toEqual([0, report.byStatus]);
-    expect(Object.keys(report.failedOperations).filter((code) => code !== "conflict" && code !== "rate_limited")).toEqual([]);
+    expect(
+      Object.keys(report.failedOperations).filter((code) => code !== "conflict" && code !== "rate_limited"),
+    ).toEqual([]);
     expect(report.converged).toBe(true);
     expect(report.versionsDecrypted).toBeGreaterThan(0);
   });

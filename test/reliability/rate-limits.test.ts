@@ -11,7 +11,12 @@ import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 const LIMIT = 4;
-const strict = (namespace: string) => ({ type: "ratelimit", name: namespace, namespace_id: namespace, simple: { limit: LIMIT, period: 60 } });
+const strict = (namespace: string) => ({
+  type: "ratelimit",
+  name: namespace,
+  namespace_id: namespace,
+  simple: { limit: LIMIT, period: 60 },
+});
 
 // Every test calls from 127.0.0.1, and a new user's first request is a failed authentication
 // (the name has no account until the client claims it), so the two limits get a server each.
@@ -37,7 +42,9 @@ async function failure(promise: Promise<unknown>): Promise<SyncError> {
 /** A clock the test moves: real time plus whatever was added. */
 function movableClock() {
   let added = 0;
-  return { now: () => Date.now() + added, add: (ms: number) => {
+  return {
+    now: () => Date.now() + added,
+    add: (ms: number) => {
       added += ms;
     },
   };
@@ -58,7 +65,11 @@ describe("the per-user limit", () => {
 
     const sent = calls.length;
     clock.add(59_000);
-    for (const attempt of [() => device.syncUpload(user, { late: true }), () => device.listDevices(user), () => device.syncDownload(user)]) {
+    for (const attempt of [
+      () => device.syncUpload(user, { late: true }),
+      () => device.listDevices(user),
+      () => device.syncDownload(user),
+    ]) {
       const error = await failure(attempt());
       expect(error.code).toBe("rate_limited");
       expect(error.message).toContain("nothing was sent");
@@ -83,7 +94,8 @@ describe("the per-address limit", () => {
 
     const guesser = await manager(addressLimited.url, { key: freshKey(), deviceId: "guesser" });
     const codes: string[] = [];
-    while (codes.at(-1) !== "rate_limited" && codes.length < 2 * LIMIT) codes.push((await failure(guesser.syncDownload(user))).code);
+    while (codes.at(-1) !== "rate_limited" && codes.length < 2 * LIMIT)
+      codes.push((await failure(guesser.syncDownload(user))).code);
     expect(codes.at(-1)).toBe("rate_limited");
     expect(codes.slice(0, -1)).toEqual(Array(codes.length - 1).fill("unauthorized"));
     expect(codes.length).toBeGreaterThan(1);
@@ -98,7 +110,10 @@ describe("a 503 with Retry-After", () => {
     const [user, key] = [freshUser("busy"), freshKey()];
     const busy: FetchLike = async (url, init) =>
       init.method === "PUT" && url.includes("/docs/")
-        ? Response.json({ error: { code: "unavailable", message: "storage down" } }, { status: 503, headers: { "Retry-After": "300" } })
+        ? Response.json(
+            { error: { code: "unavailable", message: "storage down" } },
+            { status: 503, headers: { "Retry-After": "300" } },
+          )
         : fetch(url, init);
     const device = await manager(userLimited.url, { key, deviceId: "patient", fetch: busy });
     await expect(device.syncUpload(user, { a: 1 })).rejects.toMatchObject({ code: "network" });

@@ -34,7 +34,10 @@ afterAll(async () => {
 
 /** Document reads answered 200 get `change` applied to their body (and headers). */
 function onDocumentReads(change: (body: Uint8Array, exchange: Exchange) => Uint8Array): void {
-  proxy.rewrite = (exchange, body) => (exchange.method === "GET" && exchange.status === 200 && DOC_READ.test(exchange.path.split("?")[0]!) ? change(body, exchange) : undefined);
+  proxy.rewrite = (exchange, body) =>
+    exchange.method === "GET" && exchange.status === 200 && DOC_READ.test(exchange.path.split("?")[0]!)
+      ? change(body, exchange)
+      : undefined;
 }
 
 /** What a device keeps of a document, less the error it last met. */
@@ -55,7 +58,11 @@ async function scene(versions: number) {
   }
   writer.apply({ kind: "set", doc: "notes", path: ["latest"] });
   expect(await writer.sync("notes")).toBe("synced");
-  const api = new ApiClient({ baseUrl: server.url, deviceId: "inspector", token: () => deriveAuthToken(key, username) });
+  const api = new ApiClient({
+    baseUrl: server.url,
+    deviceId: "inspector",
+    token: () => deriveAuthToken(key, username),
+  });
   /** Version n's token bytes as the Worker stores them, read around the proxy. */
   const versionBytes = async (n: number) => (await api.getVersion(username, "notes", n))!.bytes;
   return { username, key, writer, reader, versionBytes };
@@ -110,7 +117,10 @@ describe("a tampered token", () => {
   it("sealed with another key, envelope and all, is reported as wrong_key", async () => {
     const { username, reader } = await scene(2);
     const forged = await (await Fernet.create(freshKey())).encrypt(
-      await encodeEnvelope({ username, device_id: "writer", timestamp: pythonTimestamp(Date.now()), data: { owned: true } }, { compress: false }),
+      await encodeEnvelope(
+        { username, device_id: "writer", timestamp: pythonTimestamp(Date.now()), data: { owned: true } },
+        { compress: false },
+      ),
     );
     onDocumentReads(() => forged);
     await expectRefused(reader, "wrong_key");

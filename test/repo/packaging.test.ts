@@ -14,7 +14,9 @@ let browser: Module;
 
 beforeAll(() => {
   // The published shape: what `npm run build` writes (declarations are checked by tsc elsewhere).
-  execFileSync(process.execPath, [join(root, "scripts/build.mjs"), "--outdir", outdir, "--no-types"], { stdio: "pipe" });
+  execFileSync(process.execPath, [join(root, "scripts/build.mjs"), "--outdir", outdir, "--no-types"], {
+    stdio: "pipe",
+  });
 });
 
 async function load(file: string): Promise<Module> {
@@ -27,7 +29,19 @@ describe("the built package", () => {
   });
 
   it("exports the manager, errors, Fernet and ports from the core entry", () => {
-    for (const name of ["SyncManager", "SyncError", "isSyncError", "Fernet", "MultiFernet", "generateKey", "MemoryStore", "ApiClient", "merge", "resolveConflict", "pythonTimestamp"]) {
+    for (const name of [
+      "SyncManager",
+      "SyncError",
+      "isSyncError",
+      "Fernet",
+      "MultiFernet",
+      "generateKey",
+      "MemoryStore",
+      "ApiClient",
+      "merge",
+      "resolveConflict",
+      "pythonTimestamp",
+    ]) {
       expect(core[name], name).toBeDefined();
     }
     expect(core["SyncSession"]).toBeUndefined();
@@ -35,7 +49,14 @@ describe("the built package", () => {
   });
 
   it("exports the Node edges, sharing the core's classes rather than copies", async () => {
-    for (const name of ["createNodeSyncManager", "FileStore", "proxyFetch", "nodeCryptoBackend", "nodeMachineInfo", "defaultDataDir"]) {
+    for (const name of [
+      "createNodeSyncManager",
+      "FileStore",
+      "proxyFetch",
+      "nodeCryptoBackend",
+      "nodeMachineInfo",
+      "defaultDataDir",
+    ]) {
       expect(node[name], name).toBeDefined();
     }
     const create = node["createNodeSyncManager"] as (o: object) => Promise<object>;
@@ -47,7 +68,9 @@ describe("the built package", () => {
       env: {},
     });
     expect(manager).toBeInstanceOf(core["SyncManager"] as new () => object);
-    const error = await (manager as { syncDownload(u: string): Promise<unknown> }).syncDownload("alice").catch((e: unknown) => e);
+    const error = await (manager as { syncDownload(u: string): Promise<unknown> })
+      .syncDownload("alice")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(core["SyncError"] as new () => object);
   });
 
@@ -76,11 +99,16 @@ describe("the built package", () => {
   });
 
   it("declares every package the built files import as a runtime dependency", () => {
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
     const imported = new Set<string>();
     for (const file of readdirSync(outdir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".mjs"))) {
       const text = readFileSync(join(outdir, file), "utf8");
-      for (const [, spec] of [...text.matchAll(/\bfrom\s*"([^"]+)"/g), ...text.matchAll(/\bimport\s*\(\s*"([^"]+)"\s*\)/g)]) {
+      for (const [, spec] of [
+        ...text.matchAll(/\bfrom\s*"([^"]+)"/g),
+        ...text.matchAll(/\bimport\s*\(\s*"([^"]+)"\s*\)/g),
+      ]) {
         if (!spec!.startsWith(".") && !spec!.startsWith("node:")) imported.add(spec!);
       }
     }

@@ -10,7 +10,8 @@ const root = resolve(import.meta.dirname, "../..");
 // Installed, built or generated: not ours to check.
 const SKIPPED = new Set(["node_modules", "dist", ".wrangler", ".git", "app-dist"]);
 
-const scripts = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+const scripts = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> })
+  .scripts;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

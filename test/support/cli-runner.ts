@@ -30,7 +30,9 @@ export function buildCli(): { path: string; dispose(): void } {
   const cache = join(root, "node_modules", ".cache");
   mkdirSync(cache, { recursive: true });
   const outdir = mkdtempSync(join(cache, "cli-test-"));
-  execFileSync(process.execPath, [join(root, "scripts/build.mjs"), "--outdir", outdir, "--no-types"], { stdio: "pipe" });
+  execFileSync(process.execPath, [join(root, "scripts/build.mjs"), "--outdir", outdir, "--no-types"], {
+    stdio: "pipe",
+  });
   return { path: join(outdir, "cli.mjs"), dispose: () => rmSync(outdir, { recursive: true, force: true }) };
 }
 

@@ -5,7 +5,13 @@
  * gets which fault comes from a PRNG seeded by the caller, so a sequential client sees the same
  * faults on every run with the same seed. `rewrite` lets a test act as a hostile server instead.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { seededRandom } from "./seeded-random.ts";
 
@@ -64,7 +70,16 @@ interface Upstream {
   body: Uint8Array;
 }
 
-const HOP_BY_HOP = new Set(["host", "connection", "keep-alive", "content-length", "transfer-encoding", "te", "upgrade", "proxy-connection"]);
+const HOP_BY_HOP = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "content-length",
+  "transfer-encoding",
+  "te",
+  "upgrade",
+  "proxy-connection",
+]);
 
 export async function startFaultProxy(upstream: string, options: FaultProxyOptions): Promise<FaultProxy> {
   const random = seededRandom(options.seed);
@@ -88,7 +103,12 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     void handle(req, res, fault, extra).catch(() => res.socket?.destroy());
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse, fault: FaultKind | null, extra: number): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    fault: FaultKind | null,
+    extra: number,
+  ): Promise<void> {
     const body = await readBody(req);
     if (fault === "reset-before") return void req.socket.destroy();
     if (fault === "status") return void answerError(res, [500, 502, 503, 429][Math.floor(extra * 4)]!);
@@ -99,8 +119,14 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
     }
     const answer = await forward(state.upstream, req, body);
     if (fault === "reset-after") return void req.socket.destroy();
-    if (fault === "status-after") return void res.writeHead(502, { "Content-Type": "text/html" }).end("<html>502 Bad Gateway</html>");
-    const exchange: Exchange = { method: req.method ?? "GET", path: req.url ?? "/", status: answer.status, headers: answer.headers };
+    if (fault === "status-after")
+      return void res.writeHead(502, { "Content-Type": "text/html" }).end("<html>502 Bad Gateway</html>");
+    const exchange: Exchange = {
+      method: req.method ?? "GET",
+      path: req.url ?? "/",
+      status: answer.status,
+      headers: answer.headers,
+    };
     const out = state.rewrite?.(exchange, answer.body) ?? answer.body;
     res.writeHead(answer.status, { ...answer.headers, "content-length": String(out.byteLength) });
     if (fault === "truncate-response" && out.byteLength > 0) {
@@ -117,15 +143,33 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
   const proxy = {
     url,
     injected,
-    get enabled() { return state.enabled; },
-    set enabled(value: boolean) { state.enabled = value; },
-    get share() { return state.share; },
-    set share(value: number) { state.share = value; },
-    get upstream() { return state.upstream; },
-    set upstream(value: string) { state.upstream = value; },
-    get rewrite() { return state.rewrite; },
-    set rewrite(value: FaultProxy["rewrite"]) { state.rewrite = value; },
-    get requests() { return state.requests; },
+    get enabled() {
+      return state.enabled;
+    },
+    set enabled(value: boolean) {
+      state.enabled = value;
+    },
+    get share() {
+      return state.share;
+    },
+    set share(value: number) {
+      state.share = value;
+    },
+    get upstream() {
+      return state.upstream;
+    },
+    set upstream(value: string) {
+      state.upstream = value;
+    },
+    get rewrite() {
+      return state.rewrite;
+    },
+    set rewrite(value: FaultProxy["rewrite"]) {
+      state.rewrite = value;
+    },
+    get requests() {
+      return state.requests;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -145,7 +189,8 @@ function answerError(res: ServerResponse, status: number): void {
 
 function forwardHeaders(req: IncomingMessage, target: URL, length: number): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+  for (const [name, value] of Object.entries(req.headers))
+    if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
   headers["host"] = target.host;
   if (length > 0 || (req.method !== "GET" && req.method !== "HEAD")) headers["content-length"] = String(length);
   return headers;
@@ -154,15 +199,20 @@ function forwardHeaders(req: IncomingMessage, target: URL, length: number): Outg
 function forward(upstream: string, req: IncomingMessage, body: Uint8Array): Promise<Upstream> {
   const target = new URL(req.url ?? "/", upstream);
   return new Promise((resolve, reject) => {
-    const out = httpRequest(target, { method: req.method ?? "GET", headers: forwardHeaders(req, target, body.byteLength) }, (answer) => {
-      readBody(answer).then((bytes) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-        }
-        resolve({ status: answer.statusCode ?? 502, headers, body: bytes });
-      }, reject);
-    });
+    const out = httpRequest(
+      target,
+      { method: req.method ?? "GET", headers: forwardHeaders(req, target, body.byteLength) },
+      (answer) => {
+        readBody(answer).then((bytes) => {
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(answer.headers)) {
+            if (!HOP_BY_HOP.has(name) && value !== undefined)
+              headers[name] = Array.isArray(value) ? value.join(", ") : value;
+          }
+          resolve({ status: answer.statusCode ?? 502, headers, body: bytes });
+        }, reject);
+      },
+    );
     out.on("error", reject);
     out.end(body);
   });
@@ -171,7 +221,10 @@ function forward(upstream: string, req: IncomingMessage, body: Uint8Array): Prom
 /** Sends the headers (declaring the whole length) and `keep` bytes of the body, then aborts. */
 async function forwardTruncated(upstream: string, req: IncomingMessage, body: Uint8Array, keep: number): Promise<void> {
   const target = new URL(req.url ?? "/", upstream);
-  const out = httpRequest(target, { method: req.method ?? "GET", headers: forwardHeaders(req, target, body.byteLength) });
+  const out = httpRequest(target, {
+    method: req.method ?? "GET",
+    headers: forwardHeaders(req, target, body.byteLength),
+  });
   out.on("error", () => undefined);
   out.on("response", (answer) => answer.resume());
   out.flushHeaders();

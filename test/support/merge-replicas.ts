@@ -106,10 +106,27 @@ export class Simulation {
     this.#logChanges(previous.data, uploaded.data, [], undefined, clock);
   }
 
-  #logChanges(before: Json | undefined, after: Json | undefined, path: string[], parentAppend: boolean | undefined, clock: string): void {
+  #logChanges(
+    before: Json | undefined,
+    after: Json | undefined,
+    path: string[],
+    parentAppend: boolean | undefined,
+    clock: string,
+  ): void {
     const rule = parentAppend ? "lww" : this.#book.ruleAt(path);
     const isMax = rule === "max";
-    const shape = (v: Json | undefined) => (v === ABSENT ? "absent" : parentAppend || isMax ? "value" : rule === "append" ? (isRecordList(v) ? "list" : "value") : isJsonObject(v) ? "object" : "value");
+    const shape = (v: Json | undefined) =>
+      v === ABSENT
+        ? "absent"
+        : parentAppend || isMax
+          ? "value"
+          : rule === "append"
+            ? isRecordList(v)
+              ? "list"
+              : "value"
+            : isJsonObject(v)
+              ? "object"
+              : "value";
     const from = shape(before);
     const to = shape(after);
     if (to === "absent") {
@@ -119,7 +136,12 @@ export class Simulation {
     if (to === "value") {
       if (from === "value" && jsonEqual(before!, after!)) return;
       if (!isMax) this.log.push({ path, clock, expect: { kind: "value", value: after! } });
-      else this.log.push({ path, clock, expect: typeof after === "number" ? { kind: "atLeast", value: after } : { kind: "unchecked" } });
+      else
+        this.log.push({
+          path,
+          clock,
+          expect: typeof after === "number" ? { kind: "atLeast", value: after } : { kind: "unchecked" },
+        });
       return;
     }
     if (from !== to) this.log.push({ path, clock, expect: { kind: "container", list: to === "list" } });
@@ -144,15 +166,22 @@ export function editSurvives(edit: LoggedEdit, data: Json, log: readonly LoggedE
   const now = getAt(data, edit.path);
   const e = edit.expect;
   const kept =
-    e.kind === "unchecked" ? true
-    : e.kind === "absent" ? now === ABSENT
-    : e.kind === "value" ? now !== ABSENT && jsonEqual(now, e.value)
-    : e.kind === "atLeast" ? typeof now === "number" && now >= e.value
-    : e.list ? now !== ABSENT && isRecordList(now) : isJsonObject(now);
+    e.kind === "unchecked"
+      ? true
+      : e.kind === "absent"
+        ? now === ABSENT
+        : e.kind === "value"
+          ? now !== ABSENT && jsonEqual(now, e.value)
+          : e.kind === "atLeast"
+            ? typeof now === "number" && now >= e.value
+            : e.list
+              ? now !== ABSENT && isRecordList(now)
+              : isJsonObject(now);
   if (kept) return true;
   return log.some(
     (other) =>
-      (compareHlc(other.clock, edit.clock) > 0 && (isPrefix(other.path, edit.path) || isPrefix(edit.path, other.path))) ||
+      (compareHlc(other.clock, edit.clock) > 0 &&
+        (isPrefix(other.path, edit.path) || isPrefix(edit.path, other.path))) ||
       // A counter under `max` is permanent (documented), so one anywhere below keeps its parents objects.
       (other.expect.kind === "atLeast" && other.path.length > edit.path.length && isPrefix(edit.path, other.path)),
   );
@@ -161,7 +190,6 @@ export function editSurvives(edit: LoggedEdit, data: Json, log: readonly LoggedE
 function isPrefix(prefix: readonly string[], path: readonly string[]): boolean {
   return prefix.length <= path.length && prefix.every((s, i) => s === path[i]);
 }
-
 
 export function applyOp(data: Json, op: Op): Json {
   switch (op.kind) {
@@ -178,7 +206,11 @@ export function applyOp(data: Json, op: Op): Json {
     case "deleteRecord": {
       const list = getAt(data, [op.list]);
       if (list === ABSENT || !isRecordList(list)) return data;
-      return setAt(data, [op.list], list.filter((r) => r["id"] !== op.id));
+      return setAt(
+        data,
+        [op.list],
+        list.filter((r) => r["id"] !== op.id),
+      );
     }
     case "bump": {
       const current = getAt(data, op.counter);

@@ -33,7 +33,12 @@ export async function seedDevice(options: {
     deviceId: options.deviceId,
     api,
     async write(doc, data) {
-      const envelope = { username: options.username, device_id: options.deviceId, timestamp: pythonTimestamp(Date.now()), data };
+      const envelope = {
+        username: options.username,
+        device_id: options.deviceId,
+        timestamp: pythonTimestamp(Date.now()),
+        data,
+      };
       const bytes = await fernet.encrypt(await encodeEnvelope(envelope, { compress: false }));
       const outcome = await api.putDocument(options.username, doc, bytes, {});
       if (!outcome.ok) throw new Error(`write of ${doc} lost a race`);

@@ -42,7 +42,9 @@ export function freshDataDir(): string {
 /** A manager on a FileStore in `dataDir` (fresh unless given), with the Node crypto backend. */
 export async function manager(
   url: string,
-  options: { key: SyncManagerOptions["key"]; deviceId: string; dataDir?: string } & Partial<Omit<SyncManagerOptions, "store" | "key">>,
+  options: { key: SyncManagerOptions["key"]; deviceId: string; dataDir?: string } & Partial<
+    Omit<SyncManagerOptions, "store" | "key">
+  >,
 ): Promise<SyncManager> {
   const { dataDir, ...rest } = options;
   return SyncManager.create({

@@ -50,7 +50,8 @@ export async function startTamperingProxy(upstream: string): Promise<TamperingPr
     let out = new Uint8Array(await upstreamRes.arrayBuffer());
     const outHeaders: Record<string, string> = {};
     upstreamRes.headers.forEach((value, name) => {
-      if (name !== "content-length" && name !== "content-encoding" && name !== "transfer-encoding") outHeaders[name] = value;
+      if (name !== "content-length" && name !== "content-encoding" && name !== "transfer-encoding")
+        outHeaders[name] = value;
     });
     if (isDocRead && upstreamRes.status === 200) {
       const version = Number(upstreamRes.headers.get("ETag")?.replaceAll('"', ""));
@@ -66,7 +67,11 @@ export async function startTamperingProxy(upstream: string): Promise<TamperingPr
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return Object.assign(state, {
     url,
-    stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   }) as TamperingProxy;
 }
 

@@ -39,10 +39,13 @@ export async function startWorkerServer(options: WorkerServerOptions = {}): Prom
   // wrangler's own logger (asset parsing, proxy errors) reads WRANGLER_LOG, not dev.logLevel; it is
   // process-wide, and each test file runs in a process of its own.
   const logLevel = options.logLevel ?? "error";
-  if (process.env["WRANGLER_LOG"] === undefined || options.logLevel !== undefined) process.env["WRANGLER_LOG"] = logLevel;
+  if (process.env["WRANGLER_LOG"] === undefined || options.logLevel !== undefined)
+    process.env["WRANGLER_LOG"] = logLevel;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "cloud-sync-state-"));
   const bindings = {
-    ...Object.fromEntries(Object.entries(options.vars ?? {}).map(([k, v]) => [k, { type: "plain_text" as const, value: v }])),
+    ...Object.fromEntries(
+      Object.entries(options.vars ?? {}).map(([k, v]) => [k, { type: "plain_text" as const, value: v }]),
+    ),
     ...options.bindings,
   };
   const worker = await unstable_startWorker({

@@ -21,7 +21,11 @@ describe("claiming a username", () => {
   it("answers 409 username_taken to another token", async () => {
     const { user } = await claimedUser();
     const res = await call(`/v1/users/${user}`, { method: "PUT", headers: bearer(await tokenFor("intruder")) });
-    expect(await errorOf(res)).toEqual({ status: 409, code: "username_taken", message: "this username belongs to another key" });
+    expect(await errorOf(res)).toEqual({
+      status: 409,
+      code: "username_taken",
+      message: "this username belongs to another key",
+    });
   });
 
   it("lets exactly one of two concurrent claims of one name win", async () => {
@@ -34,7 +38,9 @@ describe("claiming a username", () => {
     const winner = a.status === 201 ? "a" : "b";
     const loser = winner === "a" ? "b" : "a";
     expect((await call(`/v1/users/${user}`, { headers: bearer(await tokenFor(winner)) })).status).toBe(200);
-    expect(await errorOf(await call(`/v1/users/${user}`, { headers: bearer(await tokenFor(loser)) }))).toEqual(unauthorized);
+    expect(await errorOf(await call(`/v1/users/${user}`, { headers: bearer(await tokenFor(loser)) }))).toEqual(
+      unauthorized,
+    );
   });
 
   it("lets exactly one of two concurrent first uploads claim the name", async () => {
@@ -52,8 +58,12 @@ describe("claiming a username", () => {
   it("answers 401 without a token and stores no account", async () => {
     const user = uniqueUser();
     expect(await errorOf(await call(`/v1/users/${user}`, { method: "PUT" }))).toEqual(unauthorized);
-    expect(await errorOf(await call(`/v1/users/${user}`, { method: "PUT", headers: { Authorization: "Basic abc" } }))).toEqual(unauthorized);
-    expect((await call(`/v1/users/${user}`, { method: "PUT", headers: bearer(await tokenFor(user)) })).status).toBe(201);
+    expect(
+      await errorOf(await call(`/v1/users/${user}`, { method: "PUT", headers: { Authorization: "Basic abc" } })),
+    ).toEqual(unauthorized);
+    expect((await call(`/v1/users/${user}`, { method: "PUT", headers: bearer(await tokenFor(user)) })).status).toBe(
+      201,
+    );
   });
 
   it("needs X-Claim-Secret when CLAIM_SECRET is set, and only for new names", async () => {
@@ -65,9 +75,15 @@ describe("claiming a username", () => {
       code: "claim_secret_required",
       message: "claiming a new username needs the deployment's X-Claim-Secret",
     });
-    const wrong = await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: { ...auth, "X-Claim-Secret": "nope" } });
+    const wrong = await callWith(vars, `/v1/users/${user}`, {
+      method: "PUT",
+      headers: { ...auth, "X-Claim-Secret": "nope" },
+    });
     expect(wrong.status).toBe(403);
-    expect((await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: { ...auth, "X-Claim-Secret": "s3cret" } })).status).toBe(201);
+    expect(
+      (await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: { ...auth, "X-Claim-Secret": "s3cret" } }))
+        .status,
+    ).toBe(201);
     expect((await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: auth })).status).toBe(200);
   });
 });
@@ -84,7 +100,10 @@ describe("seed uploads when CLAIM_SECRET is set", () => {
         body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
       });
     expect(await errorOf(await upload())).toMatchObject({ status: 403, code: "claim_secret_required" });
-    const claim = await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: { ...bearer(token), "X-Claim-Secret": "s3cret" } });
+    const claim = await callWith(vars, `/v1/users/${user}`, {
+      method: "PUT",
+      headers: { ...bearer(token), "X-Claim-Secret": "s3cret" },
+    });
     expect(claim.status).toBe(201);
     expect((await upload()).status).toBe(200);
   });
@@ -97,12 +116,19 @@ describe("reading the account", () => {
     await putDoc(u, "b", fernetBytes(3));
     const res = await call(`/v1/users/${u.user}`, { headers: u.auth });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ username: u.user, usage_bytes: 73 + 105, quota_bytes: 1073741824, documents: 2 });
+    expect(await res.json()).toMatchObject({
+      username: u.user,
+      usage_bytes: 73 + 105,
+      quota_bytes: 1073741824,
+      documents: 2,
+    });
   });
 
   it("answers 401 to a wrong token and to an unknown user alike", async () => {
     const u = await claimedUser();
-    expect(await errorOf(await call(`/v1/users/${u.user}`, { headers: bearer(await tokenFor("x")) }))).toEqual(unauthorized);
+    expect(await errorOf(await call(`/v1/users/${u.user}`, { headers: bearer(await tokenFor("x")) }))).toEqual(
+      unauthorized,
+    );
     expect(await errorOf(await call(`/v1/users/${uniqueUser()}`, { headers: u.auth }))).toEqual(unauthorized);
   });
 });
@@ -166,7 +192,9 @@ describe("deleting the account", () => {
   it("answers 401 to a wrong token and deletes nothing", async () => {
     const u = await claimedUser();
     await putDoc(u, "a");
-    expect(await errorOf(await call(`/v1/users/${u.user}`, { method: "DELETE", headers: bearer(await tokenFor("x")) }))).toEqual(unauthorized);
+    expect(
+      await errorOf(await call(`/v1/users/${u.user}`, { method: "DELETE", headers: bearer(await tokenFor("x")) })),
+    ).toEqual(unauthorized);
     expect((await call(`/v1/users/${u.user}/docs/a`, { headers: u.auth })).status).toBe(200);
   });
 });

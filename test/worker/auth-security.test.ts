@@ -23,31 +23,44 @@ afterEach(() => {
 
 /** Names next to `name`: other case, one more or one less character, a prefix or suffix of it. */
 function neighbours(name: string): string[] {
-  return [...new Set([name.toUpperCase(), name.toLowerCase(), `${name}x`, name.slice(0, -1), `x${name}`, `${name}.`, `${name}@x`])].filter((n) => n !== name);
+  return [
+    ...new Set([
+      name.toUpperCase(),
+      name.toLowerCase(),
+      `${name}x`,
+      name.slice(0, -1),
+      `x${name}`,
+      `${name}.`,
+      `${name}@x`,
+    ]),
+  ].filter((n) => n !== name);
 }
 
 describe("a token", () => {
   it("opens only the name it was claimed for, over bearer and capability URLs alike", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,20}$/).filter((s) => !s.includes("..")), async (label) => {
-        const owner = await claimedUser(label);
-        await putDoc(owner, "notes");
-        const cap = `/legacy/${owner.token}`;
-        for (const name of neighbours(owner.user)) {
-          if (name.includes("..")) continue;
-          for (const res of [
-            await call(`/v1/users/${name}/docs`, { headers: owner.auth }),
-            await call(`/v1/users/${name}/docs/notes`, { headers: owner.auth }),
-            await call(`${cap}/download?username=${encodeURIComponent(name)}`),
-            await call(`${cap}/devices?username=${encodeURIComponent(name)}`),
-          ]) {
-            expect([name, await errorOf(res)]).toEqual([name, unauthorized]);
+      fc.asyncProperty(
+        fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,20}$/).filter((s) => !s.includes("..")),
+        async (label) => {
+          const owner = await claimedUser(label);
+          await putDoc(owner, "notes");
+          const cap = `/legacy/${owner.token}`;
+          for (const name of neighbours(owner.user)) {
+            if (name.includes("..")) continue;
+            for (const res of [
+              await call(`/v1/users/${name}/docs`, { headers: owner.auth }),
+              await call(`/v1/users/${name}/docs/notes`, { headers: owner.auth }),
+              await call(`${cap}/download?username=${encodeURIComponent(name)}`),
+              await call(`${cap}/devices?username=${encodeURIComponent(name)}`),
+            ]) {
+              expect([name, await errorOf(res)]).toEqual([name, unauthorized]);
+            }
           }
-        }
-        // The owner's own name still works, so the refusals above were about the name.
-        expect((await call(`${cap}/download?username=${encodeURIComponent(owner.user)}`)).status).toBe(404);
-        expect((await call(`/v1/users/${owner.user}/docs/notes`, { headers: owner.auth })).status).toBe(200);
-      }),
+          // The owner's own name still works, so the refusals above were about the name.
+          expect((await call(`${cap}/download?username=${encodeURIComponent(owner.user)}`)).status).toBe(404);
+          expect((await call(`/v1/users/${owner.user}/docs/notes`, { headers: owner.auth })).status).toBe(200);
+        },
+      ),
       { numRuns: 25, seed: 0xa0_7e55 },
     );
   });
@@ -56,9 +69,14 @@ describe("a token", () => {
     const owner = await claimedUser("hash");
     const hash = await hashToken(owner.token);
     const bytes = Uint8Array.from(hash.match(/../g)!.map((h) => parseInt(h, 16)));
-    const asToken = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    const asToken = btoa(String.fromCharCode(...bytes))
+      .replaceAll("+", "-")
+      .replaceAll("/", "_")
+      .replace(/=+$/, "");
     for (const token of [hash, asToken]) {
-      expect(await errorOf(await call(`/v1/users/${owner.user}`, { headers: { Authorization: `Bearer ${token}` } }))).toEqual(unauthorized);
+      expect(
+        await errorOf(await call(`/v1/users/${owner.user}`, { headers: { Authorization: `Bearer ${token}` } })),
+      ).toEqual(unauthorized);
     }
   });
 });
@@ -73,7 +91,9 @@ describe("credential comparisons", () => {
     for (const token of [nearly, owner.token]) {
       compare.mockClear();
       // AUTH_CACHE_SECONDS=0: the record is read from R2 each time, as on a cold isolate.
-      await callWith({ AUTH_CACHE_SECONDS: "0" }, `/v1/users/${owner.user}`, { headers: { Authorization: `Bearer ${token}` } });
+      await callWith({ AUTH_CACHE_SECONDS: "0" }, `/v1/users/${owner.user}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       expect(compare).toHaveBeenCalled();
       for (const [a, b] of compare.mock.calls as Array<[ArrayBufferView, ArrayBufferView]>) {
         expect(a.byteLength).toBe(b.byteLength);
@@ -95,7 +115,10 @@ describe("credential comparisons", () => {
         headers: { Authorization: `Bearer ${await tokenFor(user)}`, "X-Claim-Secret": offered },
       });
       expect((await errorOf(res)).code).toBe("claim_secret_required");
-      const lengths = (compare.mock.calls as Array<[ArrayBufferView, ArrayBufferView]>).map(([a, b]) => [a.byteLength, b.byteLength]);
+      const lengths = (compare.mock.calls as Array<[ArrayBufferView, ArrayBufferView]>).map(([a, b]) => [
+        a.byteLength,
+        b.byteLength,
+      ]);
       expect(lengths).toEqual([[32, 32]]);
     }
   });
@@ -114,14 +137,23 @@ describe("claiming with CLAIM_SECRET set", () => {
       const vars = { CLAIM_SECRET: secret };
       const answers = [
         await callWith(vars, `/v1/users/${user}`, { method: "PUT", headers: auth }),
-        await callWith(vars, `/v1/users/${user}/docs/notes`, { method: "PUT", headers: { ...auth, "X-Device-Id": "d1" }, body: fernetBytes() }),
+        await callWith(vars, `/v1/users/${user}/docs/notes`, {
+          method: "PUT",
+          headers: { ...auth, "X-Device-Id": "d1" },
+          body: fernetBytes(),
+        }),
         await callWith(vars, `/legacy/${token}/upload`, {
           method: "POST",
           headers: { "Content-Type": "application/json", ...extra },
           body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
         }),
       ];
-      for (const res of answers) expect([offered, res.status, await res.text()]).toEqual([offered, 403, expect.stringContaining("claim_secret_required")]);
+      for (const res of answers)
+        expect([offered, res.status, await res.text()]).toEqual([
+          offered,
+          403,
+          expect.stringContaining("claim_secret_required"),
+        ]);
     }
     expect(await storageSnapshot()).toEqual(before);
   });
@@ -130,7 +162,10 @@ describe("claiming with CLAIM_SECRET set", () => {
     const secret = "s3cret-for-claims";
     const owner = await claimedUser("taken");
     const intruder = { Authorization: `Bearer ${await tokenFor("intruder")}`, "X-Claim-Secret": secret };
-    const res = await callWith({ CLAIM_SECRET: secret }, `/v1/users/${owner.user}`, { method: "PUT", headers: intruder });
+    const res = await callWith({ CLAIM_SECRET: secret }, `/v1/users/${owner.user}`, {
+      method: "PUT",
+      headers: intruder,
+    });
     expect(await errorOf(res)).toMatchObject({ status: 409, code: "username_taken" });
   });
 });
@@ -139,7 +174,11 @@ describe("what the server stores", () => {
   it("holds only a hash of the credential: no token, key or plaintext in any record", async () => {
     const owner = await claimedUser("stored");
     await putDoc(owner, "notes");
-    await postJson(`/legacy/${owner.token}/upload`, { username: owner.user, device_id: "seed-device", encrypted_data: encryptedDataOf(fernetBytes()) });
+    await postJson(`/legacy/${owner.token}/upload`, {
+      username: owner.user,
+      device_id: "seed-device",
+      encrypted_data: encryptedDataOf(fernetBytes()),
+    });
     await call(`/v1/users/${owner.user}/devices/phone`, {
       method: "PUT",
       headers: { ...owner.auth, "Content-Type": "application/json" },
@@ -160,7 +199,11 @@ describe("what the server stores", () => {
     // Neither token, in any encoding a careless server might keep, appears anywhere in storage.
     const everything = (await storageSnapshot()).join("\n");
     const objects = await env.BLOBS.list({ prefix: `users/${owner.user}/` });
-    const bodies = await Promise.all(objects.objects.map(async (o) => new TextDecoder("latin1").decode(await (await env.BLOBS.get(o.key))!.arrayBuffer())));
+    const bodies = await Promise.all(
+      objects.objects.map(async (o) =>
+        new TextDecoder("latin1").decode(await (await env.BLOBS.get(o.key))!.arrayBuffer()),
+      ),
+    );
     for (const token of [owner.token, replacement]) {
       const raw = base64urlDecode(token)!;
       for (const form of [token, hexEncode(raw), btoa(String.fromCharCode(...raw)), hexEncode(utf8Encode(token))]) {

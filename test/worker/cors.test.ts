@@ -17,7 +17,8 @@ describe("CORS on /v1", () => {
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(res.headers.get("Access-Control-Allow-Methods")).toContain("PUT");
     const allowed = res.headers.get("Access-Control-Allow-Headers")!.toLowerCase();
-    for (const header of ["authorization", "content-type", "if-match", "if-none-match", "x-device-id"]) expect(allowed).toContain(header);
+    for (const header of ["authorization", "content-type", "if-match", "if-none-match", "x-device-id"])
+      expect(allowed).toContain(header);
   });
 
   it("lets a page read the version, Date and error of an answer", async () => {
@@ -25,7 +26,8 @@ describe("CORS on /v1", () => {
     expect(res.status).toBe(401);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const exposed = res.headers.get("Access-Control-Expose-Headers")!.toLowerCase();
-    for (const header of ["etag", "date", "x-sync-version", "x-sync-device", "last-modified"]) expect(exposed).toContain(header);
+    for (const header of ["etag", "date", "x-sync-version", "x-sync-device", "last-modified"])
+      expect(exposed).toContain(header);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
   });
 

@@ -70,7 +70,9 @@ describe("the device registry", () => {
 
   it("answers 404 when removing an unknown device", async () => {
     const u = await claimedUser();
-    expect(await errorOf(await call(`/v1/users/${u.user}/devices/ghost`, { method: "DELETE", headers: u.auth }))).toEqual({
+    expect(
+      await errorOf(await call(`/v1/users/${u.user}/devices/ghost`, { method: "DELETE", headers: u.auth })),
+    ).toEqual({
       status: 404,
       code: "not_found",
       message: "no such device",
@@ -97,6 +99,9 @@ describe("the device registry", () => {
 
   it("rejects a device id with '..' as invalid_name", async () => {
     const u = await claimedUser();
-    expect(await errorOf(await register(u, "a..b", { name: "x", platform: "y" }))).toMatchObject({ status: 400, code: "invalid_name" });
+    expect(await errorOf(await register(u, "a..b", { name: "x", platform: "y" }))).toMatchObject({
+      status: 400,
+      code: "invalid_name",
+    });
   });
 });

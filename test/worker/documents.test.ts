@@ -46,11 +46,18 @@ describe("writing and reading a document", () => {
   it("gives an isolate that never saw the version the same headers and bytes, for 304 and 200 alike", async () => {
     const u = await claimedUser();
     const body = fernetBytes(3);
-    const written = (await (await putDoc(u, "notes", body, { "X-Device-Id": "dev-7" })).json()) as { updated_at: string };
+    const written = (await (await putDoc(u, "notes", body, { "X-Device-Id": "dev-7" })).json()) as {
+      updated_at: string;
+    };
     // A wrapped binding has no isolate memory of its own yet: it reads like a fresh isolate.
     const cold = () => ({ BLOBS: failing(env.BLOBS, []) });
     const path = `/v1/users/${u.user}/docs/notes`;
-    const expected = { etag: '"1"', version: "1", device: "dev-7", modified: new Date(written.updated_at).toUTCString() };
+    const expected = {
+      etag: '"1"',
+      version: "1",
+      device: "dev-7",
+      modified: new Date(written.updated_at).toUTCString(),
+    };
     const headersOf = (res: Response) => ({
       etag: res.headers.get("ETag"),
       version: res.headers.get("X-Sync-Version"),
@@ -68,7 +75,11 @@ describe("writing and reading a document", () => {
 
   it("answers 404 not_found for a document never written", async () => {
     const u = await claimedUser();
-    expect(await errorOf(await getDoc(u, "missing"))).toEqual({ status: 404, code: "not_found", message: "no such document" });
+    expect(await errorOf(await getDoc(u, "missing"))).toEqual({
+      status: 404,
+      code: "not_found",
+      message: "no such document",
+    });
   });
 
   it("lists each document with its current version", async () => {
@@ -78,7 +89,10 @@ describe("writing and reading a document", () => {
     await putDoc(u, "b");
     const res = await call(`/v1/users/${u.user}/docs`, { headers: u.auth });
     const { documents } = (await res.json()) as { documents: { name: string; version: number }[] };
-    expect(documents.map((d) => [d.name, d.version]).sort()).toEqual([["a", 2], ["b", 1]]);
+    expect(documents.map((d) => [d.name, d.version]).sort()).toEqual([
+      ["a", 2],
+      ["b", 1],
+    ]);
   });
 
   it("streams a body larger than the buffering threshold to storage and back intact", async () => {
@@ -132,7 +146,9 @@ describe("compare-and-swap writes", () => {
 
   it("gives racing unconditional writes consecutive versions and loses none", async () => {
     const u = await claimedUser();
-    const results = await Promise.all([1, 2, 3].map((i) => putDoc(u, "notes", fernetBytes(), { "X-Device-Id": `dev-${i}` })));
+    const results = await Promise.all(
+      [1, 2, 3].map((i) => putDoc(u, "notes", fernetBytes(), { "X-Device-Id": `dev-${i}` })),
+    );
     const versions = await Promise.all(results.map(async (r) => ((await r.json()) as { version: number }).version));
     expect(versions.sort()).toEqual([1, 2, 3]);
   });
@@ -140,7 +156,10 @@ describe("compare-and-swap writes", () => {
   it("creates only with If-None-Match: * and answers 412 once the document exists", async () => {
     const u = await claimedUser();
     expect((await putDoc(u, "notes", fernetBytes(), { "If-None-Match": "*" })).status).toBe(201);
-    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-None-Match": "*" }))).toMatchObject({ status: 412, code: "precondition_failed" });
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-None-Match": "*" }))).toMatchObject({
+      status: 412,
+      code: "precondition_failed",
+    });
   });
 
   it("answers 412 to If-Match on a document that does not exist", async () => {
@@ -167,14 +186,19 @@ describe("deleting a document", () => {
     const u = await claimedUser();
     await putDoc(u, "notes");
     await putDoc(u, "notes");
-    const stale = await call(`/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: { ...u.auth, "If-Match": '"1"' } });
+    const stale = await call(`/v1/users/${u.user}/docs/notes`, {
+      method: "DELETE",
+      headers: { ...u.auth, "If-Match": '"1"' },
+    });
     expect(stale.status).toBe(412);
     expect((await getDoc(u, "notes")).status).toBe(200);
   });
 
   it("answers 404 for a document that does not exist", async () => {
     const u = await claimedUser();
-    expect((await errorOf(await call(`/v1/users/${u.user}/docs/none`, { method: "DELETE", headers: u.auth }))).code).toBe("not_found");
+    expect(
+      (await errorOf(await call(`/v1/users/${u.user}/docs/none`, { method: "DELETE", headers: u.auth }))).code,
+    ).toBe("not_found");
   });
 });
 
@@ -207,13 +231,22 @@ describe("a document deleted and written again", () => {
     await putDoc(u, "kept");
     await deleteDoc(u, "notes", { "X-Device-Id": "dev-9" });
     expect((await getDoc(u, "notes")).status).toBe(404);
-    const listed = (await (await call(`/v1/users/${u.user}/docs`, { headers: u.auth })).json()) as { documents: { name: string }[] };
+    const listed = (await (await call(`/v1/users/${u.user}/docs`, { headers: u.auth })).json()) as {
+      documents: { name: string }[];
+    };
     expect(listed.documents.map((d) => d.name)).toEqual(["kept"]);
     expect((await call(`/v1/users/${u.user}/docs/notes/versions`, { headers: u.auth })).status).toBe(404);
-    for (const n of [1, 2, 3]) expect((await call(`/v1/users/${u.user}/docs/notes/versions/${n}`, { headers: u.auth })).status).toBe(404);
-    const restore = await call(`/v1/users/${u.user}/docs/notes/versions/2/restore`, { method: "POST", headers: { ...u.auth, "X-Device-Id": "dev-1" } });
+    for (const n of [1, 2, 3])
+      expect((await call(`/v1/users/${u.user}/docs/notes/versions/${n}`, { headers: u.auth })).status).toBe(404);
+    const restore = await call(`/v1/users/${u.user}/docs/notes/versions/2/restore`, {
+      method: "POST",
+      headers: { ...u.auth, "X-Device-Id": "dev-1" },
+    });
     expect(restore.status).toBe(404);
-    const account = (await (await call(`/v1/users/${u.user}`, { headers: u.auth })).json()) as { usage_bytes: number; documents: number };
+    const account = (await (await call(`/v1/users/${u.user}`, { headers: u.auth })).json()) as {
+      usage_bytes: number;
+      documents: number;
+    };
     expect(account).toMatchObject({ usage_bytes: 89, documents: 1 });
     // A second delete finds nothing to delete.
     expect((await errorOf(await deleteDoc(u, "notes"))).code).toBe("not_found");
@@ -242,9 +275,13 @@ describe("a document deleted and written again", () => {
   it("has deleted the document once its tombstone is stored, and a later listing removes what a failed cleanup left", async () => {
     const u = await claimedUser();
     for (let i = 0; i < 3; i++) await putDoc(u, "notes");
-    const stored = async () => (await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size);
+    const stored = async () =>
+      (await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size);
     // The tombstone is written, then the batch delete of the history fails.
-    const deleted = await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    const deleted = await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, {
+      method: "DELETE",
+      headers: u.auth,
+    });
     expect(deleted.status).toBe(204);
     expect(await stored()).toEqual([0, 89, 89, 89]);
     expect((await getDoc(u, "notes")).status).toBe(404);
@@ -258,7 +295,10 @@ describe("a document deleted and written again", () => {
   it("finishes a failed cleanup when the deleted document is deleted again", async () => {
     const u = await claimedUser();
     for (let i = 0; i < 2; i++) await putDoc(u, "notes");
-    await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, {
+      method: "DELETE",
+      headers: u.auth,
+    });
     expect((await deleteDoc(u, "notes")).status).toBe(404);
     expect((await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size)).toEqual([0]);
   });
@@ -315,9 +355,15 @@ describe("a writer that created the current version itself", () => {
   it("gets 412 when another isolate deleted the document, and re-creates it without a condition", async () => {
     const u = await claimedUser();
     await putDoc(u, "notes");
-    const deleted = await callWith(elsewhere(), `/v1/users/${u.user}/docs/notes`, { method: "DELETE", headers: u.auth });
+    const deleted = await callWith(elsewhere(), `/v1/users/${u.user}/docs/notes`, {
+      method: "DELETE",
+      headers: u.auth,
+    });
     expect(deleted.status).toBe(204);
-    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-Match": '"1"' }))).toMatchObject({ status: 412, message: "the document does not exist" });
+    expect(await errorOf(await putDoc(u, "notes", fernetBytes(), { "If-Match": '"1"' }))).toMatchObject({
+      status: 412,
+      message: "the document does not exist",
+    });
     const again = await putDoc(u, "notes");
     expect(again.status).toBe(201);
     expect(await again.json()).toMatchObject({ version: 3 });
@@ -326,11 +372,16 @@ describe("a writer that created the current version itself", () => {
   it("never applies what it knew of a deleted account to the account that claims the name next", async () => {
     const first = await claimedUser();
     for (let i = 0; i < 3; i++) await putDoc(first, "notes");
-    expect((await callWith(elsewhere(), `/v1/users/${first.user}`, { method: "DELETE", headers: first.auth })).status).toBe(204);
+    expect(
+      (await callWith(elsewhere(), `/v1/users/${first.user}`, { method: "DELETE", headers: first.auth })).status,
+    ).toBe(204);
     const token = await tokenFor(`${first.user}-next-owner`);
     const next: TestUser = { user: first.user, token, auth: bearer(token) };
     expect((await call(`/v1/users/${next.user}`, { method: "PUT", headers: next.auth })).status).toBe(201);
-    expect(await errorOf(await putDoc(next, "notes", fernetBytes(), { "If-Match": '"3"' }))).toMatchObject({ status: 412, message: "the document does not exist" });
+    expect(await errorOf(await putDoc(next, "notes", fernetBytes(), { "If-Match": '"3"' }))).toMatchObject({
+      status: 412,
+      message: "the document does not exist",
+    });
     expect(await (await putDoc(next, "notes")).json()).toMatchObject({ version: 1 });
   });
 });
@@ -343,7 +394,8 @@ describe("document write validation", () => {
     expect(await errorOf(await putDoc(u, "notes", bad))).toEqual({
       status: 400,
       code: "invalid_token",
-      message: "body is not a Fernet token: it must start with byte 0x80, be at least 73 bytes, and hold whole 16-byte blocks",
+      message:
+        "body is not a Fernet token: it must start with byte 0x80, be at least 73 bytes, and hold whole 16-byte blocks",
     });
     expect((await getDoc(u, "notes")).status).toBe(404);
   });
@@ -351,7 +403,11 @@ describe("document write validation", () => {
   it("rejects a write without X-Device-Id", async () => {
     const u = await claimedUser();
     const res = await call(`/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: u.auth, body: fernetBytes() });
-    expect(await errorOf(res)).toEqual({ status: 400, code: "bad_request", message: "header x-device-id is missing or not a string" });
+    expect(await errorOf(res)).toEqual({
+      status: 400,
+      code: "bad_request",
+      message: "header x-device-id is missing or not a string",
+    });
   });
 
   it("rejects a malformed X-Device-Id as invalid_name", async () => {
@@ -365,7 +421,11 @@ describe("document write validation", () => {
 
   it("rejects an uppercase document name as invalid_name", async () => {
     const u = await claimedUser();
-    expect(await errorOf(await putDoc(u, "Notes"))).toMatchObject({ status: 400, code: "invalid_name", message: expect.stringContaining("document name must be") });
+    expect(await errorOf(await putDoc(u, "Notes"))).toMatchObject({
+      status: 400,
+      code: "invalid_name",
+      message: expect.stringContaining("document name must be"),
+    });
   });
 
   it("rejects a malformed If-Match as bad_request", async () => {
@@ -384,7 +444,11 @@ describe("document write validation", () => {
       headers: { ...u.auth, "X-Device-Id": "d1" },
       body: fernetBytes(4),
     });
-    expect(await errorOf(res)).toEqual({ status: 413, code: "payload_too_large", message: "request body exceeds 100 bytes" });
+    expect(await errorOf(res)).toEqual({
+      status: 413,
+      code: "payload_too_large",
+      message: "request body exceeds 100 bytes",
+    });
     expect((await getDoc(u, "notes")).status).toBe(404);
   });
 
@@ -402,7 +466,11 @@ describe("document write validation", () => {
       headers: { ...u.auth, "X-Device-Id": "d1" },
       body,
     });
-    expect(await errorOf(res)).toEqual({ status: 413, code: "payload_too_large", message: "request body exceeds 300 bytes" });
+    expect(await errorOf(res)).toEqual({
+      status: 413,
+      code: "payload_too_large",
+      message: "request body exceeds 300 bytes",
+    });
     expect((await getDoc(u, "notes")).status).toBe(404);
   });
 
@@ -418,7 +486,11 @@ describe("document write validation", () => {
     const u = await claimedUser();
     const vars = { USER_QUOTA_BYTES: "200" };
     const put = (blocks: number) =>
-      callWith(vars, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes(blocks) });
+      callWith(vars, `/v1/users/${u.user}/docs/notes`, {
+        method: "PUT",
+        headers: { ...u.auth, "X-Device-Id": "d1" },
+        body: fernetBytes(blocks),
+      });
     expect((await put(2)).status).toBe(201); // 89 bytes
     expect((await put(2)).status).toBe(200); // 178 bytes
     expect(await errorOf(await put(2))).toEqual({
@@ -433,7 +505,11 @@ describe("document write validation", () => {
     const u = await claimedUser();
     const vars = { USER_QUOTA_BYTES: "300", HISTORY_RETENTION: "2" };
     const put = (blocks = 2) =>
-      callWith(vars, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes(blocks) });
+      callWith(vars, `/v1/users/${u.user}/docs/notes`, {
+        method: "PUT",
+        headers: { ...u.auth, "X-Device-Id": "d1" },
+        body: fernetBytes(blocks),
+      });
     for (let i = 0; i < 3; i++) expect((await put()).status).toBeLessThan(300); // 3 x 89 bytes stored, 2 retained
     // Stored: 267 + 89 would pass 300; retained: 178 + 89 does not.
     expect((await put()).status).toBe(200);

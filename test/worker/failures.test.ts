@@ -44,7 +44,14 @@ describe("a failing storage binding", () => {
     });
     expect(await errorOf(res)).toEqual(unavailable);
     expect(await env.BLOBS.head(`users/${user}/account.json`)).toBeNull();
-    expect((await call(`/v1/users/${user}`, { method: "PUT", headers: { Authorization: `Bearer ${await tokenFor("other")}` } })).status).toBe(201);
+    expect(
+      (
+        await call(`/v1/users/${user}`, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${await tokenFor("other")}` },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("answers 503 when KV fails on the device list", async () => {
@@ -75,7 +82,9 @@ describe("endless write contention", () => {
     new Proxy(env.BLOBS, {
       get(target, prop) {
         const value = Reflect.get(target, prop, target) as (...a: unknown[]) => unknown;
-        if (prop === "put") return (key: string, ...rest: unknown[]) => (key.includes("/docs/") ? Promise.resolve(null) : value.apply(target, [key, ...rest]));
+        if (prop === "put")
+          return (key: string, ...rest: unknown[]) =>
+            key.includes("/docs/") ? Promise.resolve(null) : value.apply(target, [key, ...rest]);
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
@@ -88,7 +97,11 @@ describe("endless write contention", () => {
       body: fernetBytes(),
     });
     expect(res.headers.get("Retry-After")).toBe("1");
-    expect(await errorOf(res)).toEqual({ status: 503, code: "unavailable", message: "the document is being written by many devices at once; retry" });
+    expect(await errorOf(res)).toEqual({
+      status: 503,
+      code: "unavailable",
+      message: "the document is being written by many devices at once; retry",
+    });
   });
 
   it("answers 412 at once to a conditional write that loses", async () => {
@@ -98,7 +111,11 @@ describe("endless write contention", () => {
       headers: { ...u.auth, "X-Device-Id": "d1", "If-None-Match": "*" },
       body: fernetBytes(),
     });
-    expect(await errorOf(res)).toEqual({ status: 412, code: "precondition_failed", message: "the document does not exist" });
+    expect(await errorOf(res)).toEqual({
+      status: 412,
+      code: "precondition_failed",
+      message: "the document does not exist",
+    });
   });
 });
 
@@ -108,7 +125,12 @@ describe("rate limits", () => {
   it("answers 429 rate_limited with Retry-After once a user passes its write limit", async () => {
     const u = await claimedUser();
     const limited = { USER_LIMITER: env.STRICT_LIMITER };
-    const write = () => callWith(limited, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes() });
+    const write = () =>
+      callWith(limited, `/v1/users/${u.user}/docs/notes`, {
+        method: "PUT",
+        headers: { ...u.auth, "X-Device-Id": "d1" },
+        body: fernetBytes(),
+      });
     for (let i = 0; i < 3; i++) expect((await write()).status).toBeLessThan(300);
     const res = await write();
     expect(res.headers.get("Retry-After")).toBe("60");
@@ -117,13 +139,22 @@ describe("rate limits", () => {
     // Reads are not counted by default, and another user is counted separately.
     expect((await callWith(limited, `/v1/users/${u.user}/docs/notes`, { headers: u.auth })).status).toBe(200);
     const other = await claimedUser();
-    expect((await callWith(limited, `/v1/users/${other.user}/docs/notes`, { method: "PUT", headers: { ...other.auth, "X-Device-Id": "d1" }, body: fernetBytes() })).status).toBe(201);
+    expect(
+      (
+        await callWith(limited, `/v1/users/${other.user}/docs/notes`, {
+          method: "PUT",
+          headers: { ...other.auth, "X-Device-Id": "d1" },
+          body: fernetBytes(),
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("counts reads too when RATE_LIMITS is all", async () => {
     const u = await claimedUser();
     const all = { USER_LIMITER: env.STRICT_LIMITER, RATE_LIMITS: "all" };
-    for (let i = 0; i < 3; i++) expect((await callWith(all, `/v1/users/${u.user}`, { headers: u.auth })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await callWith(all, `/v1/users/${u.user}`, { headers: u.auth })).status).toBe(200);
     expect(await errorOf(await callWith(all, `/v1/users/${u.user}`, { headers: u.auth }))).toEqual(limitedJson);
   });
 
@@ -133,11 +164,16 @@ describe("rate limits", () => {
     const address = `198.51.100.7-${uniqueUser()}`;
     const guess = { "CF-Connecting-IP": address, Authorization: `Bearer ${await tokenFor("guess")}` };
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await callWith(limited, `/v1/users/${u.user}/docs`, { headers: guess })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await callWith(limited, `/v1/users/${u.user}/docs`, { headers: guess })).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
-    const right = await callWith(limited, `/v1/users/${u.user}/docs`, { headers: { ...u.auth, "CF-Connecting-IP": address } });
+    const right = await callWith(limited, `/v1/users/${u.user}/docs`, {
+      headers: { ...u.auth, "CF-Connecting-IP": address },
+    });
     expect(await errorOf(right)).toEqual(limitedJson);
-    const elsewhere = await callWith(limited, `/v1/users/${u.user}/docs`, { headers: { ...u.auth, "CF-Connecting-IP": `${address}-b` } });
+    const elsewhere = await callWith(limited, `/v1/users/${u.user}/docs`, {
+      headers: { ...u.auth, "CF-Connecting-IP": `${address}-b` },
+    });
     expect(elsewhere.status).toBe(200);
   });
 
@@ -145,7 +181,11 @@ describe("rate limits", () => {
     const u = await claimedUser();
     const off = { USER_LIMITER: env.STRICT_LIMITER, RATE_LIMITS: "off" };
     for (let i = 0; i < 5; i++) {
-      const res = await callWith(off, `/v1/users/${u.user}/docs/notes`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": "d1" }, body: fernetBytes() });
+      const res = await callWith(off, `/v1/users/${u.user}/docs/notes`, {
+        method: "PUT",
+        headers: { ...u.auth, "X-Device-Id": "d1" },
+        body: fernetBytes(),
+      });
       expect(res.status).toBeLessThan(300);
     }
   });
@@ -169,7 +209,10 @@ describe("rate limits", () => {
   it("leaves no account behind when a claim is refused by the limiter", async () => {
     const user = uniqueUser();
     for (let i = 0; i < 3; i++) await env.STRICT_LIMITER.limit({ key: `user:${user}` });
-    const res = await callWith({ USER_LIMITER: env.STRICT_LIMITER }, `/v1/users/${user}`, { method: "PUT", headers: { Authorization: `Bearer ${await tokenFor(user)}` } });
+    const res = await callWith({ USER_LIMITER: env.STRICT_LIMITER }, `/v1/users/${user}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${await tokenFor(user)}` },
+    });
     expect(await errorOf(res)).toEqual(limitedJson);
     expect(await env.BLOBS.head(`users/${user}/account.json`)).toBeNull();
   });

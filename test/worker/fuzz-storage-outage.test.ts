@@ -28,36 +28,131 @@ interface RouteCase {
   request: (u: TestUser, fresh: { user: string; token: string }) => [string, RequestInit];
 }
 
-const json = (value: unknown): RequestInit => ({ headers: { "Content-Type": "application/json" }, body: JSON.stringify(value) });
-const withAuth = (u: TestUser, init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...u.auth, "X-Device-Id": "d1", ...(init.headers as Record<string, string>) } });
+const json = (value: unknown): RequestInit => ({
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify(value),
+});
+const withAuth = (u: TestUser, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...u.auth, "X-Device-Id": "d1", ...(init.headers as Record<string, string>) },
+});
 
 const ROUTES: RouteCase[] = [
-  { name: "document write", kind: "write", request: (u) => [`/v1/users/${u.user}/docs/notes`, withAuth(u, { method: "PUT", body: fernetBytes() })] },
-  { name: "new document", kind: "write", request: (u) => [`/v1/users/${u.user}/docs/fresh`, withAuth(u, { method: "PUT", body: fernetBytes() })] },
-  { name: "seed upload", kind: "write", request: (u) => [`/legacy/${u.token}/upload`, { method: "POST", ...json({ username: u.user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }) }] },
-  { name: "restore", kind: "write", request: (u) => [`/v1/users/${u.user}/docs/notes/versions/1/restore`, withAuth(u, { method: "POST" })] },
-  { name: "document delete", kind: "write", request: (u) => [`/v1/users/${u.user}/docs/notes`, withAuth(u, { method: "DELETE" })] },
-  { name: "device rename", kind: "write", request: (u) => [`/v1/users/${u.user}/devices/phone`, withAuth(u, { method: "PUT", ...json({ name: "renamed", platform: "ios" }), headers: { ...u.auth, "Content-Type": "application/json" } })] },
-  { name: "device removal", kind: "write", request: (u) => [`/v1/users/${u.user}/devices/phone`, withAuth(u, { method: "DELETE" })] },
-  { name: "credential", kind: "write", request: (u, f) => [`/v1/users/${u.user}/credential`, { method: "PUT", ...json({ token: f.token }), headers: { ...u.auth, "Content-Type": "application/json" } }] },
-  { name: "claim", kind: "claim", request: (_, f) => [`/v1/users/${f.user}`, { method: "PUT", headers: bearer(f.token) }] },
-  { name: "claim by upload", kind: "claim", request: (_, f) => [`/v1/users/${f.user}/docs/notes`, { method: "PUT", headers: bearer(f.token, { "X-Device-Id": "d1" }), body: fernetBytes() }] },
-  { name: "claim by seed upload", kind: "claim", request: (_, f) => [`/legacy/${f.token}/upload`, { method: "POST", ...json({ username: f.user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }) }] },
-  { name: "account deletion", kind: "account-delete", request: (u) => [`/v1/users/${u.user}`, withAuth(u, { method: "DELETE" })] },
-  ...["", "/docs", "/docs/notes", "/docs/notes/versions", "/docs/notes/versions/1", "/devices"].map((path): RouteCase => ({
-    name: `read ${path || "account"}`,
+  {
+    name: "document write",
+    kind: "write",
+    request: (u) => [`/v1/users/${u.user}/docs/notes`, withAuth(u, { method: "PUT", body: fernetBytes() })],
+  },
+  {
+    name: "new document",
+    kind: "write",
+    request: (u) => [`/v1/users/${u.user}/docs/fresh`, withAuth(u, { method: "PUT", body: fernetBytes() })],
+  },
+  {
+    name: "seed upload",
+    kind: "write",
+    request: (u) => [
+      `/legacy/${u.token}/upload`,
+      {
+        method: "POST",
+        ...json({ username: u.user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+      },
+    ],
+  },
+  {
+    name: "restore",
+    kind: "write",
+    request: (u) => [`/v1/users/${u.user}/docs/notes/versions/1/restore`, withAuth(u, { method: "POST" })],
+  },
+  {
+    name: "document delete",
+    kind: "write",
+    request: (u) => [`/v1/users/${u.user}/docs/notes`, withAuth(u, { method: "DELETE" })],
+  },
+  {
+    name: "device rename",
+    kind: "write",
+    request: (u) => [
+      `/v1/users/${u.user}/devices/phone`,
+      withAuth(u, {
+        method: "PUT",
+        ...json({ name: "renamed", platform: "ios" }),
+        headers: { ...u.auth, "Content-Type": "application/json" },
+      }),
+    ],
+  },
+  {
+    name: "device removal",
+    kind: "write",
+    request: (u) => [`/v1/users/${u.user}/devices/phone`, withAuth(u, { method: "DELETE" })],
+  },
+  {
+    name: "credential",
+    kind: "write",
+    request: (u, f) => [
+      `/v1/users/${u.user}/credential`,
+      { method: "PUT", ...json({ token: f.token }), headers: { ...u.auth, "Content-Type": "application/json" } },
+    ],
+  },
+  {
+    name: "claim",
+    kind: "claim",
+    request: (_, f) => [`/v1/users/${f.user}`, { method: "PUT", headers: bearer(f.token) }],
+  },
+  {
+    name: "claim by upload",
+    kind: "claim",
+    request: (_, f) => [
+      `/v1/users/${f.user}/docs/notes`,
+      { method: "PUT", headers: bearer(f.token, { "X-Device-Id": "d1" }), body: fernetBytes() },
+    ],
+  },
+  {
+    name: "claim by seed upload",
+    kind: "claim",
+    request: (_, f) => [
+      `/legacy/${f.token}/upload`,
+      {
+        method: "POST",
+        ...json({ username: f.user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+      },
+    ],
+  },
+  {
+    name: "account deletion",
+    kind: "account-delete",
+    request: (u) => [`/v1/users/${u.user}`, withAuth(u, { method: "DELETE" })],
+  },
+  ...["", "/docs", "/docs/notes", "/docs/notes/versions", "/docs/notes/versions/1", "/devices"].map(
+    (path): RouteCase => ({
+      name: `read ${path || "account"}`,
+      kind: "read",
+      request: (u) => [`/v1/users/${u.user}${path}`, withAuth(u)],
+    }),
+  ),
+  {
+    name: "seed download",
     kind: "read",
-    request: (u) => [`/v1/users/${u.user}${path}`, withAuth(u)],
-  })),
-  { name: "seed download", kind: "read", request: (u) => [`/legacy/${u.token}/download?username=${u.user}&device_id=d2`, {}] },
+    request: (u) => [`/legacy/${u.token}/download?username=${u.user}&device_id=d2`, {}],
+  },
 ];
 
 async function populated(): Promise<TestUser> {
   const u = await claimedUser("outage");
   await putDoc(u, "notes");
   await putDoc(u, "notes");
-  await call(`/v1/users/${u.user}/devices/phone`, withAuth(u, { method: "PUT", ...json({ name: "phone", platform: "ios" }), headers: { ...u.auth, "Content-Type": "application/json" } }));
-  await call(`/legacy/${u.token}/upload`, { method: "POST", ...json({ username: u.user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }) });
+  await call(
+    `/v1/users/${u.user}/devices/phone`,
+    withAuth(u, {
+      method: "PUT",
+      ...json({ name: "phone", platform: "ios" }),
+      headers: { ...u.auth, "Content-Type": "application/json" },
+    }),
+  );
+  await call(`/legacy/${u.token}/upload`, {
+    method: "POST",
+    ...json({ username: u.user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+  });
   return u;
 }
 
@@ -66,7 +161,10 @@ const outageArb = fc.record({
   /** The first failing call of the request (0: from the start). */
   from: fc.nat(7),
   bindings: fc.constantFrom({ r2: true, kv: false }, { r2: false, kv: true }, { r2: true, kv: true }),
-  methods: fc.oneof(fc.constant([...R2_METHODS, ...KV_METHODS]), fc.subarray([...R2_METHODS, ...KV_METHODS], { minLength: 1 })),
+  methods: fc.oneof(
+    fc.constant([...R2_METHODS, ...KV_METHODS]),
+    fc.subarray([...R2_METHODS, ...KV_METHODS], { minLength: 1 }),
+  ),
 });
 
 describe("storage failing at any point of any request", () => {
@@ -83,14 +181,32 @@ describe("storage failing at any point of any request", () => {
           let calls = 0;
           const down = () => calls++ >= from;
           const overrides = {
-            ...(r2 ? { BLOBS: failing(env.BLOBS, methods.filter((m) => (R2_METHODS as readonly string[]).includes(m)), down) } : {}),
-            ...(kv ? { DEVICES: failing(env.DEVICES, methods.filter((m) => (KV_METHODS as readonly string[]).includes(m)), down) } : {}),
+            ...(r2
+              ? {
+                  BLOBS: failing(
+                    env.BLOBS,
+                    methods.filter((m) => (R2_METHODS as readonly string[]).includes(m)),
+                    down,
+                  ),
+                }
+              : {}),
+            ...(kv
+              ? {
+                  DEVICES: failing(
+                    env.DEVICES,
+                    methods.filter((m) => (KV_METHODS as readonly string[]).includes(m)),
+                    down,
+                  ),
+                }
+              : {}),
           };
           const users = [u.user, fresh.user];
           const before = await storageSnapshot(users);
           const [path, init] = route.request(u, fresh);
           const res = await callWith(overrides, path, init);
-          const text = res.headers.get("Content-Type")?.startsWith("application/json") ? await res.text() : `${(await res.arrayBuffer()).byteLength} bytes`;
+          const text = res.headers.get("Content-Type")?.startsWith("application/json")
+            ? await res.text()
+            : `${(await res.arrayBuffer()).byteLength} bytes`;
           const seen = { route: route.name, from, r2, kv, methods, status: res.status, body: text.slice(0, 160) };
           expect(res.status < 300 || res.status === 503 ? "ok" : seen).toBe("ok");
           if (res.status !== 503) return;
@@ -106,7 +222,9 @@ describe("storage failing at any point of any request", () => {
             expect(await storageSnapshot([u.user])).toEqual([]);
           } else if (route.kind === "claim" && after.length === before.length + 1) {
             // The only thing a refused first write may leave: the name, claimed by the same token.
-            const record = (await (await env.BLOBS.get(`users/${fresh.user}/account.json`))?.json()) as { token_hash?: string } | undefined;
+            const record = (await (await env.BLOBS.get(`users/${fresh.user}/account.json`))?.json()) as
+              | { token_hash?: string }
+              | undefined;
             expect(record?.token_hash).toBe(await hashToken(fresh.token));
             expect(after.filter((line) => !line.includes(`users/${fresh.user}/account.json`))).toEqual(before);
           } else {

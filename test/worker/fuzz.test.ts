@@ -9,11 +9,30 @@ import { fernetBytes, tokenFor } from "./support/tokens.ts";
 async function snapshot(user: string): Promise<string[]> {
   const objects = (await env.BLOBS.list({ prefix: `users/${user}/`, include: ["customMetadata"] })).objects;
   const devices = (await env.DEVICES.list({ prefix: `${user}/` })).keys;
-  return [...objects.map((o) => `${o.key} ${o.etag}`), ...devices.map((k) => `kv ${k.name} ${JSON.stringify(k.metadata)}`)];
+  return [
+    ...objects.map((o) => `${o.key} ${o.etag}`),
+    ...devices.map((k) => `kv ${k.name} ${JSON.stringify(k.metadata)}`),
+  ];
 }
 
 const weirdSegment = fc.oneof(
-  fc.constantFrom("..", ".", "%2e%2e", "%2f", "a%2fb", "%00", "A", "-x", "x..y", "%", "%zz", "名前", " ", "a b", "x".repeat(65)),
+  fc.constantFrom(
+    "..",
+    ".",
+    "%2e%2e",
+    "%2f",
+    "a%2fb",
+    "%00",
+    "A",
+    "-x",
+    "x..y",
+    "%",
+    "%zz",
+    "名前",
+    " ",
+    "a b",
+    "x".repeat(65),
+  ),
   fc.string({ maxLength: 12 }).map(encodeURIComponent),
 );
 
@@ -36,7 +55,15 @@ describe("malformed requests", () => {
     const request = fc.record({
       method: fc.constantFrom("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"),
       path: fc.oneof(
-        fc.constantFrom(`/v1/users/${u}`, `/v1/users/${u}/credential`, `/v1/users/${u}/docs`, `/v1/users/${u}/devices`, "/upload", "/download", "/devices"),
+        fc.constantFrom(
+          `/v1/users/${u}`,
+          `/v1/users/${u}/credential`,
+          `/v1/users/${u}/docs`,
+          `/v1/users/${u}/devices`,
+          "/upload",
+          "/download",
+          "/devices",
+        ),
         weirdSegment.map((s) => `/v1/users/${u}/docs/${s}`),
         weirdSegment.map((s) => `/v1/users/${u}/docs/notes/versions/${s}`),
         weirdSegment.map((s) => `/v1/users/${s}/docs/notes`),
@@ -47,13 +74,16 @@ describe("malformed requests", () => {
       token,
       asLegacy: fc.boolean(),
       ifMatch: fc.option(fc.constantFrom("*", '"1"', '"2"', "nope", '"0"', 'W/"x"', '"99999999999999"')),
-      contentType: fc.option(fc.constantFrom("application/json", "application/octet-stream", "text/plain", "multipart/form-data")),
+      contentType: fc.option(
+        fc.constantFrom("application/json", "application/octet-stream", "text/plain", "multipart/form-data"),
+      ),
       body: fc.option(badBody),
     });
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         // Requests that could legitimately change state are not malformed: skip the few valid shapes.
-        if (r.token === victim.token && r.method === "DELETE" && !r.path.includes("%") && !r.path.includes("..")) return;
+        if (r.token === victim.token && r.method === "DELETE" && !r.path.includes("%") && !r.path.includes(".."))
+          return;
         const path = r.asLegacy && !r.path.startsWith("/v1") ? `/legacy/${r.token}${r.path}` : r.path;
         const headers: Record<string, string> = { Authorization: `Bearer ${r.token}` };
         // A device named on a successful read is recorded, which is a legitimate change: only writes name one.
@@ -61,7 +91,11 @@ describe("malformed requests", () => {
         if (r.ifMatch !== null) headers["If-Match"] = r.ifMatch;
         if (r.contentType !== null) headers["Content-Type"] = r.contentType;
         const canHaveBody = r.method !== "GET" && r.method !== "HEAD";
-        const res = await call(path, { method: r.method, headers, ...(canHaveBody && r.body !== null ? { body: r.body } : {}) });
+        const res = await call(path, {
+          method: r.method,
+          headers,
+          ...(canHaveBody && r.body !== null ? { body: r.body } : {}),
+        });
         await res.arrayBuffer();
         expect([r.method, path, res.status < 500]).toEqual([r.method, path, true]);
       }),

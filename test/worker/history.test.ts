@@ -3,18 +3,33 @@ import { call, callWith, errorOf } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, putDoc, type TestUser } from "./support/docs.ts";
 import { fernetBytes } from "./support/tokens.ts";
 
-async function writeVersions(u: TestUser, doc: string, count: number, vars: Record<string, string> = {}): Promise<Uint8Array[]> {
+async function writeVersions(
+  u: TestUser,
+  doc: string,
+  count: number,
+  vars: Record<string, string> = {},
+): Promise<Uint8Array[]> {
   const bodies: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const body = fernetBytes();
-    const res = await callWith(vars, `/v1/users/${u.user}/docs/${doc}`, { method: "PUT", headers: { ...u.auth, "X-Device-Id": `dev-${i}` }, body });
+    const res = await callWith(vars, `/v1/users/${u.user}/docs/${doc}`, {
+      method: "PUT",
+      headers: { ...u.auth, "X-Device-Id": `dev-${i}` },
+      body,
+    });
     expect(res.status).toBeLessThan(300);
     bodies.push(body);
   }
   return bodies;
 }
 
-function restore(u: TestUser, doc: string, n: number, headers: Record<string, string> = {}, vars: Record<string, string> = {}) {
+function restore(
+  u: TestUser,
+  doc: string,
+  n: number,
+  headers: Record<string, string> = {},
+  vars: Record<string, string> = {},
+) {
   return callWith(vars, `/v1/users/${u.user}/docs/${doc}/versions/${n}/restore`, {
     method: "POST",
     headers: { ...u.auth, "X-Device-Id": "dev-r", ...headers },
@@ -27,7 +42,9 @@ describe("document history", () => {
     await writeVersions(u, "notes", 3);
     const res = await call(`/v1/users/${u.user}/docs/notes/versions`, { headers: u.auth });
     expect(res.status).toBe(200);
-    const { versions } = (await res.json()) as { versions: { version: number; etag: string; device_id: string; size: number }[] };
+    const { versions } = (await res.json()) as {
+      versions: { version: number; etag: string; device_id: string; size: number }[];
+    };
     expect(versions.map((v) => v.version)).toEqual([3, 2, 1]);
     expect(versions[0]).toMatchObject({ etag: '"3"', device_id: "dev-2", size: 89 });
   });
@@ -48,7 +65,9 @@ describe("document history", () => {
     const list = await callWith(vars, `/v1/users/${u.user}/docs/notes/versions`, { headers: u.auth });
     const { versions } = (await list.json()) as { versions: { version: number }[] };
     expect(versions.map((v) => v.version)).toEqual([9, 8, 7]);
-    expect(await errorOf(await callWith(vars, `/v1/users/${u.user}/docs/notes/versions/6`, { headers: u.auth }))).toEqual({
+    expect(
+      await errorOf(await callWith(vars, `/v1/users/${u.user}/docs/notes/versions/6`, { headers: u.auth })),
+    ).toEqual({
       status: 404,
       code: "not_found",
       message: "version 6 does not exist or is no longer retained",
@@ -76,7 +95,9 @@ describe("document history", () => {
 
   it("answers 404 for the history of a document never written", async () => {
     const u = await claimedUser();
-    expect((await errorOf(await call(`/v1/users/${u.user}/docs/none/versions`, { headers: u.auth }))).code).toBe("not_found");
+    expect((await errorOf(await call(`/v1/users/${u.user}/docs/none/versions`, { headers: u.auth }))).code).toBe(
+      "not_found",
+    );
   });
 
   it("rejects a version number that is not a positive integer", async () => {
@@ -105,7 +126,11 @@ describe("restoring a version", () => {
     const u = await claimedUser();
     await writeVersions(u, "notes", 3);
     const res = await restore(u, "notes", 1, { "If-Match": '"2"' });
-    expect(await errorOf(res)).toEqual({ status: 412, code: "precondition_failed", message: "the document is at version 3; fetch it and retry" });
+    expect(await errorOf(res)).toEqual({
+      status: 412,
+      code: "precondition_failed",
+      message: "the document is at version 3; fetch it and retry",
+    });
     expect((await getDoc(u, "notes")).headers.get("ETag")).toBe('"3"');
     expect((await restore(u, "notes", 1, { "If-Match": '"3"' })).status).toBe(200);
   });

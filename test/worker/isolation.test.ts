@@ -31,7 +31,11 @@ describe("user A's token against user B's data", () => {
       ["GET", `/v1/users/${b.user}/docs/notes/versions/1`],
       ["POST", `/v1/users/${b.user}/docs/notes/versions/1/restore`, { headers: { ...a.auth, "X-Device-Id": "x" } }],
       ["GET", `/v1/users/${b.user}/devices`],
-      ["PUT", `/v1/users/${b.user}/devices/phone`, { headers: json, body: JSON.stringify({ name: "mine", platform: "x" }) }],
+      [
+        "PUT",
+        `/v1/users/${b.user}/devices/phone`,
+        { headers: json, body: JSON.stringify({ name: "mine", platform: "x" }) },
+      ],
       ["DELETE", `/v1/users/${b.user}/devices/phone`],
     ];
     for (const [method, path, init] of attempts) {
@@ -42,8 +46,12 @@ describe("user A's token against user B's data", () => {
     }
     const stored = await getDoc(b, "notes");
     expect(stored.headers.get("ETag")).toBe('"2"');
-    expect((await bytesOf(await call(`/v1/users/${b.user}/docs/notes/versions/1`, { headers: b.auth })))).toEqual(original);
-    const devices = (await (await call(`/v1/users/${b.user}/devices`, { headers: b.auth })).json()) as { devices: { name: string | null }[] };
+    expect(await bytesOf(await call(`/v1/users/${b.user}/docs/notes/versions/1`, { headers: b.auth }))).toEqual(
+      original,
+    );
+    const devices = (await (await call(`/v1/users/${b.user}/devices`, { headers: b.auth })).json()) as {
+      devices: { name: string | null }[];
+    };
     expect(devices.devices.map((d) => d.name)).toContain("B's phone");
   });
 
@@ -55,8 +63,19 @@ describe("user A's token against user B's data", () => {
     const base = `/legacy/${a.token}`;
     expect(await errorOf(await call(`${base}/download?username=${b.user}`))).toEqual(unauthorized);
     expect(await errorOf(await call(`${base}/devices?username=${b.user}`))).toEqual(unauthorized);
-    expect(await errorOf(await postJson(`${base}/upload`, { username: b.user, device_id: "d9", encrypted_data: encryptedDataOf(fernetBytes()) }))).toEqual(unauthorized);
-    const down = (await (await call(`/legacy/${b.token}/download?username=${b.user}`)).json()) as Record<string, string>;
+    expect(
+      await errorOf(
+        await postJson(`${base}/upload`, {
+          username: b.user,
+          device_id: "d9",
+          encrypted_data: encryptedDataOf(fernetBytes()),
+        }),
+      ),
+    ).toEqual(unauthorized);
+    const down = (await (await call(`/legacy/${b.token}/download?username=${b.user}`)).json()) as Record<
+      string,
+      string
+    >;
     expect(down["encrypted_data"]).toBe(data);
   });
 });
@@ -79,7 +98,11 @@ describe("crafted names", () => {
       expect([path, res.status < 500, res.status === 200]).toEqual([path, true, false]);
     }
     const badName = await errorOf(await call(`/v1/users/${a.user}/docs/a%2fb`, { headers: a.auth }));
-    expect(badName).toMatchObject({ status: 400, code: "invalid_name", message: expect.stringContaining("document name must be") });
+    expect(badName).toMatchObject({
+      status: 400,
+      code: "invalid_name",
+      message: expect.stringContaining("document name must be"),
+    });
   });
 
   it("resolves dot segments before routing, so '..' cannot climb into another user", async () => {
@@ -93,7 +116,11 @@ describe("crafted names", () => {
 
   it("refuses a seed upload whose username tries to climb out of its prefix", async () => {
     const a = await claimedUser("a");
-    const res = await postJson(`/legacy/${a.token}/upload`, { username: `${a.user}/../x`, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) });
+    const res = await postJson(`/legacy/${a.token}/upload`, {
+      username: `${a.user}/../x`,
+      device_id: "d1",
+      encrypted_data: encryptedDataOf(fernetBytes()),
+    });
     expect(await errorOf(res)).toMatchObject({ status: 400, code: "invalid_name" });
   });
 });

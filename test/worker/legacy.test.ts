@@ -24,7 +24,12 @@ describe("seed upload and download through /legacy/<token>", () => {
     expect(new Date(upBody.timestamp).toISOString()).toBe(upBody.timestamp);
     const down = await call(`${base}/download?username=${user}&device_id=bbbb000011112222`);
     expect(down.status).toBe(200);
-    expect(await down.json()).toEqual({ username: user, device_id: "aaaa000011112222", encrypted_data: data, timestamp: upBody.timestamp });
+    expect(await down.json()).toEqual({
+      username: user,
+      device_id: "aaaa000011112222",
+      encrypted_data: data,
+      timestamp: upBody.timestamp,
+    });
   });
 
   it("answers the latest upload whichever device made it", async () => {
@@ -32,7 +37,10 @@ describe("seed upload and download through /legacy/<token>", () => {
     await upload(base, user, "device-one");
     const latest = encryptedDataOf(fernetBytes());
     await upload(base, user, "device-two", latest);
-    const body = (await (await call(`${base}/download?username=${user}&device_id=device-one`)).json()) as Record<string, string>;
+    const body = (await (await call(`${base}/download?username=${user}&device_id=device-one`)).json()) as Record<
+      string,
+      string
+    >;
     expect(body["device_id"]).toBe("device-two");
     expect(body["encrypted_data"]).toBe(latest);
   });
@@ -57,11 +65,16 @@ describe("seed upload and download through /legacy/<token>", () => {
 
   it("lists every device that uploaded with its last sync time", async () => {
     const { user, base } = await newUser();
-    for (const id of ["aaaa000000000001", "aaaa000000000002", "aaaa000000000003"]) expect((await upload(base, user, id)).status).toBe(200);
+    for (const id of ["aaaa000000000001", "aaaa000000000002", "aaaa000000000003"])
+      expect((await upload(base, user, id)).status).toBe(200);
     const res = await call(`${base}/devices?username=${user}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { devices: { device_id: string; last_sync: string }[] };
-    expect(body.devices.map((d) => d.device_id).sort()).toEqual(["aaaa000000000001", "aaaa000000000002", "aaaa000000000003"]);
+    expect(body.devices.map((d) => d.device_id).sort()).toEqual([
+      "aaaa000000000001",
+      "aaaa000000000002",
+      "aaaa000000000003",
+    ]);
     for (const d of body.devices) expect(Object.keys(d).sort()).toEqual(["device_id", "last_sync"]);
     for (const d of body.devices) expect(Number.isNaN(Date.parse(d.last_sync))).toBe(false);
   });
@@ -91,7 +104,9 @@ describe("seed route authentication", () => {
   it("answers 401 to a wrong token for an existing user", async () => {
     const { user, base } = await newUser();
     await upload(base, user, "d1");
-    expect(await errorOf(await call(`/legacy/${await tokenFor("someone else")}/download?username=${user}`))).toEqual(unauthorized);
+    expect(await errorOf(await call(`/legacy/${await tokenFor("someone else")}/download?username=${user}`))).toEqual(
+      unauthorized,
+    );
   });
 
   it("answers the same 401 for a user that does not exist", async () => {
@@ -154,26 +169,50 @@ describe("seed upload validation", () => {
   });
 
   it("rejects a username with a slash as invalid_name", async () => {
-    expect(await rejected({ ...good(), username: "a/b" })).toMatchObject({ status: 400, code: "invalid_name", message: expect.stringContaining("username must be") });
+    expect(await rejected({ ...good(), username: "a/b" })).toMatchObject({
+      status: 400,
+      code: "invalid_name",
+      message: expect.stringContaining("username must be"),
+    });
   });
 
   it("rejects a device id with '..' as invalid_name", async () => {
-    expect(await rejected({ ...good(), device_id: "a..b" })).toMatchObject({ status: 400, code: "invalid_name", message: expect.stringContaining("device id must be") });
+    expect(await rejected({ ...good(), device_id: "a..b" })).toMatchObject({
+      status: 400,
+      code: "invalid_name",
+      message: expect.stringContaining("device id must be"),
+    });
   });
 
   it("rejects a missing field as bad_request naming it", async () => {
     const { encrypted_data: _, ...rest } = good();
-    expect(await rejected(rest)).toEqual({ status: 400, code: "bad_request", message: "encrypted_data is missing or not a string" });
+    expect(await rejected(rest)).toEqual({
+      status: 400,
+      code: "bad_request",
+      message: "encrypted_data is missing or not a string",
+    });
   });
 
   it("rejects malformed JSON as bad_request", async () => {
     const { base } = await newUser();
-    const res = await call(`${base}/upload`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{nope" });
-    expect(await errorOf(res)).toMatchObject({ status: 400, code: "bad_request", message: expect.stringMatching(/json/i) });
+    const res = await call(`${base}/upload`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{nope",
+    });
+    expect(await errorOf(res)).toMatchObject({
+      status: 400,
+      code: "bad_request",
+      message: expect.stringMatching(/json/i),
+    });
   });
 
   it("rejects a download without a username as bad_request", async () => {
     const { base } = await newUser();
-    expect(await errorOf(await call(`${base}/download`))).toEqual({ status: 400, code: "bad_request", message: "username is missing or not a string" });
+    expect(await errorOf(await call(`${base}/download`))).toEqual({
+      status: 400,
+      code: "bad_request",
+      message: "username is missing or not a string",
+    });
   });
 });

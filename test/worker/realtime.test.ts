@@ -24,7 +24,11 @@ async function claim(user: string): Promise<string> {
   return token;
 }
 
-async function connect(user: string, token: string, options: { device?: string; via?: "header" | "subprotocol" } = {}): Promise<Live> {
+async function connect(
+  user: string,
+  token: string,
+  options: { device?: string; via?: "header" | "subprotocol" } = {},
+): Promise<Live> {
   const headers: Record<string, string> =
     options.via === "subprotocol"
       ? { Upgrade: "websocket", "Sec-WebSocket-Protocol": `cloud-sync.v1, bearer.${token}` }
@@ -96,13 +100,23 @@ describe("GET /v1/users/:u/live", () => {
       body: fernetBytes(),
     });
     expect(put.status).toBe(201);
-    expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "notes", version: 1, device_id: "laptop001" });
+    expect(await phone.inbox.next()).toMatchObject({
+      type: "version",
+      doc: "notes",
+      version: 1,
+      device_id: "laptop001",
+    });
     const restore = await call(`/v1/users/${user}/docs/notes/versions/1/restore`, {
       method: "POST",
       headers: bearer(token, { "X-Device-Id": "tablet001" }),
     });
     expect(restore.status).toBe(200);
-    expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "notes", version: 2, device_id: "tablet001" });
+    expect(await phone.inbox.next()).toMatchObject({
+      type: "version",
+      doc: "notes",
+      version: 2,
+      device_id: "tablet001",
+    });
   });
 
   it("lets writers skip a hub with no listener, and still brings a device that connects meanwhile every write", async () => {
@@ -114,7 +128,12 @@ describe("GET /v1/users/:u/live", () => {
     const written = Date.now();
     // Inside the window the writer does not call the hub; the hub's sweep makes up for it.
     await upload(user, token, "laptop001", { settle: true });
-    expect(await phone.inbox.next()).toMatchObject({ type: "version", doc: "default", version: 2, device_id: "laptop001" });
+    expect(await phone.inbox.next()).toMatchObject({
+      type: "version",
+      doc: "default",
+      version: 2,
+      device_id: "laptop001",
+    });
     expect(Date.now() - written).toBeGreaterThanOrEqual(QUIET_MS / 2);
     // Once swept, the socket hears each later write at once, and nothing twice.
     await upload(user, token, "laptop001");
@@ -168,21 +187,33 @@ describe("GET /v1/users/:u/live", () => {
       { Upgrade: "websocket", "Sec-WebSocket-Protocol": `cloud-sync.v1, bearer.${bobToken}` },
     ]) {
       const res = await call(`/v1/users/${alice}/live`, { headers });
-      expect(await errorOf(res)).toEqual({ status: 401, code: "unauthorized", message: "missing or invalid credentials" });
+      expect(await errorOf(res)).toEqual({
+        status: 401,
+        code: "unauthorized",
+        message: "missing or invalid credentials",
+      });
     }
   });
 
   it("answers an unauthenticated upgrade with 401 and the JSON error shape", async () => {
     const user = uniqueUser("live-anon");
     await claim(user);
-    const res = await call(`/v1/users/${user}/live`, { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "cloud-sync.v1" } });
+    const res = await call(`/v1/users/${user}/live`, {
+      headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": "cloud-sync.v1" },
+    });
     expect(res.webSocket).toBeNull();
     expect(res.headers.get("Content-Type")).toContain("application/json");
-    expect(await errorOf(res)).toEqual({ status: 401, code: "unauthorized", message: "missing or invalid credentials" });
+    expect(await errorOf(res)).toEqual({
+      status: 401,
+      code: "unauthorized",
+      message: "missing or invalid credentials",
+    });
   });
 
   it("answers the same 401 for a username that has no account", async () => {
-    const res = await call(`/v1/users/${uniqueUser("live-nobody")}/live`, { headers: { Upgrade: "websocket", ...bearer(await tokenFor("x")) } });
+    const res = await call(`/v1/users/${uniqueUser("live-nobody")}/live`, {
+      headers: { Upgrade: "websocket", ...bearer(await tokenFor("x")) },
+    });
     expect(await errorOf(res)).toMatchObject({ status: 401, code: "unauthorized" });
   });
 
@@ -191,7 +222,9 @@ describe("GET /v1/users/:u/live", () => {
     const token = await claim(user);
     const badUser = await call("/v1/users/-bad/live", { headers: { Upgrade: "websocket", ...bearer(token) } });
     expect(await errorOf(badUser)).toMatchObject({ status: 400, code: "invalid_name" });
-    const badDevice = await call(`/v1/users/${user}/live?device_id=a..b`, { headers: { Upgrade: "websocket", ...bearer(token) } });
+    const badDevice = await call(`/v1/users/${user}/live?device_id=a..b`, {
+      headers: { Upgrade: "websocket", ...bearer(token) },
+    });
     expect(await errorOf(badDevice)).toMatchObject({ status: 400, code: "invalid_name" });
   });
 
@@ -199,7 +232,11 @@ describe("GET /v1/users/:u/live", () => {
     const user = uniqueUser("live-plain");
     const token = await claim(user);
     const res = await call(`/v1/users/${user}/live`, { headers: bearer(token) });
-    expect(await errorOf(res)).toEqual({ status: 400, code: "bad_request", message: "this route is a WebSocket: send Upgrade: websocket" });
+    expect(await errorOf(res)).toEqual({
+      status: 400,
+      code: "bad_request",
+      message: "this route is a WebSocket: send Upgrade: websocket",
+    });
   });
 
   it("answers another method with 405", async () => {
@@ -224,7 +261,9 @@ describe("GET /v1/users/:u/live", () => {
   it("refuses a live socket with 503 unavailable when the hub cannot be reached", async () => {
     const user = uniqueUser("live-nohub2");
     const token = await claim(user);
-    const res = await callWith({ USER_HUB: unreachableHub }, `/v1/users/${user}/live`, { headers: { Upgrade: "websocket", ...bearer(token) } });
+    const res = await callWith({ USER_HUB: unreachableHub }, `/v1/users/${user}/live`, {
+      headers: { Upgrade: "websocket", ...bearer(token) },
+    });
     expect(await errorOf(res)).toMatchObject({ status: 503, code: "unavailable" });
     expect(res.headers.get("Retry-After")).toBe("30");
   });

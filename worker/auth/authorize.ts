@@ -68,14 +68,21 @@ export async function authorize(
   try {
     const authorized = await verify(c, username, options);
     try {
-      await countRequest(c.env, config, username, address, options.access ?? (options.mayClaim === true ? "write" : "read"));
+      await countRequest(
+        c.env,
+        config,
+        username,
+        address,
+        options.access ?? (options.mayClaim === true ? "write" : "read"),
+      );
     } catch (err) {
       if (authorized.claimed) await releaseClaim(c, username);
       throw err;
     }
     return authorized;
   } catch (err) {
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 409)) await countFailure(c.env, config, address);
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 409))
+      await countFailure(c.env, config, address);
     throw err;
   }
 }
@@ -95,7 +102,8 @@ async function verify(
 
   let account = cached;
   // A cached record may predate a credential change made through another isolate: re-read once.
-  if (account !== null && !constantTimeEqual(account.tokenHash, tokenHash)) account = await loadAccount(c, username, true);
+  if (account !== null && !constantTimeEqual(account.tokenHash, tokenHash))
+    account = await loadAccount(c, username, true);
   if (account === null && options.mayClaim === true) {
     const created = await claim(c, username, tokenHash);
     if (created !== null) return { account: created, claimed: true };

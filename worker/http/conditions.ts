@@ -17,4 +17,3 @@ export function writeCondition(ifMatch: string | undefined, ifNoneMatch: string 
   if (none !== null && none !== "*") throw new ApiError(400, "bad_request", 'If-None-Match on a write must be "*"');
   return { ifMatch: parseVersionTag(ifMatch, "If-Match"), createOnly: none === "*" };
 }
-

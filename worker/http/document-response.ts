@@ -3,7 +3,13 @@ import type { VersionInfo } from "../storage/version-info.ts";
 import { etagOf } from "../write/condition.ts";
 
 export function versionJson(info: VersionInfo) {
-  return { version: info.version, etag: etagOf(info.version), size: info.size, updated_at: info.updatedAt, device_id: info.deviceId };
+  return {
+    version: info.version,
+    etag: etagOf(info.version),
+    size: info.size,
+    updated_at: info.updatedAt,
+    device_id: info.deviceId,
+  };
 }
 
 export function documentJson(info: VersionInfo) {
@@ -25,6 +31,10 @@ export function versionHeaders(info: VersionInfo): Record<string, string> {
 export function tokenBytesResponse(info: VersionInfo, body: ReadableStream | Uint8Array): Response {
   return new Response(body, {
     status: 200,
-    headers: { "Content-Type": "application/octet-stream", "Content-Length": String(info.size), ...versionHeaders(info) },
+    headers: {
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(info.size),
+      ...versionHeaders(info),
+    },
   });
 }

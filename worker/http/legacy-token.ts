@@ -1,10 +1,20 @@
 /** The seed's `encrypted_data`: hex of the ASCII Fernet token, converted to and from the raw token bytes we store. */
-import { base64urlDecode, base64urlEncode, hexDecode, hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
+import {
+  base64urlDecode,
+  base64urlEncode,
+  hexDecode,
+  hexEncode,
+  utf8Encode,
+} from "../../client/core/protocol/encoding.ts";
 import { isFernetTokenShape } from "../../client/core/protocol/token-shape.ts";
 import { ApiError } from "../errors.ts";
 
 function invalidEncryptedData(): ApiError {
-  return new ApiError(400, "invalid_token", "encrypted_data must be the hex of a Fernet token (padded base64url, version 0x80, whole blocks)");
+  return new ApiError(
+    400,
+    "invalid_token",
+    "encrypted_data must be the hex of a Fernet token (padded base64url, version 0x80, whole blocks)",
+  );
 }
 
 /** Raw token bytes from `encrypted_data`, only if re-encoding them gives back exactly the same token text. */

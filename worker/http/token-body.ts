@@ -3,7 +3,12 @@
  * with a Content-Length are checked from their length and first byte, then streamed to R2 so a
  * 50 MB document fits in a Worker's 128 MB.
  */
-import { FERNET_MIN_BYTES, FERNET_OVERHEAD, FERNET_VERSION, isFernetTokenShape } from "../../client/core/protocol/token-shape.ts";
+import {
+  FERNET_MIN_BYTES,
+  FERNET_OVERHEAD,
+  FERNET_VERSION,
+  isFernetTokenShape,
+} from "../../client/core/protocol/token-shape.ts";
 import { ApiError } from "../errors.ts";
 import type { TokenBody } from "../storage/documents.ts";
 

@@ -53,7 +53,13 @@ async function countAddress(env: Env, address: string): Promise<void> {
 }
 
 /** Counts an authenticated request as RATE_LIMITS says; throws 429 past a limit. */
-export async function countRequest(env: Env, config: Config, username: string, address: string, access: Access): Promise<void> {
+export async function countRequest(
+  env: Env,
+  config: Config,
+  username: string,
+  address: string,
+  access: Access,
+): Promise<void> {
   if (config.rateLimits === "off" || (access === "read" && config.rateLimits === "writes")) return;
   const [user] = await Promise.all([
     allowed(env.USER_LIMITER, `user:${username}`),

@@ -35,7 +35,12 @@ export function announceVersion(
     // Timed from before the question, so this window ends no later than the one the hub recorded.
     quiet.set(username, asked + answer.quietForMs);
   })().catch((err: unknown) => {
-    console.warn("live announce failed", announcement.doc, announcement.version, err instanceof Error ? err.message : String(err));
+    console.warn(
+      "live announce failed",
+      announcement.doc,
+      announcement.version,
+      err instanceof Error ? err.message : String(err),
+    );
   });
   waitUntil(task);
 }

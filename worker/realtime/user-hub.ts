@@ -54,7 +54,12 @@ export class UserHub extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, deviceId === null ? [] : [deviceId]);
     const now = Date.now();
     const catchUp = now < this.#quietUntil;
-    const attachment: SocketAttachment = { device_id: deviceId, connected_at: now, username, ...(catchUp ? { catch_up: true as const } : {}) };
+    const attachment: SocketAttachment = {
+      device_id: deviceId,
+      connected_at: now,
+      username,
+      ...(catchUp ? { catch_up: true as const } : {}),
+    };
     server.serializeAttachment(attachment);
     if (catchUp) this.#scheduleSweep(this.#quietUntil + SWEEP_DELAY_MS);
     const headers = new Headers();
@@ -100,10 +105,15 @@ export class UserHub extends DurableObject<Env> {
     if (this.#sweep !== undefined && this.#sweep.at >= at) return;
     if (this.#sweep !== undefined) clearTimeout(this.#sweep.timer);
     // A pending timer also keeps the hub from hibernating before the sweep has run.
-    const timer = setTimeout(() => {
-      this.#sweep = undefined;
-      this.#runSweep().catch((err: unknown) => console.error("live sweep failed", err instanceof Error ? err.message : String(err)));
-    }, Math.max(0, at - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.#sweep = undefined;
+        this.#runSweep().catch((err: unknown) =>
+          console.error("live sweep failed", err instanceof Error ? err.message : String(err)),
+        );
+      },
+      Math.max(0, at - Date.now()),
+    );
     this.#sweep = { at, timer };
   }
 
@@ -122,8 +132,14 @@ export class UserHub extends DurableObject<Env> {
     const since = Math.min(...waiting.map((w) => w.attachment.connected_at)) - SWEEP_CLOCK_SLACK_MS;
     let recent: Array<{ storedAt: number; message: string }>;
     try {
-      const { current } = await summarizeDocuments(this.env.BLOBS, first.attachment.username, parseConfig(this.env).historyRetention);
-      recent = current.filter((v) => v.storedAt >= since).map((v) => ({ storedAt: v.storedAt, message: encodeAnnouncement(announcementOf(v)) }));
+      const { current } = await summarizeDocuments(
+        this.env.BLOBS,
+        first.attachment.username,
+        parseConfig(this.env).historyRetention,
+      );
+      recent = current
+        .filter((v) => v.storedAt >= since)
+        .map((v) => ({ storedAt: v.storedAt, message: encodeAnnouncement(announcementOf(v)) }));
     } catch {
       // Without the sweep these sockets may have missed a write: a reconnect makes their devices pull.
       for (const { socket } of waiting) closeQuietly(socket, 1013, "try again: reconnect and pull");

@@ -40,7 +40,10 @@ const read = createRoute({
   security: bearerSecurity,
   summary: "The account: creation time, storage used and allowed, document count",
   request: { params: userParams },
-  responses: { 200: { description: "the account", content: { "application/json": { schema: accountAnswer } } }, ...commonErrors },
+  responses: {
+    200: { description: "the account", content: { "application/json": { schema: accountAnswer } } },
+    ...commonErrors,
+  },
 });
 
 const remove = createRoute({
@@ -59,7 +62,10 @@ const credential = createRoute({
   tags,
   security: bearerSecurity,
   summary: "Replace the token (key rotation), authenticated by the current one",
-  request: { params: userParams, body: { required: true, content: { "application/json": { schema: credentialBody } } } },
+  request: {
+    params: userParams,
+    body: { required: true, content: { "application/json": { schema: credentialBody } } },
+  },
   responses: {
     204: { description: "replaced" },
     412: errorResponse("the credential changed meanwhile (`precondition_failed`)"),
@@ -114,7 +120,8 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
     const { account } = await authorize(c, username, { access: "write" });
     const replaced = await replaceAccountToken(c.env.BLOBS, account, await hashToken(token));
     forgetAccount(c.env.BLOBS, username);
-    if (replaced === null) throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
+    if (replaced === null)
+      throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
     rememberAccount(c.env.BLOBS, replaced, Date.now(), c.var.config.authCacheMs);
     return c.body(null, 204);
   });

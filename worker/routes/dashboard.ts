@@ -33,7 +33,8 @@ const SECURITY_HEADERS = {
 
 function built(name: string): DashboardFile {
   const file = FILES[name];
-  if (file === undefined) throw new Error(`worker/app-dist/dashboard.json has no ${name}: run node scripts/build-app.ts`);
+  if (file === undefined)
+    throw new Error(`worker/app-dist/dashboard.json has no ${name}: run node scripts/build-app.ts`);
   return file;
 }
 
@@ -47,7 +48,12 @@ function held(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 function serve(c: Context<AppEnv>, file: DashboardFile): Response {
-  const headers = { ...SECURITY_HEADERS, ETag: file.etag, "Cache-Control": "no-cache", "Content-Type": file.contentType };
+  const headers = {
+    ...SECURITY_HEADERS,
+    ETag: file.etag,
+    "Cache-Control": "no-cache",
+    "Content-Type": file.contentType,
+  };
   if (held(c.req.header("If-None-Match"), file.etag)) return c.body(null, 304, headers);
   return c.body(file.body, 200, headers);
 }

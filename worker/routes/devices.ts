@@ -18,7 +18,10 @@ const list = createRoute({
   security: bearerSecurity,
   summary: "Devices with first seen, last upload, last download (activity times lag by up to a minute)",
   request: { params: userParams },
-  responses: { 200: { description: "the devices", content: { "application/json": { schema: devicesAnswer } } }, ...commonErrors },
+  responses: {
+    200: { description: "the devices", content: { "application/json": { schema: devicesAnswer } } },
+    ...commonErrors,
+  },
 });
 
 const register = createRoute({
@@ -28,7 +31,10 @@ const register = createRoute({
   security: bearerSecurity,
   summary: "Register a device or rename it",
   request: { params: deviceParams, body: { required: true, content: { "application/json": { schema: deviceBody } } } },
-  responses: { 200: { description: "the device", content: { "application/json": { schema: deviceAnswer } } }, ...commonErrors },
+  responses: {
+    200: { description: "the device", content: { "application/json": { schema: deviceAnswer } } },
+    ...commonErrors,
+  },
 });
 
 const remove = createRoute({

@@ -33,7 +33,10 @@ const list = createRoute({
   security: bearerSecurity,
   summary: "Every document with its current version",
   request: { params: userParams },
-  responses: { 200: { description: "the documents", content: { "application/json": { schema: documentsAnswer } } }, ...commonErrors },
+  responses: {
+    200: { description: "the documents", content: { "application/json": { schema: documentsAnswer } } },
+    ...commonErrors,
+  },
 });
 
 const read = createRoute({
@@ -44,7 +47,10 @@ const read = createRoute({
   summary: "The current version's raw token bytes",
   request: { params: docParams, headers: readHeaders },
   responses: {
-    200: { description: "the token bytes; ETag, X-Sync-Version, X-Sync-Device, Last-Modified", content: tokenBytesContent },
+    200: {
+      description: "the token bytes; ETag, X-Sync-Version, X-Sync-Device, Last-Modified",
+      content: tokenBytesContent,
+    },
     304: { description: "If-None-Match names the current version" },
     404: errorResponse("no such document (`not_found`)"),
     ...commonErrors,
@@ -95,7 +101,10 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     await authorize(c, username);
     const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, username, c.var.config.historyRetention);
     // History a delete could not remove when it happened (storage failed during its cleanup) goes now.
-    if (leftovers.length > 0) c.executionCtx.waitUntil(deleteLeftovers(c.env.BLOBS, leftovers).catch((err: unknown) => console.error("delete cleanup", err)));
+    if (leftovers.length > 0)
+      c.executionCtx.waitUntil(
+        deleteLeftovers(c.env.BLOBS, leftovers).catch((err: unknown) => console.error("delete cleanup", err)),
+      );
     return c.json({ documents: current.map(documentJson) }, 200);
   });
 
@@ -108,7 +117,9 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const head = await liveHead(c.env.BLOBS, username, doc);
     if (head === null) throw noDocument();
     const unchanged = held === "*" || held === head.version;
-    const found = unchanged ? await describeVersion(c.env.BLOBS, username, head) : await openVersion(c.env.BLOBS, username, head);
+    const found = unchanged
+      ? await describeVersion(c.env.BLOBS, username, head)
+      : await openVersion(c.env.BLOBS, username, head);
     if (found === null) throw noDocument();
     // Only once the answer is in hand: a download that failed is no activity to record.
     if (device !== undefined) await noteActivity(c.env.DEVICES, username, device, "download");
@@ -136,7 +147,13 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const headers = c.req.valid("header");
     const condition = writeCondition(headers["if-match"], undefined);
     const { account } = await authorize(c, username, { access: "write" });
-    await deleteDocument(c.env, { account: account.etag, username, doc, deviceId: headers["x-device-id"] ?? "", condition });
+    await deleteDocument(c.env, {
+      account: account.etag,
+      username,
+      doc,
+      deviceId: headers["x-device-id"] ?? "",
+      condition,
+    });
     return c.body(null, 204);
   });
 

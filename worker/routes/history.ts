@@ -9,7 +9,14 @@ import { ownerWrite } from "../write/owner-write.ts";
 import { STREAM_FROM_BYTES } from "../http/token-body.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
-import { docParams, documentAnswer, restoreHeaders, tokenBytesContent, versionParams, versionsAnswer } from "../schemas/documents.ts";
+import {
+  docParams,
+  documentAnswer,
+  restoreHeaders,
+  tokenBytesContent,
+  versionParams,
+  versionsAnswer,
+} from "../schemas/documents.ts";
 import { isRetained, listVersions, readVersion, type TokenBody, type VersionBody } from "../storage/documents.ts";
 
 const tags = ["history"];

@@ -25,7 +25,12 @@ const live = createRoute({
   request: {
     params: z.object({ username: usernameSchema.openapi({ param: { name: "username", in: "path" } }) }),
     query: z.object({
-      device_id: deviceIdSchema.optional().openapi({ param: { name: "device_id", in: "query" }, description: "this device, listed by the hub as connected" }),
+      device_id: deviceIdSchema
+        .optional()
+        .openapi({
+          param: { name: "device_id", in: "query" },
+          description: "this device, listed by the hub as connected",
+        }),
     }),
   },
   responses: { 101: { description: "switching to the WebSocket protocol" }, ...commonErrors },
@@ -74,7 +79,8 @@ export function liveRoutes(): OpenAPIHono<AppEnv> {
     } catch {
       throw unavailable();
     }
-    if (res.status === 429) throw new ApiError(429, "rate_limited", "too many live connections for this user", { "Retry-After": "30" });
+    if (res.status === 429)
+      throw new ApiError(429, "rate_limited", "too many live connections for this user", { "Retry-After": "30" });
     if (res.status !== 101) throw unavailable();
     return res;
   });

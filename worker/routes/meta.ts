@@ -30,6 +30,10 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>): void {
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "Project-AI Cloud Sync", version: pkg.version, description: "Stores opaque Fernet tokens; see docs/PROTOCOL.md." },
+    info: {
+      title: "Project-AI Cloud Sync",
+      version: pkg.version,
+      description: "Stores opaque Fernet tokens; see docs/PROTOCOL.md.",
+    },
   });
 }

@@ -23,5 +23,8 @@ export const credentialBody = z
   .openapi("Credential");
 
 export const claimSecretHeaders = z.object({
-  "x-claim-secret": z.string().optional().openapi({ description: "required to claim a new username when the deployment sets CLAIM_SECRET" }),
+  "x-claim-secret": z
+    .string()
+    .optional()
+    .openapi({ description: "required to claim a new username when the deployment sets CLAIM_SECRET" }),
 });

@@ -16,7 +16,10 @@ const deviceHeader = z
   .regex(DEVICE_ID_PATTERN, { error: DEVICE_ID_MESSAGE })
   .openapi({ description: "the device making the request" });
 
-const ifMatch = z.string().optional().openapi({ description: 'compare-and-swap: `"<version>"` the write was based on, or `*`' });
+const ifMatch = z
+  .string()
+  .optional()
+  .openapi({ description: 'compare-and-swap: `"<version>"` the write was based on, or `*`' });
 
 export const writeHeaders = z.object({
   "x-device-id": deviceHeader,

@@ -3,14 +3,18 @@ import { z } from "@hono/zod-openapi";
 import { deviceIdSchema, usernameSchema } from "./names.ts";
 
 export const legacyTokenParams = z.object({
-  token: z.string().openapi({ param: { name: "token", in: "path" }, description: "the user's auth token (capability URL)" }),
+  token: z
+    .string()
+    .openapi({ param: { name: "token", in: "path" }, description: "the user's auth token (capability URL)" }),
 });
 
 export const legacyUploadBody = z
   .object({
     username: usernameSchema,
     device_id: deviceIdSchema,
-    encrypted_data: z.string({ error: "expected the hex of a Fernet token" }).openapi({ description: "hex of the ASCII Fernet token" }),
+    encrypted_data: z
+      .string({ error: "expected the hex of a Fernet token" })
+      .openapi({ description: "hex of the ASCII Fernet token" }),
   })
   .openapi("LegacyUpload");
 

@@ -2,5 +2,8 @@
 import { z } from "@hono/zod-openapi";
 
 export const serviceAnswer = z
-  .object({ service: z.string().openapi({ example: "project-ai-cloud-sync" }), version: z.string().openapi({ example: "0.1.0" }) })
+  .object({
+    service: z.string().openapi({ example: "project-ai-cloud-sync" }),
+    version: z.string().openapi({ example: "0.1.0" }),
+  })
   .openapi("Service");

@@ -36,7 +36,12 @@ export async function readAccount(bucket: R2Bucket, username: string): Promise<A
  * Creates the account only if none exists (R2 conditional create, the atomic claim). Returns null
  * when another claim got there first.
  */
-export async function createAccount(bucket: R2Bucket, username: string, tokenHash: string, now: Date): Promise<Account | null> {
+export async function createAccount(
+  bucket: R2Bucket,
+  username: string,
+  tokenHash: string,
+  now: Date,
+): Promise<Account | null> {
   const body: AccountBody = { token_hash: tokenHash, created_at: now.toISOString() };
   return guard("account.create", async () => {
     const obj = await bucket.put(accountKey(username), JSON.stringify(body), {
@@ -48,7 +53,11 @@ export async function createAccount(bucket: R2Bucket, username: string, tokenHas
 }
 
 /** Replaces the token hash only if the record is still the one that was verified. Null when it changed meanwhile. */
-export async function replaceAccountToken(bucket: R2Bucket, account: Account, tokenHash: string): Promise<Account | null> {
+export async function replaceAccountToken(
+  bucket: R2Bucket,
+  account: Account,
+  tokenHash: string,
+): Promise<Account | null> {
   const body: AccountBody = { token_hash: tokenHash, created_at: account.createdAt };
   return guard("account.replace", async () => {
     const obj = await bucket.put(accountKey(account.username), JSON.stringify(body), {

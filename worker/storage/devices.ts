@@ -40,7 +40,15 @@ async function writeDevice(kv: KVNamespace, username: string, record: DeviceReco
 }
 
 function newRecord(deviceId: string, now: string): DeviceRecord {
-  return { device_id: deviceId, name: null, platform: null, first_seen: now, last_upload: null, last_download: null, last_sync: null };
+  return {
+    device_id: deviceId,
+    name: null,
+    platform: null,
+    first_seen: now,
+    last_upload: null,
+    last_download: null,
+    last_sync: null,
+  };
 }
 
 export async function listDevices(kv: KVNamespace, username: string): Promise<DeviceRecord[]> {
@@ -65,7 +73,11 @@ export async function registerDevice(
   now: Date,
 ): Promise<DeviceRecord> {
   const existing = await readDevice(kv, username, deviceId);
-  const record = { ...(existing ?? newRecord(deviceId, now.toISOString())), name: details.name, platform: details.platform };
+  const record = {
+    ...(existing ?? newRecord(deviceId, now.toISOString())),
+    name: details.name,
+    platform: details.platform,
+  };
   await writeDevice(kv, username, record);
   return record;
 }
@@ -122,6 +134,11 @@ function isRecent(stamp: string | null, now: Date): boolean {
  * Records a successful upload or download. The registry is bookkeeping beside the document, so
  * its failure is logged and never fails the read or write it describes.
  */
-export async function noteActivity(kv: KVNamespace, username: string, deviceId: string, kind: "upload" | "download"): Promise<void> {
+export async function noteActivity(
+  kv: KVNamespace,
+  username: string,
+  deviceId: string,
+  kind: "upload" | "download",
+): Promise<void> {
   await recordActivity(kv, username, deviceId, kind, new Date()).catch((err) => console.error("device_activity", err));
 }

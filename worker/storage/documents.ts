@@ -40,22 +40,43 @@ function toInfo(username: string, obj: R2Object): VersionInfo | null {
 }
 
 /** A document's newest `limit` objects (at most 1000, R2's page), newest first, up to its last deletion. */
-async function liveHistory(bucket: R2Bucket, username: string, doc: string, limit: number, metadata: boolean): Promise<R2Object[]> {
+async function liveHistory(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  limit: number,
+  metadata: boolean,
+): Promise<R2Object[]> {
   const listed = await guard("versions.list", () =>
-    bucket.list({ prefix: versionsPrefix(username, doc), limit: Math.min(limit, 1000), ...(metadata ? { include: ["customMetadata"] } : {}) }),
+    bucket.list({
+      prefix: versionsPrefix(username, doc),
+      limit: Math.min(limit, 1000),
+      ...(metadata ? { include: ["customMetadata"] } : {}),
+    }),
   );
   const deletion = listed.objects.findIndex(isTombstone);
   return deletion === -1 ? listed.objects : listed.objects.slice(0, deletion);
 }
 
 /** The newest versions of one document, newest first, at most `limit` (and 1000), none from before its last deletion. */
-export async function listVersions(bucket: R2Bucket, username: string, doc: string, limit: number): Promise<VersionInfo[]> {
+export async function listVersions(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  limit: number,
+): Promise<VersionInfo[]> {
   const live = await liveHistory(bucket, username, doc, limit, true);
   return live.map((o) => toInfo(username, o)).filter((v): v is VersionInfo => v !== null);
 }
 
 /** Whether `listVersions(…, retention)` would list version `version`: retained, and not from before a delete. */
-export async function isRetained(bucket: R2Bucket, username: string, doc: string, version: number, retention: number): Promise<boolean> {
+export async function isRetained(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  version: number,
+  retention: number,
+): Promise<boolean> {
   const key = versionKey(username, doc, version);
   return (await liveHistory(bucket, username, doc, retention, false)).some((o) => o.key === key);
 }
@@ -79,7 +100,9 @@ export async function currentHead(bucket: R2Bucket, username: string, doc: strin
   const listed = await guard("versions.list", () => bucket.list({ prefix: versionsPrefix(username, doc), limit: 1 }));
   const obj = listed.objects[0];
   const parsed = obj === undefined ? null : parseVersionKey(username, obj.key);
-  return obj === undefined || parsed === null ? null : { ...parsed, key: obj.key, contentTag: obj.etag, deleted: isTombstone(obj) };
+  return obj === undefined || parsed === null
+    ? null
+    : { ...parsed, key: obj.key, contentTag: obj.etag, deleted: isTombstone(obj) };
 }
 
 /** The current version of a document that exists; null when it never did or was deleted. */
@@ -89,7 +112,11 @@ export async function liveHead(bucket: R2Bucket, username: string, doc: string):
 }
 
 /** A head's full description: from isolate memory when this isolate has seen the version, else an R2 head. */
-export async function describeVersion(bucket: R2Bucket, username: string, head: VersionHead): Promise<VersionInfo | null> {
+export async function describeVersion(
+  bucket: R2Bucket,
+  username: string,
+  head: VersionHead,
+): Promise<VersionInfo | null> {
   const cached = cachedVersion(bucket, head.key, head.contentTag);
   if (cached !== undefined) return cached.info;
   const obj = await guard("versions.head", () => bucket.head(head.key));
@@ -104,7 +131,12 @@ export interface VersionBody {
   body: ReadableStream | Uint8Array;
 }
 
-export async function readVersion(bucket: R2Bucket, username: string, doc: string, version: number): Promise<VersionBody | null> {
+export async function readVersion(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  version: number,
+): Promise<VersionBody | null> {
   const key = versionKey(username, doc, version);
   return guard("versions.read", async () => {
     const obj = await bucket.get(key);
@@ -125,7 +157,9 @@ export async function readVersion(bucket: R2Bucket, username: string, doc: strin
 /** A version whose key and ETag are already known: from isolate memory when possible, else from R2. */
 export async function openVersion(bucket: R2Bucket, username: string, head: VersionHead): Promise<VersionBody | null> {
   const cached = cachedVersion(bucket, head.key, head.contentTag);
-  return cached?.bytes === undefined ? readVersion(bucket, username, head.doc, head.version) : { info: cached.info, body: cached.bytes };
+  return cached?.bytes === undefined
+    ? readVersion(bucket, username, head.doc, head.version)
+    : { info: cached.info, body: cached.bytes };
 }
 
 /** The body of a write: bytes in memory, or a stream of known length (large uploads are never buffered). */
@@ -149,21 +183,32 @@ export async function createVersion(
       httpMetadata: { contentType: "application/octet-stream" },
     });
     if (obj === null) return null;
-    const info = { doc, version, size: body.size, updatedAt: meta.updatedAt, deviceId: meta.deviceId, contentTag: obj.etag };
+    const info = {
+      doc,
+      version,
+      size: body.size,
+      updatedAt: meta.updatedAt,
+      deviceId: meta.deviceId,
+      contentTag: obj.etag,
+    };
     cacheVersion(bucket, obj.key, info, "bytes" in body ? body.bytes : undefined);
     return info;
   });
 }
 
 /** Every object under `prefix` (after `startAfter` if given), page by page. */
-async function listKeys(bucket: R2Bucket, prefix: string, options: { startAfter?: string; metadata?: boolean } = {}): Promise<R2Object[]> {
+async function listKeys(
+  bucket: R2Bucket,
+  prefix: string,
+  options: { startAfter?: string; metadata?: boolean } = {},
+): Promise<R2Object[]> {
   const out: R2Object[] = [];
   let cursor: string | undefined;
   do {
     const page = await guard("objects.list", () =>
       bucket.list({
         prefix,
-        ...(options.metadata === true ? { include: ["customMetadata"] as ("customMetadata")[] } : {}),
+        ...(options.metadata === true ? { include: ["customMetadata"] as "customMetadata"[] } : {}),
         ...(cursor === undefined ? {} : { cursor }),
         ...(options.startAfter === undefined ? {} : { startAfter: options.startAfter }),
       }),
@@ -182,7 +227,13 @@ async function deleteKeys(bucket: R2Bucket, keys: string[]): Promise<void> {
 }
 
 /** Deletes versions older than the newest `keep` of a document whose current version is `current`. */
-export async function pruneVersions(bucket: R2Bucket, username: string, doc: string, current: number, keep: number): Promise<void> {
+export async function pruneVersions(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  current: number,
+  keep: number,
+): Promise<void> {
   const oldestKept = current - keep + 1;
   if (oldestKept <= 1) return;
   await deleteBelow(bucket, username, doc, oldestKept);
@@ -199,13 +250,21 @@ export const TOMBSTONE_BODY: TokenBody = { size: 0, bytes: new Uint8Array(0) };
  * the versions past retention. Idempotent: a delete that failed halfway is finished by the next one.
  */
 export async function deleteBelow(bucket: R2Bucket, username: string, doc: string, version: number): Promise<void> {
-  const below = await listKeys(bucket, versionsPrefix(username, doc), { startAfter: versionKey(username, doc, version) });
-  await deleteKeys(bucket, below.map((o) => o.key));
+  const below = await listKeys(bucket, versionsPrefix(username, doc), {
+    startAfter: versionKey(username, doc, version),
+  });
+  await deleteKeys(
+    bucket,
+    below.map((o) => o.key),
+  );
 }
 
 /** Deletes every object under a prefix (an account's documents before its record). */
 export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<void> {
-  await deleteKeys(bucket, (await listKeys(bucket, prefix)).map((o) => o.key));
+  await deleteKeys(
+    bucket,
+    (await listKeys(bucket, prefix)).map((o) => o.key),
+  );
 }
 
 /** A version with the moment R2 stored it (R2's own upload time, when the write took effect). */
@@ -226,8 +285,16 @@ export interface DocumentsSummary {
  * One pass over the user's objects: each document's current version and the bytes the quota
  * counts (the newest `retention` versions of each; older ones are pruned or about to be).
  */
-export async function summarizeDocuments(bucket: R2Bucket, username: string, retention: number): Promise<DocumentsSummary> {
-  const { heads, usageBytes, leftovers } = walkDocuments(username, await listKeys(bucket, docsPrefix(username), { metadata: true }), retention);
+export async function summarizeDocuments(
+  bucket: R2Bucket,
+  username: string,
+  retention: number,
+): Promise<DocumentsSummary> {
+  const { heads, usageBytes, leftovers } = walkDocuments(
+    username,
+    await listKeys(bucket, docsPrefix(username), { metadata: true }),
+    retention,
+  );
   const current = heads.flatMap((obj) => {
     const info = toInfo(username, obj);
     return info === null ? [] : [{ ...info, storedAt: obj.uploaded.getTime() }];
@@ -247,7 +314,11 @@ export async function measureUsage(bucket: R2Bucket, username: string, retention
  * One pass over a user's objects, newest first within each document: each live document's current
  * object, the bytes the quota counts, and the deleted history left below tombstones.
  */
-function walkDocuments(username: string, objects: readonly R2Object[], retention: number): { heads: R2Object[]; usageBytes: number; leftovers: string[] } {
+function walkDocuments(
+  username: string,
+  objects: readonly R2Object[],
+  retention: number,
+): { heads: R2Object[]; usageBytes: number; leftovers: string[] } {
   // Per document: its newest version, and whether a tombstone was passed (what lies below it is deleted history).
   const docs = new Map<string, { head: number; ended: boolean }>();
   const heads: R2Object[] = [];

@@ -6,7 +6,10 @@ export const STORAGE_RETRY_AFTER_SECONDS = 5;
 /** A binding call failed: the platform's fault, not the caller's input. Nothing was changed by it. */
 export class StorageUnavailableError extends Error {
   override readonly name = "StorageUnavailableError";
-  constructor(readonly operation: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly operation: string,
+    options?: { cause?: unknown },
+  ) {
     super(`storage is temporarily unavailable (${operation})`, options);
   }
 }

@@ -28,7 +28,13 @@ export function hintedVersion(bucket: R2Bucket, account: string, username: strin
   return hintsFor(bucket).get(hintKey(account, username, doc));
 }
 
-export function rememberVersion(bucket: R2Bucket, account: string, username: string, doc: string, version: number): void {
+export function rememberVersion(
+  bucket: R2Bucket,
+  account: string,
+  username: string,
+  doc: string,
+  version: number,
+): void {
   const hints = hintsFor(bucket);
   if (hints.size >= MAX_HINTS) hints.clear();
   hints.set(hintKey(account, username, doc), version);

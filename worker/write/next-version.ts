@@ -89,7 +89,9 @@ export async function createNextVersion(
 }
 
 function contended(): ApiError {
-  return new ApiError(503, "unavailable", "the document is being written by many devices at once; retry", { "Retry-After": "1" });
+  return new ApiError(503, "unavailable", "the document is being written by many devices at once; retry", {
+    "Retry-After": "1",
+  });
 }
 
 /** Random, growing pause between retries, so racing writers stop colliding in lock step. */

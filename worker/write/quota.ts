@@ -52,6 +52,10 @@ export function forgetUsage(bucket: R2Bucket, username: string): void {
 /** A body larger than the whole quota can never fit: refused before anything (even a claim) happens. */
 export function assertFitsQuota(config: Config, size: number): void {
   if (size > config.userQuotaBytes) {
-    throw new ApiError(413, "quota_exceeded", `storage quota exceeded: this write needs ${size} bytes, the quota is ${config.userQuotaBytes}`);
+    throw new ApiError(
+      413,
+      "quota_exceeded",
+      `storage quota exceeded: this write needs ${size} bytes, the quota is ${config.userQuotaBytes}`,
+    );
   }
 }

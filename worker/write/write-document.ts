@@ -60,7 +60,11 @@ export async function writeDocument(
   recordUsage(env.BLOBS, username, info.size);
   const next = info.version;
   if (next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
-    waitUntil(pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) => console.error("prune", err)));
+    waitUntil(
+      pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) =>
+        console.error("prune", err),
+      ),
+    );
   }
   await noteActivity(env.DEVICES, username, input.deviceId, "upload");
   // Other devices hear of it after the response; a hub failure never fails the write.
@@ -101,5 +105,7 @@ export async function deleteDocument(env: Env, input: DeleteInput): Promise<void
  * fails the request.
  */
 function cleanUpBelow(env: Env, username: string, doc: string, tombstone: number): Promise<void> {
-  return deleteBelow(env.BLOBS, username, doc, tombstone).catch((err: unknown) => console.error("delete cleanup", doc, err));
+  return deleteBelow(env.BLOBS, username, doc, tombstone).catch((err: unknown) =>
+    console.error("delete cleanup", doc, err),
+  );
 }

@@ -9,11 +9,15 @@ export const devices: Command = {
   summary: "list the devices that have synced for the user",
   usage: "--username U",
   options: { username: USERNAME },
-  details: "With --json: an array of {device_id, name, platform, first_seen, last_upload, last_download, last_sync, this_device}.",
+  details:
+    "With --json: an array of {device_id, name, platform, first_seen, last_upload, last_download, last_sync, this_device}.",
   async run(ctx) {
     const username = userOf(ctx.values, "devices");
     const manager = await ctx.manager();
-    const list = (await manager.listDevices(username)).map((d) => ({ ...d, this_device: d.device_id === manager.deviceId }));
+    const list = (await manager.listDevices(username)).map((d) => ({
+      ...d,
+      this_device: d.device_id === manager.deviceId,
+    }));
     return { json: list, text: devicesText(username, list) };
   },
 };

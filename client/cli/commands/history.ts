@@ -20,7 +20,8 @@ export const history: Command = {
   summary: "list the document's versions, newest first",
   usage: "--username U [--doc D]",
   options: { username: USERNAME, doc: DOC },
-  details: "With --json: an array of {version, timestamp, device_id, size, etag, this_device}. Roll back with `cloud-sync rollback`.",
+  details:
+    "With --json: an array of {version, timestamp, device_id, size, etag, this_device}. Roll back with `cloud-sync rollback`.",
   async run(ctx) {
     const username = userOf(ctx.values, "history");
     const doc = docOf(ctx.values);
@@ -47,6 +48,11 @@ export const history: Command = {
 
 function historyText(username: string, doc: string, entries: HistoryEntry[]): string {
   if (entries.length === 0) return `${username}/${doc} has no history yet.`;
-  const rows = entries.map((e) => [String(e.version), e.timestamp, e.device_id + (e.this_device ? " (this device)" : ""), `${e.size} B`]);
+  const rows = entries.map((e) => [
+    String(e.version),
+    e.timestamp,
+    e.device_id + (e.this_device ? " (this device)" : ""),
+    `${e.size} B`,
+  ]);
   return table(["VERSION", "STORED (UTC)", "DEVICE", "SIZE"], rows);
 }

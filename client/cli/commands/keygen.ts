@@ -7,7 +7,8 @@ export const keygen: Command = {
   summary: "print a new random Fernet key (for FERNET_KEY)",
   usage: "",
   options: {},
-  details: "Every device of a user must use the same key. Keep it secret: whoever has it can read and write the user's data.",
+  details:
+    "Every device of a user must use the same key. Keep it secret: whoever has it can read and write the user's data.",
   async run() {
     const key = generateKey();
     return { json: { key }, text: key };

@@ -19,7 +19,9 @@ export const legacyUrl: Command = {
     const username = userOf(ctx.values, "legacy-url");
     const config = ctx.config();
     const { created } = await (await ctx.manager()).claim(username);
-    ctx.out.detail(created ? `claimed the username ${username} for this key` : `the username ${username} was already this key's`);
+    ctx.out.detail(
+      created ? `claimed the username ${username} for this key` : `the username ${username} was already this key's`,
+    );
     const url = `${config.url}/legacy/${await deriveAuthToken(config.keys[0]!, username)}`;
     return { json: { username, url, claimed: created }, text: url };
   },

@@ -9,7 +9,8 @@ export const push: Command = {
   summary: "upload a JSON file as the document's new version",
   usage: "--username U --file F [--doc D]",
   options: { username: USERNAME, file: FILE, doc: DOC },
-  details: "If the server cannot be reached, the change is queued and sent by the next command that reaches it (exit 4).",
+  details:
+    "If the server cannot be reached, the change is queued and sent by the next command that reaches it (exit 4).",
   async run(ctx) {
     const username = userOf(ctx.values, "push");
     const file = required(ctx.values, "file", "push");

@@ -13,9 +13,18 @@ export const rollback: Command = {
   usage: "--username U (--version N [--doc D] | --at ISO-8601)",
   options: {
     username: USERNAME,
-    version: { type: "string", short: "n", value: "N", description: "the version to restore (see `cloud-sync history`)" },
+    version: {
+      type: "string",
+      short: "n",
+      value: "N",
+      description: "the version to restore (see `cloud-sync history`)",
+    },
     doc: DOC,
-    at: { type: "string", value: "ISO-8601", description: "restore every document as it was at this time, e.g. 2025-01-31T12:00:00Z" },
+    at: {
+      type: "string",
+      value: "ISO-8601",
+      description: "restore every document as it was at this time, e.g. 2025-01-31T12:00:00Z",
+    },
   },
   async run(ctx) {
     const username = userOf(ctx.values, "rollback");
@@ -38,10 +47,16 @@ export const rollback: Command = {
     }
     const when = Date.parse(at!);
     if (!/^\d{4}-\d{2}-\d{2}/.test(at!) || !Number.isFinite(when)) {
-      throw new SyncError("invalid_config", `--at must be an ISO-8601 time such as 2025-01-31T12:00:00Z, got ${JSON.stringify(at)}.`);
+      throw new SyncError(
+        "invalid_config",
+        `--at must be an ISO-8601 time such as 2025-01-31T12:00:00Z, got ${JSON.stringify(at)}.`,
+      );
     }
     const outcomes = await manager.rollbackTo(username, new Date(when));
-    return { json: { username, at: new Date(when).toISOString(), documents: outcomes }, text: outcomesText(username, at!, outcomes) };
+    return {
+      json: { username, at: new Date(when).toISOString(), documents: outcomes },
+      text: outcomesText(username, at!, outcomes),
+    };
   },
 };
 

@@ -12,7 +12,11 @@ export const rotateKey: Command = {
   usage: "--username U --new-key K",
   options: {
     username: USERNAME,
-    "new-key": { type: "string", value: "K", description: "the new Fernet key (make one with `cloud-sync keygen`); FERNET_KEY holds the current one" },
+    "new-key": {
+      type: "string",
+      value: "K",
+      description: "the new Fernet key (make one with `cloud-sync keygen`); FERNET_KEY holds the current one",
+    },
   },
   details:
     "Afterwards every device needs the new key. Versions written before the rotation stay encrypted\n" +
@@ -24,10 +28,14 @@ export const rotateKey: Command = {
     try {
       decodeFernetKey(newKey).fill(0);
     } catch {
-      throw new SyncError("invalid_config", "--new-key is not a Fernet key: it must be 32 bytes of URL-safe base64 (make one with `cloud-sync keygen`).");
+      throw new SyncError(
+        "invalid_config",
+        "--new-key is not a Fernet key: it must be 32 bytes of URL-safe base64 (make one with `cloud-sync keygen`).",
+      );
     }
     const config = ctx.config();
-    if (config.keys[0] === newKey.trim()) throw new SyncError("invalid_config", "--new-key is the key FERNET_KEY already starts with.");
+    if (config.keys[0] === newKey.trim())
+      throw new SyncError("invalid_config", "--new-key is the key FERNET_KEY already starts with.");
     const { documents } = await (await ctx.manager()).rotateKey(username, newKey.trim());
     const next = "FERNET_KEY=<new key>,<old key>";
     return {

@@ -23,7 +23,8 @@ function statusText(s: SyncStatus): string {
     `  last download:   ${s.lastDownload ?? "never"}`,
     `  pending changes: ${s.pendingChanges}${s.pendingChanges > 0 ? " (sent by the next command that reaches the server)" : ""}`,
   ];
-  if (s.lastError !== null) lines.push(`  last error:      ${s.lastError.at} ${s.lastError.code}: ${s.lastError.message}`);
+  if (s.lastError !== null)
+    lines.push(`  last error:      ${s.lastError.at} ${s.lastError.code}: ${s.lastError.message}`);
   if (s.documents.length > 0) lines.push("documents:");
   for (const d of s.documents) {
     const parts = [`version ${d.version ?? "-"}`, `up ${d.lastUpload ?? "never"}`, `down ${d.lastDownload ?? "never"}`];
@@ -32,10 +33,13 @@ function statusText(s: SyncStatus): string {
     lines.push(`  ${d.doc.padEnd(16)} ${parts.join(", ")}`);
   }
   const own = s.clock.thisDevice;
-  if (own !== null) lines.push(`clock: this device is ${signed(own.skewSeconds)} s from the server's (checked ${own.checkedAt})`);
+  if (own !== null)
+    lines.push(`clock: this device is ${signed(own.skewSeconds)} s from the server's (checked ${own.checkedAt})`);
   for (const d of s.clock.offByMoreThanAMinute) {
     const who = d.name === null ? d.deviceId : `${d.name} (${d.deviceId})`;
-    lines.push(`warning: the clock of ${d.thisDevice ? "this device, " : ""}${who} is off by ${signed(d.skewSeconds)} s (seen ${d.observedAt})`);
+    lines.push(
+      `warning: the clock of ${d.thisDevice ? "this device, " : ""}${who} is off by ${signed(d.skewSeconds)} s (seen ${d.observedAt})`,
+    );
   }
   return lines.join("\n");
 }

@@ -48,7 +48,10 @@ async function checkout(
 ): Promise<CommandResult> {
   const remote = await manager.syncDownload(t.username, { doc: t.doc });
   if (remote === null) {
-    throw new SyncError("invalid_config", `${t.file} does not exist and ${t.username}/${t.doc} is empty: nothing to sync (create ${t.file}, or use push).`);
+    throw new SyncError(
+      "invalid_config",
+      `${t.file} does not exist and ${t.username}/${t.doc} is empty: nothing to sync (create ${t.file}, or use push).`,
+    );
   }
   const result = await manager.bidirectionalSync(t.username, remote, { doc: t.doc });
   await writeJsonFileAtomic(t.path, result.data);

@@ -25,7 +25,12 @@ export const watch: Command = {
     username: USERNAME,
     file: FILE,
     doc: DOC,
-    interval: { type: "string", short: "i", value: "S", description: `seconds between polls (default ${DEFAULT_INTERVAL_SECONDS}); other devices' changes arrive at once over the live socket when the server offers it` },
+    interval: {
+      type: "string",
+      short: "i",
+      value: "S",
+      description: `seconds between polls (default ${DEFAULT_INTERVAL_SECONDS}); other devices' changes arrive at once over the live socket when the server offers it`,
+    },
   },
   details: "Stops cleanly (exit 0) on Ctrl-C or SIGTERM. With --json, each event is one JSON line on stdout.",
   async run(ctx) {
@@ -36,7 +41,11 @@ export const watch: Command = {
     const manager = await ctx.manager();
     const session = new WatchSession(ctx, manager, { username, doc, file, path: resolve(ctx.cwd, file) });
     const outcome = await session.run(interval);
-    return { json: { event: "stopped", signal: outcome.signal, syncs: outcome.syncs }, text: `Stopped (${outcome.signal}) after ${outcome.syncs} sync(s).`, compact: true };
+    return {
+      json: { event: "stopped", signal: outcome.signal, syncs: outcome.syncs },
+      text: `Stopped (${outcome.signal}) after ${outcome.syncs} sync(s).`,
+      compact: true,
+    };
   },
 };
 
@@ -79,14 +88,20 @@ class WatchSession {
         write: (_doc, data) => this.#write(data),
         onSync: (result) => {
           this.#syncs += 1;
-          if (result.uploaded) out.event({ event: "pushed", doc, version: result.version }, `${time()} pushed ${file} to ${username}/${doc}: version ${result.version}`);
+          if (result.uploaded)
+            out.event(
+              { event: "pushed", doc, version: result.version },
+              `${time()} pushed ${file} to ${username}/${doc}: version ${result.version}`,
+            );
           else out.detail(`${time()} ${username}/${doc} in sync at version ${result.version ?? "-"}`);
         },
         onError: (error) => this.#failed(error),
         onLiveStatus: (status) => this.#live(status, intervalSeconds),
       });
       watcher = this.#watchFile();
-      out.note(`Watching ${file} for ${username}/${doc} (polling every ${intervalSeconds} s, live updates when the server offers them). Ctrl-C to stop.`);
+      out.note(
+        `Watching ${file} for ${username}/${doc} (polling every ${intervalSeconds} s, live updates when the server offers them). Ctrl-C to stop.`,
+      );
       const signal = await stopped;
       if (this.#fatal !== null) throw this.#fatal;
       return { signal, syncs: this.#syncs };
@@ -119,7 +134,10 @@ class WatchSession {
   #live(status: LiveStatus, intervalSeconds: number): void {
     const { out } = this.#ctx;
     if (status.state === "open") out.detail(`${time()} live updates on`);
-    else if (status.state === "fallback") out.detail(`${time()} live updates unavailable (${status.reason ?? "no socket"}); polling every ${intervalSeconds} s`);
+    else if (status.state === "fallback")
+      out.detail(
+        `${time()} live updates unavailable (${status.reason ?? "no socket"}); polling every ${intervalSeconds} s`,
+      );
   }
 
   /** Watches the folder, not the file: saving by rename (editors, our own atomic write) replaces the file. */

@@ -121,7 +121,11 @@ export class Fernet {
   async decrypt(token: FernetToken, options: DecryptOptions = {}): Promise<Uint8Array> {
     const raw = rawToken(token);
     const signedLength = raw.length - MAC_BYTES;
-    const authentic = await this.#backend.verify(this.#state, raw.subarray(0, signedLength), raw.subarray(signedLength));
+    const authentic = await this.#backend.verify(
+      this.#state,
+      raw.subarray(0, signedLength),
+      raw.subarray(signedLength),
+    );
     if (!authentic) throw invalidToken();
 
     // Only an authentic token gets a more precise answer than invalid_token.
@@ -134,7 +138,11 @@ export class Fernet {
       throw new SyncError("token_from_future", "Token is stamped in the future: a device's clock is wrong.");
     }
     try {
-      return await this.#backend.decrypt(this.#state, raw.subarray(9, HEADER_BYTES), raw.subarray(HEADER_BYTES, signedLength));
+      return await this.#backend.decrypt(
+        this.#state,
+        raw.subarray(9, HEADER_BYTES),
+        raw.subarray(HEADER_BYTES, signedLength),
+      );
     } catch (cause) {
       // Authentic but badly padded: made with our key by broken software. Still just an invalid token.
       throw invalidToken(cause);

@@ -19,13 +19,30 @@ export interface PassphraseOptions {
  * const key = await keyFromPassphrase("correct horse battery staple", "alice");
  * const fernet = await Fernet.create(key);
  */
-export async function keyFromPassphrase(passphrase: string, username: string, options: PassphraseOptions = {}): Promise<string> {
+export async function keyFromPassphrase(
+  passphrase: string,
+  username: string,
+  options: PassphraseOptions = {},
+): Promise<string> {
   const iterations = options.iterations ?? PASSPHRASE_ITERATIONS;
-  if (!Number.isSafeInteger(iterations) || iterations < 1) throw new RangeError("iterations must be a positive integer");
-  if (typeof passphrase !== "string" || passphrase.length === 0) throw new TypeError("passphrase must be a non-empty string");
-  const material = await crypto.subtle.importKey("raw", utf8Encode(passphrase) as Uint8Array<ArrayBuffer>, "PBKDF2", false, ["deriveBits"]);
+  if (!Number.isSafeInteger(iterations) || iterations < 1)
+    throw new RangeError("iterations must be a positive integer");
+  if (typeof passphrase !== "string" || passphrase.length === 0)
+    throw new TypeError("passphrase must be a non-empty string");
+  const material = await crypto.subtle.importKey(
+    "raw",
+    utf8Encode(passphrase) as Uint8Array<ArrayBuffer>,
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
   const bits = await crypto.subtle.deriveBits(
-    { name: "PBKDF2", hash: "SHA-256", salt: utf8Encode(PASSPHRASE_SALT_PREFIX + username) as Uint8Array<ArrayBuffer>, iterations },
+    {
+      name: "PBKDF2",
+      hash: "SHA-256",
+      salt: utf8Encode(PASSPHRASE_SALT_PREFIX + username) as Uint8Array<ArrayBuffer>,
+      iterations,
+    },
     material,
     256,
   );

@@ -34,7 +34,11 @@ export function formatHlc({ ms, counter, nodeId }: HlcParts): string {
 /** Parses an HLC from another device; a malformed one is untrusted input and fails as `invalid_payload`. */
 export function parseHlc(value: string): HlcParts {
   const match = HLC_PATTERN.exec(value);
-  if (!match) throw new SyncError("invalid_payload", `not a hybrid logical clock timestamp: ${JSON.stringify(value.slice(0, 160))}`);
+  if (!match)
+    throw new SyncError(
+      "invalid_payload",
+      `not a hybrid logical clock timestamp: ${JSON.stringify(value.slice(0, 160))}`,
+    );
   return { ms: Number(match[1]), counter: parseInt(match[2]!, 16), nodeId: match[3]! };
 }
 

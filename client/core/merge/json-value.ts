@@ -65,9 +65,14 @@ export function checkJson(value: unknown, path = "data"): void {
     });
     return;
   }
-  if (typeof value === "object" && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+  if (
+    typeof value === "object" &&
+    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)
+  ) {
     for (const [key, item] of Object.entries(value)) checkJson(item, `${path}.${key}`);
     return;
   }
-  throw new TypeError(`${path} is not JSON data (${value === undefined ? "undefined" : typeof value === "object" ? value.constructor?.name ?? "object" : typeof value})`);
+  throw new TypeError(
+    `${path} is not JSON data (${value === undefined ? "undefined" : typeof value === "object" ? (value.constructor?.name ?? "object") : typeof value})`,
+  );
 }

@@ -9,7 +9,17 @@ import { childPath } from "./json-path.ts";
 import { isJsonObject, jsonEqual, orderLike, type Json, type JsonObject } from "./json-value.ts";
 import { recordSegment } from "./records.ts";
 import { RuleBook, type MergeRule, type MergeRules } from "./rules.ts";
-import { expand, isEmpty, join, kindOfValue, materialize, nodeInfo, registerValue, type Registers, type Stamped } from "./registers.ts";
+import {
+  expand,
+  isEmpty,
+  join,
+  kindOfValue,
+  materialize,
+  nodeInfo,
+  registerValue,
+  type Registers,
+  type Stamped,
+} from "./registers.ts";
 
 export type { Json } from "./json-value.ts";
 export type { MergeRule, MergeRules } from "./rules.ts";
@@ -35,7 +45,9 @@ export type { ClockMap, Stamped } from "./registers.ts";
 export function stamp(previous: Stamped | null, next: Json, hlc: string, rules: MergeRules = {}): Stamped {
   checkHlc(hlc);
   if (previous !== null && compareHlc(hlc, latestClock(previous)) <= 0) {
-    throw new RangeError(`stamp clock ${hlc} is not later than the newest clock of the previous state (${latestClock(previous)}): observe it first`);
+    throw new RangeError(
+      `stamp clock ${hlc} is not later than the newest clock of the previous state (${latestClock(previous)}): observe it first`,
+    );
   }
   const book = new RuleBook(rules);
   const rootInfo = nodeInfo(book, [], undefined);
@@ -116,7 +128,16 @@ function recordChanges(
     // written now: two devices creating the same object at once keep each other's keys.
     const floor = regs.get(path)?.clock ?? parentClock;
     const keepsFloor = afterKind !== "leaf" && !isEmpty(after);
-    registerValue(regs, book, after, path, segments, parentRule, { clockOf: (p) => (p === path && keepsFloor ? floor : undefined), leafClock: hlc }, floor);
+    registerValue(
+      regs,
+      book,
+      after,
+      path,
+      segments,
+      parentRule,
+      { clockOf: (p) => (p === path && keepsFloor ? floor : undefined), leafClock: hlc },
+      floor,
+    );
   } else if (afterKind === "leaf") {
     if (!jsonEqual(before!, after)) regs.set(path, { clock: hlc, kind: "leaf", value: after });
   } else if (afterKind === "object") {
@@ -125,13 +146,33 @@ function recordChanges(
     for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
       const bv = Object.hasOwn(b, key) ? b[key] : undefined;
       const av = Object.hasOwn(a, key) ? a[key] : undefined;
-      recordChanges(regs, book, bv, av, childPath(path, key), [...segments, key], info.rule, regs.get(path)!.clock, hlc);
+      recordChanges(
+        regs,
+        book,
+        bv,
+        av,
+        childPath(path, key),
+        [...segments, key],
+        info.rule,
+        regs.get(path)!.clock,
+        hlc,
+      );
     }
   } else {
     const b = bySegment(before as JsonObject[]);
     const a = bySegment(after as JsonObject[]);
     for (const segment of new Set([...b.keys(), ...a.keys()])) {
-      recordChanges(regs, book, b.get(segment), a.get(segment), childPath(path, segment), [...segments, segment], info.rule, regs.get(path)!.clock, hlc);
+      recordChanges(
+        regs,
+        book,
+        b.get(segment),
+        a.get(segment),
+        childPath(path, segment),
+        [...segments, segment],
+        info.rule,
+        regs.get(path)!.clock,
+        hlc,
+      );
     }
   }
 }

@@ -46,7 +46,8 @@ export function recordTime(record: Json, fallbackMs: number): number {
   return fallbackMs;
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /** Milliseconds (with sub-ms fraction) of an ISO-8601 date-time; no offset means UTC. */
 export function parseIsoAsUtc(text: string): number | undefined {

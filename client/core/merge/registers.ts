@@ -94,7 +94,8 @@ export function registerValue(
 ): void {
   const info = nodeInfo(book, segments, parentRule);
   const kind = kindOfValue(value, info);
-  const clock = source.clockOf(path) ?? (kind === "leaf" || isEmpty(value) ? source.leafClock : undefined) ?? parentClock;
+  const clock =
+    source.clockOf(path) ?? (kind === "leaf" || isEmpty(value) ? source.leafClock : undefined) ?? parentClock;
   regs.set(path, { clock, kind, value: kind === "leaf" ? value : null });
   if (kind === "object") {
     for (const [key, child] of Object.entries(value as JsonObject)) {
@@ -112,8 +113,10 @@ export function registerValue(
 export function expand(stamped: Stamped, book: RuleBook): Registers {
   const clocks = stamped.clocks;
   for (const [path, clock] of Object.entries(clocks)) {
-    if (splitPath(path) === undefined) throw new SyncError("invalid_payload", `clock path is not a JSON pointer: ${JSON.stringify(path.slice(0, 160))}`);
-    if (clock !== MIN_HLC && !isHlc(clock)) throw new SyncError("invalid_payload", `clock of ${path.slice(0, 160)} is not a hybrid logical clock timestamp`);
+    if (splitPath(path) === undefined)
+      throw new SyncError("invalid_payload", `clock path is not a JSON pointer: ${JSON.stringify(path.slice(0, 160))}`);
+    if (clock !== MIN_HLC && !isHlc(clock))
+      throw new SyncError("invalid_payload", `clock of ${path.slice(0, 160)} is not a hybrid logical clock timestamp`);
   }
   const regs: Registers = new Map();
   const clockOf = (path: string): string | undefined => (Object.hasOwn(clocks, path) ? clocks[path] : undefined);
@@ -193,7 +196,13 @@ interface Visit {
 
 /** Drops superseded registers and builds the document and its compact clock map. */
 export function materialize(regs: Registers, book: RuleBook): Stamped {
-  const root: TrieNode = { path: "", info: nodeInfo(book, [], undefined), segment: "", reg: undefined, children: new Map() };
+  const root: TrieNode = {
+    path: "",
+    info: nodeInfo(book, [], undefined),
+    segment: "",
+    reg: undefined,
+    children: new Map(),
+  };
   for (const [path, reg] of regs) insert(root, book, path, reg);
   const clocks: ClockMap = {};
   const result = visit(root, MIN_HLC, MIN_HLC, clocks);
@@ -212,7 +221,13 @@ function insert(root: TrieNode, book: RuleBook, path: string, reg: Register): vo
     const segment = segments[i]!;
     let child = node.children.get(segment);
     if (child === undefined) {
-      child = { path: childPath(node.path, segment), info: nodeInfo(book, segments.slice(0, i + 1), node.info.rule), segment, reg: undefined, children: new Map() };
+      child = {
+        path: childPath(node.path, segment),
+        info: nodeInfo(book, segments.slice(0, i + 1), node.info.rule),
+        segment,
+        reg: undefined,
+        children: new Map(),
+      };
       node.children.set(segment, child);
     }
     node = child;
@@ -256,8 +271,16 @@ function container(node: TrieNode, children: Array<[TrieNode, Visit]>): Json {
     return out;
   }
   // Records in time order: their own time, then clock, then id, so every replica lists them alike.
-  const keyed = live.map(([child, r]) => ({ time: recordTime(r.value, clockMs(r.clock)), clock: r.clock, segment: child.segment, value: r.value }));
-  keyed.sort((x, y) => x.time - y.time || compareHlc(x.clock, y.clock) || (x.segment < y.segment ? -1 : x.segment > y.segment ? 1 : 0));
+  const keyed = live.map(([child, r]) => ({
+    time: recordTime(r.value, clockMs(r.clock)),
+    clock: r.clock,
+    segment: child.segment,
+    value: r.value,
+  }));
+  keyed.sort(
+    (x, y) =>
+      x.time - y.time || compareHlc(x.clock, y.clock) || (x.segment < y.segment ? -1 : x.segment > y.segment ? 1 : 0),
+  );
   return keyed.map((k) => k.value);
 }
 

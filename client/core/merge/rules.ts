@@ -50,8 +50,10 @@ export class RuleBook {
   constructor(rules: MergeRules = {}) {
     for (const [pattern, rule] of Object.entries(rules)) {
       const segments = splitPath(pattern);
-      if (segments === undefined) throw new TypeError(`merge rule path must be "" or start with "/": ${JSON.stringify(pattern)}`);
-      if (!RULES.has(rule)) throw new TypeError(`merge rule for ${pattern} must be lww, append or max, got ${JSON.stringify(rule)}`);
+      if (segments === undefined)
+        throw new TypeError(`merge rule path must be "" or start with "/": ${JSON.stringify(pattern)}`);
+      if (!RULES.has(rule))
+        throw new TypeError(`merge rule for ${pattern} must be lww, append or max, got ${JSON.stringify(rule)}`);
       const compiled = { segments, wildcards: segments.filter((s) => s === "*").length, pattern, rule };
       const list = this.#byLength.get(segments.length) ?? [];
       list.push(compiled);

@@ -27,7 +27,10 @@ export function isDocName(value: unknown): value is string {
 /** Throws SyncError `invalid_name` unless `value` is a valid username. */
 export function checkUsername(value: unknown): string {
   if (!isUsername(value)) {
-    throw new SyncError("invalid_name", `Invalid username ${JSON.stringify(value)}: use 1-64 characters from A-Z a-z 0-9 . _ @ + -, starting with a letter or digit, without "..".`);
+    throw new SyncError(
+      "invalid_name",
+      `Invalid username ${JSON.stringify(value)}: use 1-64 characters from A-Z a-z 0-9 . _ @ + -, starting with a letter or digit, without "..".`,
+    );
   }
   return value;
 }
@@ -35,7 +38,10 @@ export function checkUsername(value: unknown): string {
 /** Throws SyncError `invalid_name` unless `value` is a valid document name. */
 export function checkDocName(value: unknown): string {
   if (!isDocName(value)) {
-    throw new SyncError("invalid_name", `Invalid document name ${JSON.stringify(value)}: use 1-64 characters from a-z 0-9 . _ -, starting with a letter or digit, without "..".`);
+    throw new SyncError(
+      "invalid_name",
+      `Invalid document name ${JSON.stringify(value)}: use 1-64 characters from a-z 0-9 . _ -, starting with a letter or digit, without "..".`,
+    );
   }
   return value;
 }
@@ -43,7 +49,10 @@ export function checkDocName(value: unknown): string {
 /** Throws SyncError `invalid_name` unless `value` is a valid device id. */
 export function checkDeviceId(value: unknown): string {
   if (!isDeviceId(value)) {
-    throw new SyncError("invalid_name", `Invalid device id ${JSON.stringify(value)}: use 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, without "..".`);
+    throw new SyncError(
+      "invalid_name",
+      `Invalid device id ${JSON.stringify(value)}: use 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, without "..".`,
+    );
   }
   return value;
 }

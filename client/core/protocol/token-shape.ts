@@ -12,9 +12,5 @@ export const FERNET_MIN_BYTES = FERNET_OVERHEAD + 16;
 
 /** True when `raw` has a Fernet token's shape: right version byte, and a whole number of blocks. */
 export function isFernetTokenShape(raw: Uint8Array): boolean {
-  return (
-    raw.length >= FERNET_MIN_BYTES &&
-    raw[0] === FERNET_VERSION &&
-    (raw.length - FERNET_OVERHEAD) % 16 === 0
-  );
+  return raw.length >= FERNET_MIN_BYTES && raw[0] === FERNET_VERSION && (raw.length - FERNET_OVERHEAD) % 16 === 0;
 }

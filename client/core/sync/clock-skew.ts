@@ -54,14 +54,31 @@ export interface ClockReport {
 }
 
 /** Builds the status report from what this device measured and learned. */
-export function clockReport(deviceId: string, deviceName: string | null, own: DeviceClock | null, meta: UserMeta): ClockReport {
+export function clockReport(
+  deviceId: string,
+  deviceName: string | null,
+  own: DeviceClock | null,
+  meta: UserMeta,
+): ClockReport {
   const off: SkewedDevice[] = [];
   if (own !== null && Math.abs(own.skewMs) > SKEW_REPORT_MS) {
-    off.push({ deviceId, name: deviceName ?? meta.names[deviceId] ?? null, skewSeconds: seconds(own.skewMs), thisDevice: true, observedAt: own.at });
+    off.push({
+      deviceId,
+      name: deviceName ?? meta.names[deviceId] ?? null,
+      skewSeconds: seconds(own.skewMs),
+      thisDevice: true,
+      observedAt: own.at,
+    });
   }
   for (const [id, peer] of Object.entries(meta.peers)) {
     if (id === deviceId || Math.abs(peer.skewMs) <= SKEW_REPORT_MS) continue;
-    off.push({ deviceId: id, name: meta.names[id] ?? null, skewSeconds: seconds(peer.skewMs), thisDevice: false, observedAt: peer.at });
+    off.push({
+      deviceId: id,
+      name: meta.names[id] ?? null,
+      skewSeconds: seconds(peer.skewMs),
+      thisDevice: false,
+      observedAt: peer.at,
+    });
   }
   return {
     thisDevice: own === null ? null : { skewSeconds: seconds(own.skewMs), checkedAt: own.at },

@@ -51,7 +51,11 @@ export async function listVersions(s: UserSession, doc: string): Promise<Version
 export async function getVersion(s: UserSession, doc: string, version: number): Promise<VersionContent> {
   const where = describeDoc(s.username, doc);
   const served = await s.ctx.api.getVersion(s.username, doc, version);
-  if (served === null) throw new SyncError("not_found", `Version ${version} of ${where} is not in the history (never written, or pruned).`);
+  if (served === null)
+    throw new SyncError(
+      "not_found",
+      `Version ${version} of ${where} is not in the history (never written, or pruned).`,
+    );
   const state = await s.doc(doc);
   checkHistoric(state.integrity, where, version, await tokenHash(served.bytes));
   const { envelope } = await openDocument(s.ctx.fernet(), served.bytes, where);
@@ -104,7 +108,13 @@ export async function rollbackTo(s: UserSession, atMs: number): Promise<Rollback
       outcomes.push({ doc: name, outcome: "unchanged", version: current.version });
     } else {
       const done = await rollback(s, name, target.version);
-      outcomes.push({ doc: name, outcome: "restored", from: current.version, to: target.version, version: done.version });
+      outcomes.push({
+        doc: name,
+        outcome: "restored",
+        from: current.version,
+        to: target.version,
+        version: done.version,
+      });
     }
   }
   return outcomes;
@@ -122,7 +132,12 @@ export async function reencryptAll(s: UserSession): Promise<Array<{ doc: string;
     const remote = await s.fetchRemote(name, state, false);
     if (remote === null) continue;
     const counter = await s.reserveCounter();
-    const result = await s.writeDoc(name, state, { build: (r) => (r ?? remote).stamped, counter, always: true, blind: false }, remote);
+    const result = await s.writeDoc(
+      name,
+      state,
+      { build: (r) => (r ?? remote).stamped, counter, always: true, blind: false },
+      remote,
+    );
     markServer(state, result.stamped, result.version, result.hash);
     done.push({ doc: name, version: result.version });
   }

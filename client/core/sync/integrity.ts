@@ -139,7 +139,8 @@ export async function verifyServed(
     if (!(await chainsAcrossGap(history, record, shown.version, bytes, shown.base))) status = "break";
   }
   if (status === "break") {
-    if (!(await isRestoredCopy(history, shown.version, bytes.length, shown.hash))) throw chainForkError(where, shown.version);
+    if (!(await isRestoredCopy(history, shown.version, bytes.length, shown.hash)))
+      throw chainForkError(where, shown.version);
     status = "copy";
   }
   return status;

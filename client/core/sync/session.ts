@@ -158,7 +158,11 @@ export class UserSession {
     const where = describeDoc(this.username, doc);
     const cached = serverData(state);
     const known = useCache && state.server !== null && cached !== null ? state.server : null;
-    const served = await this.ctx.api.getDocument(this.username, doc, known === null ? {} : { ifNoneMatch: known.version });
+    const served = await this.ctx.api.getDocument(
+      this.username,
+      doc,
+      known === null ? {} : { ifNoneMatch: known.version },
+    );
     if (served === "not_modified" && known !== null && cached !== null) {
       return { version: known.version, hash: known.hash, stamped: cached };
     }

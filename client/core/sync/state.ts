@@ -126,7 +126,8 @@ export function markSynced(state: DocState, stamped: Stamped, version: number, h
 
 /** The server showed (or took) `stamped` as `version`; the application's base is unchanged. */
 export function markServer(state: DocState, stamped: Stamped, version: number, hash: string): void {
-  const sameAsBase = state.base !== null && jsonEqual(state.base.data, stamped.data) && jsonEqual(state.base.clocks, stamped.clocks);
+  const sameAsBase =
+    state.base !== null && jsonEqual(state.base.data, stamped.data) && jsonEqual(state.base.clocks, stamped.clocks);
   state.server = { version, hash, data: sameAsBase ? null : stamped };
 }
 

@@ -145,7 +145,8 @@ async function replayChange(s: UserSession, entry: QueuedChange): Promise<void> 
     entry.doc,
     state,
     {
-      build: (r) => (entry.kind === "upload" || r === null ? entry.change : merge(entry.base, entry.change, r.stamped, rules)),
+      build: (r) =>
+        entry.kind === "upload" || r === null ? entry.change : merge(entry.base, entry.change, r.stamped, rules),
       counter: entry.counter,
       always: entry.kind === "upload",
       blind: false,

@@ -53,7 +53,8 @@ export class ApiClient {
 
   constructor(options: ApiClientOptions) {
     this.#base = normalizeBaseUrl(options.baseUrl);
-    if (typeof options.deviceId !== "string" || options.deviceId === "") throw new TypeError("deviceId must be a non-empty string");
+    if (typeof options.deviceId !== "string" || options.deviceId === "")
+      throw new TypeError("deviceId must be a non-empty string");
     if (typeof options.token !== "function") throw new TypeError("token must be a function of the username");
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError("timeoutMs must be a positive number");
@@ -93,7 +94,11 @@ export class ApiClient {
   }
 
   /** The current version of a document; null if it does not exist; `not_modified` when it is still `ifNoneMatch`. */
-  async getDocument(username: string, doc: string, options: { ifNoneMatch?: number } = {}): Promise<ServedToken | null | "not_modified"> {
+  async getDocument(
+    username: string,
+    doc: string,
+    options: { ifNoneMatch?: number } = {},
+  ): Promise<ServedToken | null | "not_modified"> {
     const headers: Record<string, string> = {};
     if (options.ifNoneMatch !== undefined) headers["If-None-Match"] = `"${options.ifNoneMatch}"`;
     const res = await this.#send(username, "GET", `/docs/${doc}`, { headers, allow: [304, 404] });
@@ -103,8 +108,16 @@ export class ApiClient {
   }
 
   /** Writes a new version. A lost compare-and-swap is an outcome, not an error: the caller re-merges. */
-  async putDocument(username: string, doc: string, bytes: Uint8Array, precondition: WritePrecondition): Promise<WriteOutcome> {
-    const headers: Record<string, string> = { "Content-Type": "application/octet-stream", ...preconditionHeaders(precondition) };
+  async putDocument(
+    username: string,
+    doc: string,
+    bytes: Uint8Array,
+    precondition: WritePrecondition,
+  ): Promise<WriteOutcome> {
+    const headers: Record<string, string> = {
+      "Content-Type": "application/octet-stream",
+      ...preconditionHeaders(precondition),
+    };
     const res = await this.#send(username, "PUT", `/docs/${doc}`, { headers, body: bytes, write: true, allow: [412] });
     return writeOutcome(res);
   }
@@ -129,7 +142,12 @@ export class ApiClient {
   }
 
   /** The server-side restore route: writes version n's bytes, unchanged, as a new version. */
-  async restoreVersion(username: string, doc: string, version: number, precondition: WritePrecondition = {}): Promise<WriteOutcome> {
+  async restoreVersion(
+    username: string,
+    doc: string,
+    version: number,
+    precondition: WritePrecondition = {},
+  ): Promise<WriteOutcome> {
     const res = await this.#send(username, "POST", `/docs/${doc}/versions/${version}/restore`, {
       headers: preconditionHeaders(precondition),
       write: true,
@@ -143,7 +161,11 @@ export class ApiClient {
     return ((await res.json()) as { devices: DeviceRecord[] }).devices;
   }
 
-  async registerDevice(username: string, deviceId: string, details: { name: string; platform: string }): Promise<DeviceRecord> {
+  async registerDevice(
+    username: string,
+    deviceId: string,
+    details: { name: string; platform: string },
+  ): Promise<DeviceRecord> {
     const res = await this.#send(username, "PUT", `/devices/${deviceId}`, { json: details });
     return (await res.json()) as DeviceRecord;
   }
@@ -156,7 +178,13 @@ export class ApiClient {
     username: string,
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown; write?: boolean; allow?: number[] } = {},
+    options: {
+      headers?: Record<string, string>;
+      body?: Uint8Array;
+      json?: unknown;
+      write?: boolean;
+      allow?: number[];
+    } = {},
   ): Promise<Response> {
     let res = await this.#request(username, method, path, options);
     // An account comes into being with its first claim. A 401 on a name this client has not claimed
@@ -208,7 +236,11 @@ export class ApiClient {
     const started = this.#clock.now();
     if (started < this.#quietUntil) {
       const retryAfterMs = this.#quietUntil - started;
-      throw new SyncError("rate_limited", `The server asked for a pause; nothing was sent. Retry in ${Math.ceil(retryAfterMs / 1000)} s.`, { retryAfterMs });
+      throw new SyncError(
+        "rate_limited",
+        `The server asked for a pause; nothing was sent. Retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
+        { retryAfterMs },
+      );
     }
     let res: Response;
     try {
@@ -252,7 +284,8 @@ function normalizeBaseUrl(baseUrl: unknown): string {
 function guardBody(res: Response, failure: (cause: unknown) => SyncError): Response {
   if (res.body === null || res.status === 204 || res.status === 205 || res.status === 304) return res;
   // A body already read elsewhere (a fetch wrapper handing out one Response twice) has nothing left to guard.
-  if (res.body.locked) return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
+  if (res.body.locked)
+    return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {

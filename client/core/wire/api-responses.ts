@@ -78,7 +78,9 @@ export async function readServedToken(res: Response): Promise<ServedToken> {
   const bytes = new Uint8Array(await res.arrayBuffer());
   const version = parseEtag(res.headers.get("ETag")) ?? Number(res.headers.get("X-Sync-Version"));
   if (!Number.isSafeInteger(version) || version < 1) {
-    throw new SyncError("server_error", "The server answered without a document version (ETag).", { status: res.status });
+    throw new SyncError("server_error", "The server answered without a document version (ETag).", {
+      status: res.status,
+    });
   }
   const lastModified = Date.parse(res.headers.get("Last-Modified") ?? "");
   return {
@@ -97,8 +99,16 @@ export function parseEtag(etag: string | null): number | null {
 
 /** Server error codes that keep their name on the client (both lists are API). */
 const SAME_CODE: ReadonlySet<string> = new Set<SyncErrorCode>([
-  "unauthorized", "username_taken", "claim_secret_required", "forbidden", "not_found",
-  "payload_too_large", "quota_exceeded", "rate_limited", "bad_request", "invalid_name",
+  "unauthorized",
+  "username_taken",
+  "claim_secret_required",
+  "forbidden",
+  "not_found",
+  "payload_too_large",
+  "quota_exceeded",
+  "rate_limited",
+  "bad_request",
+  "invalid_name",
 ]);
 
 export async function errorFromResponse(res: Response): Promise<SyncError> {
@@ -117,7 +127,11 @@ export async function errorFromResponse(res: Response): Promise<SyncError> {
   const info = retryAfter === undefined ? { status } : { status, retryAfterMs: retryAfter };
   const detail = message === "" ? `HTTP ${status}` : `${message} (HTTP ${status})`;
   if (code === "unauthorized") {
-    return new SyncError("unauthorized", `The server refused the credential: this FERNET_KEY is not the one that claimed the username, or the username belongs to someone else (${detail}).`, info);
+    return new SyncError(
+      "unauthorized",
+      `The server refused the credential: this FERNET_KEY is not the one that claimed the username, or the username belongs to someone else (${detail}).`,
+      info,
+    );
   }
   if (SAME_CODE.has(code)) return new SyncError(code as SyncErrorCode, `Server: ${detail}.`, info);
   if (code === "precondition_failed") return new SyncError("conflict", `Server: ${detail}.`, info);

@@ -63,7 +63,12 @@ export function parsePythonTimestamp(text: string): number | null {
   const m = ISO.exec(text);
   if (m === null) return null;
   const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const ms = Math.floor(Number(`0.${m[7] ?? "0"}`) * 1000);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
@@ -117,7 +122,10 @@ function toEnvelope(value: unknown): Envelope {
   }
   const { username, device_id, timestamp } = value;
   if (typeof username !== "string" || typeof device_id !== "string" || typeof timestamp !== "string") {
-    throw new SyncError("invalid_payload", "The document decrypted, but its envelope lacks username, device_id or timestamp.");
+    throw new SyncError(
+      "invalid_payload",
+      "The document decrypted, but its envelope lacks username, device_id or timestamp.",
+    );
   }
   const envelope: Envelope = { username, device_id, timestamp, data: value["data"] as Json };
   const sync = readSyncMeta(value["sync"]);

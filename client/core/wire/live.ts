@@ -299,7 +299,12 @@ export function parseAnnouncement(data: unknown): VersionAnnouncement | undefine
   }
   if (typeof value !== "object" || value === null) return undefined;
   const { type, doc, version, device_id, updated_at } = value as Record<string, unknown>;
-  if (type !== "version" || typeof doc !== "string" || typeof device_id !== "string" || typeof updated_at !== "string") {
+  if (
+    type !== "version" ||
+    typeof doc !== "string" ||
+    typeof device_id !== "string" ||
+    typeof updated_at !== "string"
+  ) {
     return undefined;
   }
   if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 1) return undefined;

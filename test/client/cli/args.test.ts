@@ -25,17 +25,29 @@ function usageError(argv: string[]): string {
 
 describe("parseCommandLine", () => {
   it("takes a value that starts with a dash, after a long or a short flag", () => {
-    expect(values(["rotate-key", "-u", "alice", "--new-key", DASH_KEY])).toMatchObject({ username: "alice", "new-key": DASH_KEY });
+    expect(values(["rotate-key", "-u", "alice", "--new-key", DASH_KEY])).toMatchObject({
+      username: "alice",
+      "new-key": DASH_KEY,
+    });
     expect(values(["pull", "-u", "-odd-name"])).toMatchObject({ username: "-odd-name" });
-    expect(values(["rotate-key", `--new-key=${DASH_KEY}`, "--username", "alice"])).toMatchObject({ username: "alice", "new-key": DASH_KEY });
+    expect(values(["rotate-key", `--new-key=${DASH_KEY}`, "--username", "alice"])).toMatchObject({
+      username: "alice",
+      "new-key": DASH_KEY,
+    });
   });
 
   it("still reads the options after such a value", () => {
-    expect(values(["rotate-key", "--new-key", DASH_KEY, "-u", "alice", "--json"])).toMatchObject({ username: "alice", "new-key": DASH_KEY, json: true });
+    expect(values(["rotate-key", "--new-key", DASH_KEY, "-u", "alice", "--json"])).toMatchObject({
+      username: "alice",
+      "new-key": DASH_KEY,
+      json: true,
+    });
   });
 
   it("reports a forgotten value when the next word is one of the options", () => {
-    expect(usageError(["rotate-key", "--new-key", "-u", "alice"])).toMatch(/option --new-key of rotate-key needs a value/);
+    expect(usageError(["rotate-key", "--new-key", "-u", "alice"])).toMatch(
+      /option --new-key of rotate-key needs a value/,
+    );
     expect(usageError(["pull", "--username", "--json"])).toMatch(/option --username of pull needs a value/);
   });
 

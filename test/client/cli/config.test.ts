@@ -35,18 +35,39 @@ describe("parseDotenv", () => {
 describe("syncConfig", () => {
   it("keeps the base of a legacy capability URL, splits FERNET_KEY into keys and resolves a relative data folder", () => {
     const config = syncConfig(
-      { CLOUD_SYNC_URL: "https://sync.example.com/prefix/legacy/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG/", FERNET_KEY: ` ${KEY} , ${OTHER} `, CLOUD_SYNC_DATA_DIR: "state" },
+      {
+        CLOUD_SYNC_URL: "https://sync.example.com/prefix/legacy/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG/",
+        FERNET_KEY: ` ${KEY} , ${OTHER} `,
+        CLOUD_SYNC_DATA_DIR: "state",
+      },
       "/work/here",
     );
-    expect(config).toEqual({ url: "https://sync.example.com/prefix", keys: [KEY, OTHER], deviceId: null, dataDir: "/work/here/state", claimSecret: null });
+    expect(config).toEqual({
+      url: "https://sync.example.com/prefix",
+      keys: [KEY, OTHER],
+      deviceId: null,
+      dataDir: "/work/here/state",
+      claimSecret: null,
+    });
   });
 
   it("defaults the data folder to XDG_DATA_HOME/cloud-sync and reads the optional variables", () => {
     const config = syncConfig(
-      { CLOUD_SYNC_URL: "http://127.0.0.1:8787/", FERNET_KEY: KEY, XDG_DATA_HOME: "/home/u/.data", CLOUD_SYNC_DEVICE_ID: "laptop", CLOUD_SYNC_CLAIM_SECRET: "s3cret" },
+      {
+        CLOUD_SYNC_URL: "http://127.0.0.1:8787/",
+        FERNET_KEY: KEY,
+        XDG_DATA_HOME: "/home/u/.data",
+        CLOUD_SYNC_DEVICE_ID: "laptop",
+        CLOUD_SYNC_CLAIM_SECRET: "s3cret",
+      },
       "/",
     );
-    expect(config).toMatchObject({ url: "http://127.0.0.1:8787", dataDir: "/home/u/.data/cloud-sync", deviceId: "laptop", claimSecret: "s3cret" });
+    expect(config).toMatchObject({
+      url: "http://127.0.0.1:8787",
+      dataDir: "/home/u/.data/cloud-sync",
+      deviceId: "laptop",
+      claimSecret: "s3cret",
+    });
   });
 
   it("names the variable at fault and never echoes a key", () => {
@@ -58,13 +79,20 @@ describe("syncConfig", () => {
       }
       throw new Error("no error");
     };
-    expect(failure({ FERNET_KEY: KEY })).toMatchObject({ code: "invalid_config", message: expect.stringMatching(/^CLOUD_SYNC_URL is not set/) });
+    expect(failure({ FERNET_KEY: KEY })).toMatchObject({
+      code: "invalid_config",
+      message: expect.stringMatching(/^CLOUD_SYNC_URL is not set/),
+    });
     expect(failure({ CLOUD_SYNC_URL: "http://x", FERNET_KEY: " , " }).message).toMatch(/^FERNET_KEY is empty/);
     const bad = failure({ CLOUD_SYNC_URL: "http://x", FERNET_KEY: `${KEY},short-secret-value` });
     expect(bad.message).toMatch(/^FERNET_KEY \(key 2 of 2\) is not a Fernet key/);
     expect(bad.message).not.toContain("short-secret-value");
-    expect(failure({ CLOUD_SYNC_URL: "http://u:p@x", FERNET_KEY: KEY }).message).toMatch(/must not carry a query, a fragment or credentials/);
-    expect(failure({ CLOUD_SYNC_URL: "http://x", FERNET_KEY: KEY, CLOUD_SYNC_DEVICE_ID: "a/b" }).message).toMatch(/^CLOUD_SYNC_DEVICE_ID is not a valid device id/);
+    expect(failure({ CLOUD_SYNC_URL: "http://u:p@x", FERNET_KEY: KEY }).message).toMatch(
+      /must not carry a query, a fragment or credentials/,
+    );
+    expect(failure({ CLOUD_SYNC_URL: "http://x", FERNET_KEY: KEY, CLOUD_SYNC_DEVICE_ID: "a/b" }).message).toMatch(
+      /^CLOUD_SYNC_DEVICE_ID is not a valid device id/,
+    );
   });
 });
 
@@ -89,11 +117,17 @@ describe("exit codes", () => {
 describe("Output", () => {
   it("masks keys and capability URLs on stderr and folds an error into one line", () => {
     const err: string[] = [];
-    const out = new Output({ stdout: { write: () => true }, stderr: { write: (c: string) => err.push(c) > 0 } }, { json: false, verbose: true });
+    const out = new Output(
+      { stdout: { write: () => true }, stderr: { write: (c: string) => err.push(c) > 0 } },
+      { json: false, verbose: true },
+    );
     out.addSecret(KEY);
     out.error(`failed with ${KEY}\nat http://h/legacy/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG/upload`);
     out.detail(`key ${KEY}`);
-    expect(err).toEqual(["cloud-sync: failed with <redacted> at http://h/legacy/<redacted>/upload\n", "key <redacted>\n"]);
+    expect(err).toEqual([
+      "cloud-sync: failed with <redacted> at http://h/legacy/<redacted>/upload\n",
+      "key <redacted>\n",
+    ]);
   });
 });
 

@@ -5,7 +5,12 @@ import { fingerprintDeviceId, randomDeviceId } from "../../../client/core/device
 import { nodeMachineInfo } from "../../../client/node/machine-info.ts";
 import { python } from "../../interop/python-oracle.ts";
 
-interface PythonMachineInfo { hostname: string; system: string; machine: string; mac: string }
+interface PythonMachineInfo {
+  hostname: string;
+  system: string;
+  machine: string;
+  mac: string;
+}
 
 describe("fingerprintDeviceId", () => {
   it("equals the seed's Python formula run by python3 on this machine", async () => {

@@ -3,12 +3,25 @@ import { checkOptions, type SyncManagerOptions } from "../../../client/core/mana
 import { checkJson } from "../../../client/core/merge/json-value.ts";
 import { MemoryStore } from "../../../client/core/ports.ts";
 
-const valid: SyncManagerOptions = { url: "https://sync.example", key: "k", store: new MemoryStore(), deviceId: "laptop" };
+const valid: SyncManagerOptions = {
+  url: "https://sync.example",
+  key: "k",
+  store: new MemoryStore(),
+  deviceId: "laptop",
+};
 
 describe("checkOptions", () => {
   it("accepts complete options", () => {
     expect(() => checkOptions(valid)).not.toThrow();
-    expect(() => checkOptions({ ...valid, key: ["a", "b"], deviceId: async () => "x", documents: ["default", "memory"], maxAttempts: 3 })).not.toThrow();
+    expect(() =>
+      checkOptions({
+        ...valid,
+        key: ["a", "b"],
+        deviceId: async () => "x",
+        documents: ["default", "memory"],
+        maxAttempts: 3,
+      }),
+    ).not.toThrow();
   });
 
   it("names the missing or wrong option with a TypeError or RangeError", () => {

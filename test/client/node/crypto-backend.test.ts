@@ -5,7 +5,20 @@ import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBy
 import { AES_CBC_CHUNK, AesCbc } from "../../../client/node/aes-cbc.ts";
 import { nodeCryptoBackend } from "../../../client/node/crypto-backend.ts";
 
-const SIZES = [0, 1, 15, 16, 17, 1024, AES_CBC_CHUNK - 17, AES_CBC_CHUNK - 16, AES_CBC_CHUNK - 1, AES_CBC_CHUNK, AES_CBC_CHUNK + 1, 3 * AES_CBC_CHUNK + 5];
+const SIZES = [
+  0,
+  1,
+  15,
+  16,
+  17,
+  1024,
+  AES_CBC_CHUNK - 17,
+  AES_CBC_CHUNK - 16,
+  AES_CBC_CHUNK - 1,
+  AES_CBC_CHUNK,
+  AES_CBC_CHUNK + 1,
+  3 * AES_CBC_CHUNK + 5,
+];
 
 function oneShot(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Buffer {
   const cipher = createCipheriv("aes-128-cbc", key, iv);
@@ -57,7 +70,11 @@ describe("AesCbc", () => {
   it("returns plain Uint8Arrays that own their memory, not Buffers from a shared pool", async () => {
     const keys = nodeCryptoBackend.importKey(randomBytes(16), randomBytes(16));
     const iv = randomBytes(16);
-    const plaintext = await nodeCryptoBackend.decrypt(keys, iv, await nodeCryptoBackend.encrypt(keys, iv, randomBytes(40)));
+    const plaintext = await nodeCryptoBackend.decrypt(
+      keys,
+      iv,
+      await nodeCryptoBackend.encrypt(keys, iv, randomBytes(40)),
+    );
     expect(Buffer.isBuffer(plaintext)).toBe(false);
     expect(plaintext.length).toBe(40);
     expect(plaintext.buffer.byteLength).toBe(48);

@@ -12,7 +12,10 @@ describe("FileStore", () => {
   it("keeps values across instances on the same directory", async () => {
     const store = freshStore();
     await store.set("users/alice/meta", { counter: 3, nested: { list: [1, "two"] } });
-    expect(await new FileStore(store.dir).get("users/alice/meta")).toEqual({ counter: 3, nested: { list: [1, "two"] } });
+    expect(await new FileStore(store.dir).get("users/alice/meta")).toEqual({
+      counter: 3,
+      nested: { list: [1, "two"] },
+    });
   });
 
   it("returns undefined for a missing key and deletes quietly", async () => {
@@ -43,10 +46,19 @@ describe("FileStore", () => {
 
   it("lists keys under a prefix in order, keeping upper case and @ apart from lower case", async () => {
     const store = freshStore();
-    for (const key of ["users/Alice/meta", "users/alice/meta", "users/alice/queue/000000000002", "users/alice/queue/000000000001", "users/bob+x@y.z/meta"]) {
+    for (const key of [
+      "users/Alice/meta",
+      "users/alice/meta",
+      "users/alice/queue/000000000002",
+      "users/alice/queue/000000000001",
+      "users/bob+x@y.z/meta",
+    ]) {
       await store.set(key, key);
     }
-    expect(await store.keys("users/alice/queue/")).toEqual(["users/alice/queue/000000000001", "users/alice/queue/000000000002"]);
+    expect(await store.keys("users/alice/queue/")).toEqual([
+      "users/alice/queue/000000000001",
+      "users/alice/queue/000000000002",
+    ]);
     expect(await store.keys("users/A")).toEqual(["users/Alice/meta"]);
     expect(await store.keys("users/bob")).toEqual(["users/bob+x@y.z/meta"]);
     expect(await store.get("users/Alice/meta")).toBe("users/Alice/meta");

@@ -5,7 +5,15 @@ import { proxyFetch, proxySettings } from "../../../client/node/proxy.ts";
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => { s.closeAllConnections(); s.close(resolve); })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise((resolve) => {
+          s.closeAllConnections();
+          s.close(resolve);
+        }),
+    ),
+  );
 });
 
 async function listen(server: Server): Promise<string> {
@@ -54,20 +62,27 @@ describe("proxyFetch", () => {
   it("tunnels https requests through HTTPS_PROXY with CONNECT", async () => {
     const seen: string[] = [];
     const proxyUrl = await proxy(seen);
-    await expect(proxyFetch({ https_proxy: proxyUrl })("https://sync.example.test/v1/x", { method: "GET" })).rejects.toThrow();
+    await expect(
+      proxyFetch({ https_proxy: proxyUrl })("https://sync.example.test/v1/x", { method: "GET" }),
+    ).rejects.toThrow();
     expect(seen).toEqual(["CONNECT sync.example.test:443"]);
   });
 
   it("goes direct to hosts listed in NO_PROXY", async () => {
     const seen: string[] = [];
     const [origin, proxyUrl] = await Promise.all([target(), proxy(seen)]);
-    const res = await proxyFetch({ HTTP_PROXY: proxyUrl, NO_PROXY: "localhost,127.0.0.1" })(`${origin}/direct`, { method: "GET" });
+    const res = await proxyFetch({ HTTP_PROXY: proxyUrl, NO_PROXY: "localhost,127.0.0.1" })(`${origin}/direct`, {
+      method: "GET",
+    });
     expect(await res.text()).toBe("target saw /direct");
     expect(seen).toEqual([]);
   });
 
   it("reads lower-case variables before upper-case ones, as curl does", () => {
-    expect(proxySettings({ https_proxy: "http://a", HTTPS_PROXY: "http://b", NO_PROXY: "x" })).toEqual({ httpsProxy: "http://a", noProxy: "x" });
+    expect(proxySettings({ https_proxy: "http://a", HTTPS_PROXY: "http://b", NO_PROXY: "x" })).toEqual({
+      httpsProxy: "http://a",
+      noProxy: "x",
+    });
     expect(proxySettings({})).toEqual({});
   });
 });

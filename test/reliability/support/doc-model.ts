@@ -75,6 +75,8 @@ export function lostEdit(edit: HandedEdit, data: Json, clocks: ClockMap): string
   if (edit.clock === undefined || showsEdit(data, edit)) return null;
   const now = clockAt(clocks, edit.path);
   if (now > edit.clock) return null;
-  return `${edit.device}'s edit of ${edit.doc}${edit.path} to ${JSON.stringify(edit.value ?? "<deleted>")} at ${edit.clock} is gone: ` +
-    `the document shows ${JSON.stringify(valueAt(data, edit.path) ?? "<absent>")} at clock ${JSON.stringify(now)}`;
+  return (
+    `${edit.device}'s edit of ${edit.doc}${edit.path} to ${JSON.stringify(edit.value ?? "<deleted>")} at ${edit.clock} is gone: ` +
+    `the document shows ${JSON.stringify(valueAt(data, edit.path) ?? "<absent>")} at clock ${JSON.stringify(now)}`
+  );
 }

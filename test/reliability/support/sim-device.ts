@@ -70,7 +70,12 @@ export class SimDevice {
     const advance = setup.advance ?? (() => 0);
     const clock: Clock = { now: () => Date.now() + setup.skewMs + advance() };
     const holder: { device?: SimDevice } = {};
-    const device = new SimDevice(setup, await openManager(setup, store, clock, () => holder.device?.online !== false), store, clock);
+    const device = new SimDevice(
+      setup,
+      await openManager(setup, store, clock, () => holder.device?.online !== false),
+      store,
+      clock,
+    );
     holder.device = device;
     return device;
   }
@@ -115,7 +120,8 @@ export class SimDevice {
     const lastQueued = (await this.#queued()).at(-1)?.counter ?? 0;
     try {
       const result = await this.manager.bidirectionalSync(this.username, local, { doc });
-      if (!isJsonObject(result.data)) throw new Error(`${this.id}: sync of ${doc} returned ${JSON.stringify(result.data)}`);
+      if (!isJsonObject(result.data))
+        throw new Error(`${this.id}: sync of ${doc} returned ${JSON.stringify(result.data)}`);
       const clocks = (await this.docState(doc)).base?.clocks ?? {};
       for (const leaf of handed) {
         const edit: HandedEdit = { device: this.id, doc, path: leaf.path, value: leaf.value };
@@ -123,7 +129,9 @@ export class SimDevice {
           this.acked.push({ ...edit, clock: clockAt(clocks, leaf.path) });
         } else if (!(clockAt(clocks, leaf.path) > before)) {
           // The edit was stamped after `before`; only a write with a later clock may replace it.
-          throw new Error(`${this.id}: sync of ${doc} dropped its edit of ${leaf.path} for a write at ${clockAt(clocks, leaf.path)}, older than ${before}`);
+          throw new Error(
+            `${this.id}: sync of ${doc} dropped its edit of ${leaf.path} for a write at ${clockAt(clocks, leaf.path)}, older than ${before}`,
+          );
         }
       }
       this.#app.set(doc, result.data);
@@ -140,7 +148,8 @@ export class SimDevice {
         }
         for (const leaf of handed) {
           const edit: HandedEdit = { device: this.id, doc, path: leaf.path, value: leaf.value };
-          if (!showsEdit(entry.change.data, edit)) throw new Error(`${this.id}: the queued change of ${doc} lacks ${leaf.path}`);
+          if (!showsEdit(entry.change.data, edit))
+            throw new Error(`${this.id}: the queued change of ${doc} lacks ${leaf.path}`);
           this.acked.push({ ...edit, clock: clockAt(entry.change.clocks, leaf.path) });
         }
         this.#synced.set(doc, local);
@@ -165,7 +174,10 @@ export class SimDevice {
   }
 
   async docState(doc: string): Promise<DocState> {
-    return ((await this.store.get(`users/${this.username}/docs/${doc}`)) as DocState | undefined) ?? { base: null } as DocState;
+    return (
+      ((await this.store.get(`users/${this.username}/docs/${doc}`)) as DocState | undefined) ??
+      ({ base: null } as DocState)
+    );
   }
 
   async pending(): Promise<number> {
@@ -186,7 +198,12 @@ export class SimDevice {
   }
 }
 
-async function openManager(setup: DeviceSetup, store: Store, clock: Clock, online: () => boolean): Promise<SyncManager> {
+async function openManager(
+  setup: DeviceSetup,
+  store: Store,
+  clock: Clock,
+  online: () => boolean,
+): Promise<SyncManager> {
   const inner = setup.fetch ?? ((url, init) => fetch(url, init));
   const switched: FetchLike = (url, init) =>
     online() ? inner(url, init) : Promise.reject(new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }));

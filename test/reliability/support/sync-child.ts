@@ -9,7 +9,14 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createNodeSyncManager } from "../../../client/node/index.ts";
 import type { JsonObject } from "../../../client/core/merge/json-value.ts";
 
-const [url, username, key, deviceId, dataDir, appFile] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [url, username, key, deviceId, dataDir, appFile] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 
 interface AppState {
   n: number;

@@ -27,7 +27,11 @@ export function bearer(token: string, extra: Record<string, string> = {}): Recor
 }
 
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return call(path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return call(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 export async function errorOf(res: Response): Promise<{ status: number; code: string; message: string }> {

@@ -27,13 +27,18 @@ async function snapshotOf(r2Prefix: string | undefined, kvPrefix: string | undef
     for (const listed of page.objects) {
       const obj = await env.BLOBS.get(listed.key);
       const hash = obj === null ? "gone" : await sha256(await obj.arrayBuffer());
-      out.push(`r2 ${listed.key} ${listed.size} ${hash} ${JSON.stringify(listed.customMetadata)} ${JSON.stringify(listed.httpMetadata)}`);
+      out.push(
+        `r2 ${listed.key} ${listed.size} ${hash} ${JSON.stringify(listed.customMetadata)} ${JSON.stringify(listed.httpMetadata)}`,
+      );
     }
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor !== undefined);
   let kvCursor: string | undefined;
   do {
-    const page = await env.DEVICES.list({ ...(kvPrefix === undefined ? {} : { prefix: kvPrefix }), ...(kvCursor === undefined ? {} : { cursor: kvCursor }) });
+    const page = await env.DEVICES.list({
+      ...(kvPrefix === undefined ? {} : { prefix: kvPrefix }),
+      ...(kvCursor === undefined ? {} : { cursor: kvCursor }),
+    });
     for (const key of page.keys) {
       out.push(`kv ${key.name} ${await env.DEVICES.get(key.name)} ${JSON.stringify(key.metadata)}`);
     }

@@ -1,8 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AutoSyncTimer } from "../../../../client/core/auto/timer.ts";
 
-beforeEach(() => { vi.useFakeTimers(); });
-afterEach(() => { vi.useRealTimers(); });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** A run whose completion the test controls. */
 function controlledRun() {
@@ -39,7 +43,8 @@ describe("AutoSyncTimer", () => {
   });
 
   it("spreads each delay by the jitter", () => {
-    const delay = (random: number) => new AutoSyncTimer(async () => true, { intervalMs: 1000, jitter: 0.2, random: () => random }).nextDelay();
+    const delay = (random: number) =>
+      new AutoSyncTimer(async () => true, { intervalMs: 1000, jitter: 0.2, random: () => random }).nextDelay();
     expect([delay(0), delay(0.5), delay(0.999999)]).toEqual([800, 1000, 1200]);
   });
 
@@ -100,7 +105,9 @@ describe("AutoSyncTimer", () => {
     timer.start();
     await vi.advanceTimersByTimeAsync(0);
     let stopped = false;
-    const stopping = timer.stop().then(() => { stopped = true; });
+    const stopping = timer.stop().then(() => {
+      stopped = true;
+    });
     await vi.advanceTimersByTimeAsync(0);
     expect(stopped).toBe(false);
     finish();

@@ -12,8 +12,17 @@ const KEY = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=";
 
 describe("deriveAuthToken", () => {
   it("equals python3's HKDF-SHA256 with the protocol's salt and info, for several keys and usernames", async () => {
-    const cases = [KEY, generateKey(), generateKey()].flatMap((key) => ["alice", "bob@example.com", "ü.user-1"].map((username) => ({ key, username })));
-    const answers = askPython(cases.map(({ key, username }) => ({ op: "hkdf", key, salt: "project-ai-cloud-sync/auth/v1", info: `user:${username}` })));
+    const cases = [KEY, generateKey(), generateKey()].flatMap((key) =>
+      ["alice", "bob@example.com", "ü.user-1"].map((username) => ({ key, username })),
+    );
+    const answers = askPython(
+      cases.map(({ key, username }) => ({
+        op: "hkdf",
+        key,
+        salt: "project-ai-cloud-sync/auth/v1",
+        info: `user:${username}`,
+      })),
+    );
     for (const [i, { key, username }] of cases.entries()) {
       expect(await deriveAuthToken(key, username)).toBe((answers[i] as { ok: string }).ok);
     }
@@ -62,7 +71,14 @@ describe("keyFromPassphrase", () => {
     expect(await keyFromPassphrase("pässwörd", "bob", options)).toBe(key);
     expect(await keyFromPassphrase("pässwörd", "bob2", options)).not.toBe(key);
     expect(await keyFromPassphrase("passwörd", "bob", options)).not.toBe(key);
-    expect(key).toBe(python<string>({ op: "pbkdf2", passphrase: "pässwörd", salt: "project-ai-cloud-sync/passphrase/v1:bob", iterations: 1000 }));
+    expect(key).toBe(
+      python<string>({
+        op: "pbkdf2",
+        passphrase: "pässwörd",
+        salt: "project-ai-cloud-sync/passphrase/v1:bob",
+        iterations: 1000,
+      }),
+    );
   });
 
   it("refuses an empty passphrase and a non-positive iteration count", async () => {

@@ -12,9 +12,27 @@ import { utf8Decode } from "../../../../client/core/protocol/encoding.ts";
 import { isSyncError } from "../../../../client/core/errors.ts";
 import { nodeCryptoBackend } from "../../../../client/node/crypto-backend.ts";
 
-interface GenerateVector { token: string; now: string; iv: number[]; src: string; secret: string }
-interface VerifyVector { token: string; now: string; ttl_sec: number; src: string; secret: string }
-interface InvalidVector { desc: string; token: string; now: string; ttl_sec: number; secret: string }
+interface GenerateVector {
+  token: string;
+  now: string;
+  iv: number[];
+  src: string;
+  secret: string;
+}
+interface VerifyVector {
+  token: string;
+  now: string;
+  ttl_sec: number;
+  src: string;
+  secret: string;
+}
+interface InvalidVector {
+  desc: string;
+  token: string;
+  now: string;
+  ttl_sec: number;
+  secret: string;
+}
 
 function vectors<T>(name: string): T[] {
   return JSON.parse(readFileSync(new URL(`../../../fixtures/fernet-spec/${name}`, import.meta.url), "utf8")) as T[];
@@ -47,7 +65,11 @@ describe.each(backends)("Fernet spec vectors with the %s backend", (_name, backe
       (e: unknown) => e,
     );
     // Authentic tokens that are too old or too new get a precise code; everything else is one indistinguishable code.
-    const expected = v.desc.startsWith("far-future") ? "token_from_future" : v.desc === "expired TTL" ? "token_expired" : "invalid_token";
+    const expected = v.desc.startsWith("far-future")
+      ? "token_from_future"
+      : v.desc === "expired TTL"
+        ? "token_expired"
+        : "invalid_token";
     expect(isSyncError(error, expected)).toBe(true);
   });
 });

@@ -88,7 +88,9 @@ describe.each(backends)("Fernet with the %s backend", (_name, backend) => {
     const token = await (await create(generateKey())).encrypt("secret");
     const error = await rejection((await create()).decrypt(token));
     expect(error.code).toBe("invalid_token");
-    expect(error.message).toBe("Token is not a valid Fernet token for this key: it is damaged, or was made with a different key.");
+    expect(error.message).toBe(
+      "Token is not a valid Fernet token for this key: it is damaged, or was made with a different key.",
+    );
   });
 
   it("rejects any single flipped bit as invalid_token, before the token's age is looked at", async () => {
@@ -96,7 +98,7 @@ describe.each(backends)("Fernet with the %s backend", (_name, backend) => {
     const token = await fernet.encrypt("0123456789abcdef0123", { now: NOW });
     for (let i = 0; i < token.length; i++) {
       const tampered = token.slice();
-      tampered[i]! ^= 1 << i % 8;
+      tampered[i]! ^= 1 << (i % 8);
       // A far-off `now` would give token_expired for an authentic token: the MAC must fail first.
       expect((await rejection(fernet.decrypt(tampered, { ttl: 1, now: NOW + 10_000 }))).code).toBe("invalid_token");
     }
@@ -105,7 +107,16 @@ describe.each(backends)("Fernet with the %s backend", (_name, backend) => {
   it("rejects malformed tokens of every kind as invalid_token, never with a crash", async () => {
     const fernet = await create();
     const good = await fernet.encrypt("x");
-    const malformed: unknown[] = ["", "gAAAAA", "not base64 !", good.subarray(0, 72), good.subarray(1), new Uint8Array(89), 42, null];
+    const malformed: unknown[] = [
+      "",
+      "gAAAAA",
+      "not base64 !",
+      good.subarray(0, 72),
+      good.subarray(1),
+      new Uint8Array(89),
+      42,
+      null,
+    ];
     for (const token of malformed) {
       expect((await rejection(fernet.decrypt(token as Uint8Array))).code).toBe("invalid_token");
     }
@@ -150,7 +161,15 @@ describe("Fernet keys", () => {
   });
 
   it("rejects keys that are not 32 URL-safe base64 bytes as invalid_key without echoing them", async () => {
-    for (const key of ["", "short", KEY.slice(0, -4), `${KEY}AAAA`, "%".repeat(44), new Uint8Array(31), new Uint8Array(33)]) {
+    for (const key of [
+      "",
+      "short",
+      KEY.slice(0, -4),
+      `${KEY}AAAA`,
+      "%".repeat(44),
+      new Uint8Array(31),
+      new Uint8Array(33),
+    ]) {
       const error = await rejection(Fernet.create(key));
       expect(error.code).toBe("invalid_key");
       expect(error.message).toBe("Fernet key must be 32 url-safe base64-encoded bytes.");

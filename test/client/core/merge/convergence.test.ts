@@ -29,7 +29,9 @@ function documentArb(topKeys: string[]): fc.Arbitrary<Json> {
 }
 
 function opArb(topKeys: string[], withRules: boolean): fc.Arbitrary<Op> {
-  const path = fc.tuple(fc.constantFrom(...topKeys), fc.array(key, { maxLength: 2 })).map(([top, rest]) => [top, ...rest]);
+  const path = fc
+    .tuple(fc.constantFrom(...topKeys), fc.array(key, { maxLength: 2 }))
+    .map(([top, rest]) => [top, ...rest]);
   const generic: Array<fc.Arbitrary<Op>> = [
     fc.record({ kind: fc.constant("set" as const), path, value: smallValue }),
     fc.record({ kind: fc.constant("delete" as const), path }),
@@ -38,9 +40,19 @@ function opArb(topKeys: string[], withRules: boolean): fc.Arbitrary<Op> {
   const id = fc.constantFrom("r1", "r2", "r3", "r4");
   return fc.oneof(
     ...generic,
-    fc.record({ kind: fc.constant("addRecord" as const), list: fc.constant("log"), id, ts: fc.integer({ min: 0, max: 5 }), text: fc.constantFrom("hi", "yo") }),
+    fc.record({
+      kind: fc.constant("addRecord" as const),
+      list: fc.constant("log"),
+      id,
+      ts: fc.integer({ min: 0, max: 5 }),
+      text: fc.constantFrom("hi", "yo"),
+    }),
     fc.record({ kind: fc.constant("deleteRecord" as const), list: fc.constant("log"), id }),
-    fc.record({ kind: fc.constant("bump" as const), counter: fc.tuple(fc.constant("count"), key), delta: fc.integer({ min: -2, max: 3 }) }),
+    fc.record({
+      kind: fc.constant("bump" as const),
+      counter: fc.tuple(fc.constant("count"), key),
+      delta: fc.integer({ min: -2, max: 3 }),
+    }),
   );
 }
 
@@ -51,10 +63,27 @@ function scenarioArb(withRules: boolean) {
     skews: fc.array(fc.integer({ min: -HOUR, max: HOUR }), { minLength: 3, maxLength: 5 }),
     steps: fc.array(
       fc.oneof(
-        { weight: 5, arbitrary: fc.record({ kind: fc.constant("edit" as const), replica: fc.nat(4), op: opArb(topKeys, withRules) }) },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant("python" as const), replica: fc.nat(4), op: opArb(topKeys, withRules) }) },
+        {
+          weight: 5,
+          arbitrary: fc.record({
+            kind: fc.constant("edit" as const),
+            replica: fc.nat(4),
+            op: opArb(topKeys, withRules),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant("python" as const),
+            replica: fc.nat(4),
+            op: opArb(topKeys, withRules),
+          }),
+        },
         { weight: 3, arbitrary: fc.record({ kind: fc.constant("sync" as const), from: fc.nat(4), to: fc.nat(4) }) },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 2000 }) }) },
+        {
+          weight: 1,
+          arbitrary: fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 2000 }) }),
+        },
       ) as fc.Arbitrary<Step>,
       { maxLength: MAX_STEPS },
     ),

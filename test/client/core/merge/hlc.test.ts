@@ -1,6 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { SyncError } from "../../../../client/core/errors.ts";
-import { compareHlc, hlcFromWallTime, HybridLogicalClock, MIN_HLC, parseHlc } from "../../../../client/core/merge/hlc.ts";
+import {
+  compareHlc,
+  hlcFromWallTime,
+  HybridLogicalClock,
+  MIN_HLC,
+  parseHlc,
+} from "../../../../client/core/merge/hlc.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1, 10, 0, 0);

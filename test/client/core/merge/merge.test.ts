@@ -23,10 +23,20 @@ function both(base: Stamped, x: Stamped, y: Stamped): Stamped {
 
 describe("merge: last writer wins per key", () => {
   test("concurrent edits of different keys on two devices both survive", () => {
-    const { a, b, base } = twoDevices({ preferences: { theme: "dark", language: "en" }, ai_persona: { curiosity: 0.8 } });
-    const x = stamp(base, { preferences: { theme: "light", language: "en" }, ai_persona: { curiosity: 0.8 } }, a.tick());
+    const { a, b, base } = twoDevices({
+      preferences: { theme: "dark", language: "en" },
+      ai_persona: { curiosity: 0.8 },
+    });
+    const x = stamp(
+      base,
+      { preferences: { theme: "light", language: "en" }, ai_persona: { curiosity: 0.8 } },
+      a.tick(),
+    );
     const y = stamp(base, { preferences: { theme: "dark", language: "fr" }, ai_persona: { curiosity: 0.9 } }, b.tick());
-    expect(both(base, x, y).data).toEqual({ preferences: { theme: "light", language: "fr" }, ai_persona: { curiosity: 0.9 } });
+    expect(both(base, x, y).data).toEqual({
+      preferences: { theme: "light", language: "fr" },
+      ai_persona: { curiosity: 0.9 },
+    });
   });
 
   test("the later edit of the same key wins, in either merge order", () => {
@@ -157,7 +167,10 @@ describe("merge: new objects", () => {
     const b = new HybridLogicalClock("device-b", { now: () => T0 + HOUR });
     const desktop = stamp(null, { preferences: { theme: "dark" }, ai_persona: { empathy: 0.9 } }, a.tick());
     const mobile = stamp(null, { preferences: { language: "en" } }, b.tick());
-    expect(both(desktop, desktop, mobile).data).toEqual({ preferences: { theme: "dark", language: "en" }, ai_persona: { empathy: 0.9 } });
+    expect(both(desktop, desktop, mobile).data).toEqual({
+      preferences: { theme: "dark", language: "en" },
+      ai_persona: { empathy: 0.9 },
+    });
   });
 });
 
@@ -246,7 +259,9 @@ describe("merge: algebra and input checks", () => {
     const bad: Stamped = { data: { a: 2 }, clocks: { "/a": "yesterday" } };
     expect(() => merge(base, base, bad)).toThrow(SyncError);
     expect(() => merge(base, base, bad)).toThrow(/not a hybrid logical clock timestamp/);
-    expect(() => merge(base, base, { data: {}, clocks: { "no-slash": base.clocks["/a"]! } })).toThrow(/not a JSON pointer/);
+    expect(() => merge(base, base, { data: {}, clocks: { "no-slash": base.clocks["/a"]! } })).toThrow(
+      /not a JSON pointer/,
+    );
   });
 
   test("refuses to stamp with a clock that is not later than the previous state's newest", () => {

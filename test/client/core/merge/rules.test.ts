@@ -1,6 +1,15 @@
 import { describe, expect, test } from "vitest";
 import { HybridLogicalClock, hlcFromWallTime } from "../../../../client/core/merge/hlc.ts";
-import { latestClock, merge, PROJECT_AI_RULES, stamp, stampWhole, type Json, type MergeRules, type Stamped } from "../../../../client/core/merge/merge.ts";
+import {
+  latestClock,
+  merge,
+  PROJECT_AI_RULES,
+  stamp,
+  stampWhole,
+  type Json,
+  type MergeRules,
+  type Stamped,
+} from "../../../../client/core/merge/merge.ts";
 import { parseIsoAsUtc, recordTime } from "../../../../client/core/merge/records.ts";
 
 const T0 = Date.UTC(2025, 0, 1, 10, 0, 0);
@@ -59,7 +68,14 @@ describe("append: lists of records merge as a union by id", () => {
     b.observe(latestClock(x));
     const y = stamp(base, { turns: [{ id: "1", ts: 1_735_725_599_000 }, { id: "untimed-b" }] }, b.tick(), RULES);
     // id 1 and id "1" are different records; a record without a time sorts at its clock's time (T0).
-    expect(both(base, x, y).data).toEqual({ turns: [{ id: 1, ts: 1_735_725_000 }, { id: "1", ts: 1_735_725_599_000 }, { id: "untimed-a" }, { id: "untimed-b" }] });
+    expect(both(base, x, y).data).toEqual({
+      turns: [
+        { id: 1, ts: 1_735_725_000 },
+        { id: "1", ts: 1_735_725_599_000 },
+        { id: "untimed-a" },
+        { id: "untimed-b" },
+      ],
+    });
   });
 
   test("a list that is not records (no ids, or a repeated id) is a value, replaced whole by the later write", () => {
@@ -75,10 +91,16 @@ describe("append: lists of records merge as a union by id", () => {
   test("a Python whole-document upload keeps only the records it has, plus records added after it", () => {
     const t1 = turn("t1", "2025-01-01T09:00:00", "old");
     const { a, base } = twoDevices({ turns: [t1] });
-    const python = stampWhole({ turns: [t1, turn("p1", "2025-01-01T10:00:00", "python")] }, hlcFromWallTime(T0 + 1000, "pydevice00000001"), RULES);
+    const python = stampWhole(
+      { turns: [t1, turn("p1", "2025-01-01T10:00:00", "python")] },
+      hlcFromWallTime(T0 + 1000, "pydevice00000001"),
+      RULES,
+    );
     a.observe(latestClock(python));
     const later = stamp(base, { turns: [t1, turn("a1", "2025-01-01T10:30:00", "after")] }, a.tick(), RULES);
-    expect(both(base, later, python).data).toEqual({ turns: [t1, turn("p1", "2025-01-01T10:00:00", "python"), turn("a1", "2025-01-01T10:30:00", "after")] });
+    expect(both(base, later, python).data).toEqual({
+      turns: [t1, turn("p1", "2025-01-01T10:00:00", "python"), turn("a1", "2025-01-01T10:30:00", "after")],
+    });
   });
 });
 

@@ -50,6 +50,9 @@ describe("name patterns", () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(SyncError);
-    expect(caught).toMatchObject({ code: "invalid_name", message: expect.stringContaining('Invalid document name "a..b"') });
+    expect(caught).toMatchObject({
+      code: "invalid_name",
+      message: expect.stringContaining('Invalid document name "a..b"'),
+    });
   });
 });

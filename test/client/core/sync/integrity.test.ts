@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { SyncError } from "../../../../client/core/errors.ts";
-import { chainForkError, chainStatus, checkHistoric, checkServed, checkVersionNumber, recordSeen, SEEN_LIMIT, tokenHash } from "../../../../client/core/sync/integrity.ts";
+import {
+  chainForkError,
+  chainStatus,
+  checkHistoric,
+  checkServed,
+  checkVersionNumber,
+  recordSeen,
+  SEEN_LIMIT,
+  tokenHash,
+} from "../../../../client/core/sync/integrity.ts";
 
 function thrown(fn: () => void): SyncError {
   try {
@@ -72,6 +81,8 @@ describe("integrity checks", () => {
   });
 
   it("hashes a token as SHA-256 hex", async () => {
-    expect(await tokenHash(new TextEncoder().encode("abc"))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(await tokenHash(new TextEncoder().encode("abc"))).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
   });
 });

@@ -64,10 +64,13 @@ describe("OfflineQueue", () => {
     const queue = new OfflineQueue(new MemoryStore(), "alice", { baseDelayMs: 1000, random: () => 0.5 });
     for (const n of [1, 2, 3]) await queue.enqueue(change("default", n));
     const applied: number[] = [];
-    const result = await queue.drain(async (e) => {
-      if (e.counter === 2) throw new SyncError("network", "unreachable");
-      applied.push(e.counter);
-    }, { now: 5000 });
+    const result = await queue.drain(
+      async (e) => {
+        if (e.counter === 2) throw new SyncError("network", "unreachable");
+        applied.push(e.counter);
+      },
+      { now: 5000 },
+    );
     expect(applied).toEqual([1]);
     expect(result.replayed).toBe(1);
     expect(result.remaining).toBe(2);
@@ -79,11 +82,19 @@ describe("OfflineQueue", () => {
   it("does not replay a deferred change before its back-off ends, unless forced", async () => {
     const queue = new OfflineQueue(new MemoryStore(), "alice", { baseDelayMs: 1000, random: () => 0.5 });
     await queue.enqueue(change("default", 1));
-    await queue.drain(async () => { throw new SyncError("server_error", "500"); }, { now: 0 });
+    await queue.drain(
+      async () => {
+        throw new SyncError("server_error", "500");
+      },
+      { now: 0 },
+    );
     const applied: QueuedChange[] = [];
     expect(await queue.drain(async (e) => void applied.push(e), { now: 999 })).toEqual({ replayed: 0, remaining: 1 });
     expect(applied).toHaveLength(0);
-    expect(await queue.drain(async (e) => void applied.push(e), { now: 999, force: true })).toEqual({ replayed: 1, remaining: 0 });
+    expect(await queue.drain(async (e) => void applied.push(e), { now: 999, force: true })).toEqual({
+      replayed: 1,
+      remaining: 0,
+    });
   });
 
   it("keeps a change that fails for good at the head, records the error and throws it", async () => {
@@ -91,7 +102,12 @@ describe("OfflineQueue", () => {
     await queue.enqueue(change("default", 1));
     await queue.enqueue(change("default", 2));
     const error = await queue
-      .drain(async () => { throw new SyncError("wrong_key", "different FERNET_KEY"); }, { now: 5000 })
+      .drain(
+        async () => {
+          throw new SyncError("wrong_key", "different FERNET_KEY");
+        },
+        { now: 5000 },
+      )
       .catch((e: unknown) => e);
     expect((error as SyncError).code).toBe("wrong_key");
     const entries = await queue.list();
@@ -102,7 +118,8 @@ describe("OfflineQueue", () => {
 
 describe("backoffDelay", () => {
   it("doubles from the base delay up to the ceiling, within 20 % jitter", () => {
-    const exact = (attempts: number) => backoffDelay(attempts, { baseDelayMs: 1000, maxDelayMs: 10_000, random: () => 0.5 });
+    const exact = (attempts: number) =>
+      backoffDelay(attempts, { baseDelayMs: 1000, maxDelayMs: 10_000, random: () => 0.5 });
     expect([1, 2, 3, 4, 5, 50].map(exact)).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
     expect(backoffDelay(1, { baseDelayMs: 1000, random: () => 0 })).toBe(800);
     expect(backoffDelay(1, { baseDelayMs: 1000, random: () => 0.999999 })).toBe(1200);

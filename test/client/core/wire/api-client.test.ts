@@ -5,16 +5,28 @@ import { isTransientError } from "../../../../client/core/errors.ts";
 import { SyncError } from "../../../../client/core/errors.ts";
 import type { FetchLike } from "../../../../client/core/ports.ts";
 
-interface Seen { url: string; init: RequestInit }
+interface Seen {
+  url: string;
+  init: RequestInit;
+}
 
 /** A fake fetch in addition to the e2e suite (which uses the real Worker): it lets a test pick any status. */
-function client(respond: (seen: Seen) => Response | Promise<Response>, extra: Partial<ConstructorParameters<typeof ApiClient>[0]> = {}) {
+function client(
+  respond: (seen: Seen) => Response | Promise<Response>,
+  extra: Partial<ConstructorParameters<typeof ApiClient>[0]> = {},
+) {
   const calls: Seen[] = [];
   const fetch: FetchLike = async (url, init) => {
     calls.push({ url, init });
     return respond({ url, init });
   };
-  const api = new ApiClient({ baseUrl: "https://sync.example/", deviceId: "dev1", token: async (u) => `tok-${u}`, fetch, ...extra });
+  const api = new ApiClient({
+    baseUrl: "https://sync.example/",
+    deviceId: "dev1",
+    token: async (u) => `tok-${u}`,
+    fetch,
+    ...extra,
+  });
   return { api, calls };
 }
 
@@ -23,11 +35,17 @@ function header(init: RequestInit, name: string): string | undefined {
 }
 
 function errorBody(status: number, code: string, message = "nope", headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { "Content-Type": "application/json", ...headers } });
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SyncError);
   return error as SyncError;
 }
@@ -43,7 +61,14 @@ describe("ApiClient", () => {
   });
 
   it("sends the bearer token, the device id and If-Match on a conditional write", async () => {
-    const info = { name: "default", version: 4, etag: '"4"', size: 3, updated_at: "2025-01-01T00:00:00Z", device_id: "dev1" };
+    const info = {
+      name: "default",
+      version: 4,
+      etag: '"4"',
+      size: 3,
+      updated_at: "2025-01-01T00:00:00Z",
+      device_id: "dev1",
+    };
     const { api, calls } = client(() => Response.json(info, { status: 200 }));
     const outcome = await api.putDocument("alice", "default", new Uint8Array([1, 2, 3]), { ifMatch: 3 });
     expect(outcome).toEqual({ ok: true, info });
@@ -57,7 +82,10 @@ describe("ApiClient", () => {
 
   it("turns a 412 into a lost compare-and-swap naming the current version", async () => {
     const { api } = client(() => errorBody(412, "precondition_failed", "stale", { ETag: '"7"' }));
-    expect(await api.putDocument("alice", "default", new Uint8Array(1), { ifMatch: 3 })).toEqual({ ok: false, currentVersion: 7 });
+    expect(await api.putDocument("alice", "default", new Uint8Array(1), { ifMatch: 3 })).toEqual({
+      ok: false,
+      currentVersion: 7,
+    });
   });
 
   it("reads a document's bytes and version, a 404 as null and a 304 as not_modified", async () => {
@@ -70,7 +98,10 @@ describe("ApiClient", () => {
       });
     });
     expect(await api.getDocument("alice", "notes")).toEqual({
-      bytes: new Uint8Array([7, 8]), version: 9, deviceId: "dev2", storedAt: Date.UTC(2025, 0, 1, 10),
+      bytes: new Uint8Array([7, 8]),
+      version: 9,
+      deviceId: "dev2",
+      storedAt: Date.UTC(2025, 0, 1, 10),
     });
     expect(await api.getDocument("alice", "notes", { ifNoneMatch: 9 })).toBe("not_modified");
     expect(await api.getDocument("alice", "notes", { ifNoneMatch: 1 })).toBeNull();
@@ -99,15 +130,21 @@ describe("ApiClient", () => {
   });
 
   it("reports an unreachable server and a timeout as network errors, which are transient", async () => {
-    const { api } = client(() => { throw new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }); });
+    const { api } = client(() => {
+      throw new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } });
+    });
     const refused = await failure(api.listDevices("alice"));
     expect(refused.code).toBe("network");
     expect(refused.message).toContain("ECONNREFUSED");
     expect(isTransientError(refused)).toBe(true);
 
-    const slow = client(({ init }) => new Promise<Response>((_, reject) => {
-      init.signal?.addEventListener("abort", () => reject(init.signal?.reason));
-    }), { timeoutMs: 20 });
+    const slow = client(
+      ({ init }) =>
+        new Promise<Response>((_, reject) => {
+          init.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+        }),
+      { timeoutMs: 20 },
+    );
     const timeout = await failure(slow.api.listDevices("alice"));
     expect(timeout.code).toBe("network");
     expect(timeout.message).toContain("no answer within 0.02 s");
@@ -115,10 +152,13 @@ describe("ApiClient", () => {
 
   it("reports the server's Date against the local clock", async () => {
     const dates: Array<[number, number]> = [];
-    const { api } = client(() => Response.json({ devices: [] }, { headers: { Date: "Wed, 01 Jan 2025 10:00:00 GMT" } }), {
-      clock: { now: () => 1000 },
-      onServerDate: (server, local) => void dates.push([server, local]),
-    });
+    const { api } = client(
+      () => Response.json({ devices: [] }, { headers: { Date: "Wed, 01 Jan 2025 10:00:00 GMT" } }),
+      {
+        clock: { now: () => 1000 },
+        onServerDate: (server, local) => void dates.push([server, local]),
+      },
+    );
     await api.listDevices("alice");
     expect(dates).toEqual([[Date.UTC(2025, 0, 1, 10), 1000]]);
   });

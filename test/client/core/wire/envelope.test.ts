@@ -19,7 +19,8 @@ afterEach(() => {
 
 /** Python's own answers: datetime.fromtimestamp(ms / 1000).isoformat() in the given zone, one line each. */
 function pythonIsoformat(samples: number[], tz: string): string[] {
-  const script = "import sys, datetime\nfor a in sys.argv[1:]: print(datetime.datetime.fromtimestamp(int(a) / 1000).isoformat())";
+  const script =
+    "import sys, datetime\nfor a in sys.argv[1:]: print(datetime.datetime.fromtimestamp(int(a) / 1000).isoformat())";
   const out = execFileSync("python3", ["-c", script, ...samples.map(String)], { env: { ...process.env, TZ: tz } });
   return out.toString().trim().split("\n");
 }
@@ -56,7 +57,14 @@ describe("parsePythonTimestamp", () => {
   });
 
   it("returns null for text that is not an ISO-8601 date and time", () => {
-    for (const bad of ["", "yesterday", "2025-13-01T00:00:00", "2025-01-01", "2025-01-01T25:00:00", "2025-01-01T10:00:00.1234567"]) {
+    for (const bad of [
+      "",
+      "yesterday",
+      "2025-13-01T00:00:00",
+      "2025-01-01",
+      "2025-01-01T25:00:00",
+      "2025-01-01T10:00:00.1234567",
+    ]) {
       expect(parsePythonTimestamp(bad)).toBeNull();
     }
   });
@@ -74,8 +82,11 @@ describe("encodeEnvelope and decodeEnvelope", () => {
   it("writes plain JSON that Python's json.loads reads, when not asked to compress", async () => {
     const plain = await encodeEnvelope(envelope, { compress: false });
     expect(isCompressed(plain)).toBe(false);
-    const script = "import sys, json; d = json.loads(sys.stdin.buffer.read()); print(d['data']['preferences']['theme'], d['timestamp'])";
-    expect(execFileSync("python3", ["-c", script], { input: plain }).toString().trim()).toBe("dark 2025-01-01T10:00:00.123000");
+    const script =
+      "import sys, json; d = json.loads(sys.stdin.buffer.read()); print(d['data']['preferences']['theme'], d['timestamp'])";
+    expect(execFileSync("python3", ["-c", script], { input: plain }).toString().trim()).toBe(
+      "dark 2025-01-01T10:00:00.123000",
+    );
   });
 
   it("gzips when that is smaller, with the gzip magic first, and reads it back", async () => {
@@ -93,7 +104,9 @@ describe("encodeEnvelope and decodeEnvelope", () => {
   });
 
   it("reads a Python envelope without a sync field", async () => {
-    const python = utf8Encode('{"username": "alice", "device_id": "abc", "timestamp": "2025-01-01T10:00:00", "data": {"a": 1}}');
+    const python = utf8Encode(
+      '{"username": "alice", "device_id": "abc", "timestamp": "2025-01-01T10:00:00", "data": {"a": 1}}',
+    );
     const decoded = await decodeEnvelope(python);
     expect(decoded).toEqual({ username: "alice", device_id: "abc", timestamp: "2025-01-01T10:00:00", data: { a: 1 } });
     expect("sync" in decoded).toBe(false);
@@ -105,7 +118,12 @@ describe("encodeEnvelope and decodeEnvelope", () => {
   });
 
   it("rejects plaintext that is not an envelope with invalid_payload", async () => {
-    for (const text of ["not json", "[1,2]", '{"username":"a"}', '{"data":1,"username":1,"device_id":"d","timestamp":"t"}']) {
+    for (const text of [
+      "not json",
+      "[1,2]",
+      '{"username":"a"}',
+      '{"data":1,"username":1,"device_id":"d","timestamp":"t"}',
+    ]) {
       const error = await decodeEnvelope(utf8Encode(text)).catch((e: unknown) => e);
       expect(isSyncError(error, "invalid_payload")).toBe(true);
       expect((error as Error).message).toMatch(/decrypted/);

@@ -4,7 +4,12 @@
  * Worker in workerd is covered in test/e2e/live.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LiveSubscription, parseAnnouncement, type LiveStatus, type VersionAnnouncement } from "../../../../client/core/wire/live.ts";
+import {
+  LiveSubscription,
+  parseAnnouncement,
+  type LiveStatus,
+  type VersionAnnouncement,
+} from "../../../../client/core/wire/live.ts";
 import { startLiveAutoSync } from "../../../../client/core/auto/live-wake.ts";
 
 type Handler = (event: { code?: number; reason?: string; data?: unknown }) => void;
@@ -14,7 +19,10 @@ class ScriptedSocket {
   readonly handlers = new Map<string, Handler[]>();
   readonly sent: string[] = [];
   closedWith: [number | undefined, string | undefined] | undefined;
-  constructor(readonly url: string, readonly protocols?: string | string[]) {
+  constructor(
+    readonly url: string,
+    readonly protocols?: string | string[],
+  ) {
     ScriptedSocket.made.push(this);
   }
   addEventListener(type: string, handler: Handler): void {
@@ -36,7 +44,12 @@ class ScriptedSocket {
   }
 }
 
-const announcement: VersionAnnouncement = { doc: "default", version: 7, device_id: "a1b2", updated_at: "2026-01-01T00:00:00.000Z" };
+const announcement: VersionAnnouncement = {
+  doc: "default",
+  version: 7,
+  device_id: "a1b2",
+  updated_at: "2026-01-01T00:00:00.000Z",
+};
 
 function subscribe(extra: Partial<ConstructorParameters<typeof LiveSubscription>[0]> = {}) {
   const live = new LiveSubscription({
@@ -93,7 +106,12 @@ describe("LiveSubscription", () => {
     live.start();
     const socket = ScriptedSocket.last();
     socket.emit("open");
-    for (const data of ["pong", "{oops", JSON.stringify({ type: "hello" }), JSON.stringify({ type: "version", doc: "x", version: 0, device_id: "d", updated_at: "t" })]) {
+    for (const data of [
+      "pong",
+      "{oops",
+      JSON.stringify({ type: "hello" }),
+      JSON.stringify({ type: "version", doc: "x", version: 0, device_id: "d", updated_at: "t" }),
+    ]) {
       socket.emit("message", { data });
     }
     expect(versions).toEqual([]);
@@ -129,7 +147,11 @@ describe("LiveSubscription", () => {
     live.start();
     ScriptedSocket.last().emit("open");
     ScriptedSocket.last().emit("close", { code: 1001, reason: "going away" });
-    expect(statuses.at(-1)).toMatchObject({ state: "fallback", failures: 1, reason: "dropped (code 1001: going away)" });
+    expect(statuses.at(-1)).toMatchObject({
+      state: "fallback",
+      failures: 1,
+      reason: "dropped (code 1001: going away)",
+    });
     vi.advanceTimersByTime(100);
     const second = ScriptedSocket.last();
     expect(ScriptedSocket.made).toHaveLength(2);
