@@ -1,10 +1,12 @@
 /** The hono environment type shared by every route module: the bindings, and the configuration parsed once per request. */
 import type { Context, MiddlewareHandler } from "hono";
+import type { Authorized } from "./auth/authorize.ts";
 import { parseConfig, type Config, type Env } from "./config.ts";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { config: Config };
+  /** `auth` is set by auth/authenticate-first.ts on the routes that use it; `bodyOverLimit` by http/body-limit.ts. */
+  Variables: { config: Config; auth?: Authorized; bodyOverLimit?: boolean };
 }
 
 export type AppContext = Context<AppEnv>;

@@ -17,6 +17,7 @@ export type ErrorCode =
   | "precondition_failed"
   | "precondition_required"
   | "payload_too_large"
+  | "length_required"
   | "quota_exceeded"
   | "rate_limited"
   | "unavailable"
@@ -26,7 +27,7 @@ export type ErrorCode =
 export class ApiError extends Error {
   override readonly name = "ApiError";
   constructor(
-    readonly status: 304 | 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 428 | 429 | 500 | 503,
+    readonly status: 304 | 400 | 401 | 403 | 404 | 405 | 409 | 411 | 412 | 413 | 415 | 428 | 429 | 500 | 503,
     readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
@@ -68,6 +69,9 @@ export function errorResponse(c: Context, err: ApiError): Response {
 
 export function onError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return errorResponse(c, err);
+  // A body cut off by the streaming size limit reaches a parser as malformed: say what happened.
+  if (err instanceof HTTPException && c.get("bodyOverLimit") === true)
+    return errorResponse(c, new ApiError(413, "payload_too_large", "request body is too large"));
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
   if (err instanceof StorageUnavailableError) return errorResponse(c, storageUnavailable());
   // A bug: log the cause for the operator, tell the caller nothing about it.

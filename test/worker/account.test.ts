@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { claimedUser, putDoc } from "./support/docs.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
@@ -89,7 +90,7 @@ describe("claiming a username", () => {
 });
 
 describe("seed uploads when CLAIM_SECRET is set", () => {
-  it("cannot claim a new name, and work once the name was claimed with the secret", async () => {
+  it("never claim a new name (401), and work once the name was claimed with the secret", async () => {
     const vars = { CLAIM_SECRET: "s3cret" };
     const user = uniqueUser();
     const token = await tokenFor(user);
@@ -99,7 +100,8 @@ describe("seed uploads when CLAIM_SECRET is set", () => {
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
       });
-    expect(await errorOf(await upload())).toMatchObject({ status: 403, code: "claim_secret_required" });
+    expect(await errorOf(await upload())).toMatchObject({ status: 401, code: "unauthorized" });
+    expect(await env.BLOBS.head(`users/${user}/account.json`)).toBeNull();
     const claim = await callWith(vars, `/v1/users/${user}`, {
       method: "PUT",
       headers: { ...bearer(token), "X-Claim-Secret": "s3cret" },

@@ -142,11 +142,6 @@ describe("claiming with CLAIM_SECRET set", () => {
           headers: { ...auth, "X-Device-Id": "d1" },
           body: fernetBytes(),
         }),
-        await callWith(vars, `/legacy/${token}/upload`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", ...extra },
-          body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
-        }),
       ];
       for (const res of answers)
         expect([offered, res.status, await res.text()]).toEqual([
@@ -154,6 +149,13 @@ describe("claiming with CLAIM_SECRET set", () => {
           403,
           expect.stringContaining("claim_secret_required"),
         ]);
+      // The Python-compatible upload never claims: an unclaimed name is refused like a wrong credential.
+      const upload = await callWith(vars, `/legacy/${token}/upload`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...extra },
+        body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+      });
+      expect([offered, upload.status]).toEqual([offered, 401]);
     }
     expect(await storageSnapshot()).toEqual(before);
   });

@@ -33,14 +33,14 @@ describe("a failing storage binding", () => {
     expect(await bytesOf(current)).toEqual(original);
   });
 
-  it("undoes a claim when the first upload then fails, leaving the name free", async () => {
+  it("undoes a claim when the first write then fails, leaving the name free", async () => {
     const user = uniqueUser();
     const token = await tokenFor(user);
     const BLOBS = failing(env.BLOBS, ["put"], ([key]) => String(key).includes("/docs/"));
-    const res = await callWith({ BLOBS }, `/legacy/${token}/upload`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
+    const res = await callWith({ BLOBS }, `/v1/users/${user}/docs/notes`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "X-Device-Id": "d1", "Content-Type": "application/octet-stream" },
+      body: fernetBytes(),
     });
     expect(await errorOf(res)).toEqual(unavailable);
     expect(await env.BLOBS.head(`users/${user}/account.json`)).toBeNull();
@@ -193,6 +193,9 @@ describe("rate limits", () => {
   it("refuses a limited seed upload without storing it", async () => {
     const user = uniqueUser();
     const token = await tokenFor(user);
+    expect(
+      (await call(`/v1/users/${user}`, { method: "PUT", headers: { Authorization: `Bearer ${token}` } })).status,
+    ).toBe(201);
     const limited = { USER_LIMITER: env.STRICT_LIMITER };
     const upload = () =>
       callWith(limited, `/legacy/${token}/upload`, {

@@ -3,9 +3,11 @@ import { base64urlEncode, hexEncode, utf8Encode } from "../../client/core/protoc
 import { bearer, call, errorOf, postJson } from "./support/api.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
+/** A user whose name is claimed, as `cloud-sync legacy-url` does before a Python device uploads. */
 async function newUser() {
   const user = uniqueUser();
   const token = await tokenFor(user);
+  expect((await call(`/v1/users/${user}`, { method: "PUT", headers: bearer(token) })).status).toBe(201);
   return { user, token, base: `/legacy/${token}` };
 }
 
@@ -110,7 +112,8 @@ describe("seed route authentication", () => {
   });
 
   it("answers the same 401 for a user that does not exist", async () => {
-    const { user, base } = await newUser();
+    const user = uniqueUser();
+    const base = `/legacy/${await tokenFor(user)}`;
     expect(await errorOf(await call(`${base}/download?username=${user}`))).toEqual(unauthorized);
     expect(await errorOf(await call(`${base}/devices?username=${user}`))).toEqual(unauthorized);
   });
@@ -133,11 +136,13 @@ describe("seed route authentication", () => {
 });
 
 describe("seed upload validation", () => {
-  async function rejected(body: unknown) {
-    const { base } = await newUser();
-    return errorOf(await postJson(`${base}/upload`, body));
+  /** Uploads `body` as a claimed user; a username of CLAIMED stands for that user's name. */
+  async function rejected(body: Record<string, unknown>) {
+    const { user, base } = await newUser();
+    return errorOf(await postJson(`${base}/upload`, body["username"] === CLAIMED ? { ...body, username: user } : body));
   }
-  const good = () => ({ username: uniqueUser(), device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) });
+  const CLAIMED = "<claimed>";
+  const good = () => ({ username: CLAIMED, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) });
   const invalidToken = {
     status: 400,
     code: "invalid_token",

@@ -13,7 +13,7 @@ export interface Authorized {
 }
 
 /** The token from the capability URL (route param `token`) or from `Authorization: Bearer`. */
-function presentedToken(c: AppContext): string | null {
+export function presentedToken(c: AppContext): string | null {
   const fromPath = c.req.param("token");
   if (fromPath !== undefined) return fromPath;
   const header = c.req.header("Authorization");

@@ -27,10 +27,20 @@ function shapeOfLengthOk(size: number): boolean {
   return size >= FERNET_MIN_BYTES && (size - FERNET_OVERHEAD) % 16 === 0;
 }
 
+/**
+ * Reads a token body. A declared length is checked against the limit and the quota before a byte
+ * is read; a body without one is read only up to STREAM_FROM_BYTES, so a body that never ends cannot
+ * hold an isolate's memory: past that it must declare its length (411).
+ */
 export async function readTokenBody(request: Request): Promise<TokenBody> {
   const declared = request.headers.get("Content-Length");
   const size = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : null;
-  if (size === null || size < STREAM_FROM_BYTES || request.body === null) {
+  if (size === null) {
+    const bytes = await readCapped(request.body, STREAM_FROM_BYTES);
+    if (!isFernetTokenShape(bytes)) throw invalidToken();
+    return { size: bytes.byteLength, bytes };
+  }
+  if (size < STREAM_FROM_BYTES || request.body === null) {
     const bytes = new Uint8Array(await request.arrayBuffer().catch(bodyCutShort));
     if (!isFernetTokenShape(bytes)) throw invalidToken();
     return { size: bytes.byteLength, bytes };
@@ -39,8 +49,35 @@ export async function readTokenBody(request: Request): Promise<TokenBody> {
   return { size, stream: await checkFirstByte(request.body) };
 }
 
+/** Buffers a body of undeclared length, refusing it (411) as soon as it passes `cap` bytes. */
+async function readCapped(body: ReadableStream<Uint8Array> | null, cap: number): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = await reader.read().catch(bodyCutShort);
+    if (chunk.done) break;
+    total += chunk.value.byteLength;
+    if (total > cap) {
+      await reader.cancel();
+      throw new ApiError(411, "length_required", `a body of more than ${cap} bytes must declare its Content-Length`);
+    }
+    chunks.push(chunk.value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
 /** The client went away mid-upload: its request, not the server, failed (nothing is stored). */
-function bodyCutShort(): never {
+function bodyCutShort(cause?: unknown): never {
+  // The size limit's counting stream fails with its own 413 (http/body-limit.ts).
+  if (cause instanceof ApiError) throw cause;
   throw new ApiError(400, "bad_request", "the request body ended before it was complete");
 }
 

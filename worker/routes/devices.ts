@@ -1,5 +1,6 @@
 /** Device registry routes under `/v1/users/{username}/devices`: list, register or rename, remove. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { authenticateFirst } from "../auth/authenticate-first.ts";
 import { authorize } from "../auth/authorize.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -16,6 +17,7 @@ const list = createRoute({
   path: "/v1/users/{username}/devices",
   tags,
   security: bearerSecurity,
+  middleware: [authenticateFirst()] as const,
   summary: "Devices with first seen, last upload, last download (activity times lag by up to a minute)",
   request: { params: userParams },
   responses: {
@@ -29,6 +31,7 @@ const register = createRoute({
   path: "/v1/users/{username}/devices/{id}",
   tags,
   security: bearerSecurity,
+  middleware: [authenticateFirst({ access: "write" })] as const,
   summary: "Register a device or rename it",
   request: { params: deviceParams, body: { required: true, content: { "application/json": { schema: deviceBody } } } },
   responses: {
@@ -52,14 +55,12 @@ export function deviceRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(list, async (c) => {
     const { username } = c.req.valid("param");
-    await authorize(c, username);
     return c.json({ devices: await listDevices(c.env.DEVICES, username) }, 200);
   });
 
   app.openapi(register, async (c) => {
     const { username, id } = c.req.valid("param");
     const details = c.req.valid("json");
-    await authorize(c, username, { access: "write" });
     return c.json(await registerDevice(c.env.DEVICES, username, id, details, new Date()), 200);
   });
 

@@ -1,6 +1,6 @@
 /** Document routes under `/v1/users/{username}/docs`: list, read (conditional), write (compare-and-swap), delete. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { authorize } from "../auth/authorize.ts";
+import { authenticateFirst, authOf } from "../auth/authenticate-first.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { parseVersionTag, writeCondition } from "../http/conditions.ts";
@@ -31,6 +31,7 @@ const list = createRoute({
   path: "/v1/users/{username}/docs",
   tags,
   security: bearerSecurity,
+  middleware: [authenticateFirst()] as const,
   summary: "Every document with its current version",
   request: { params: userParams },
   responses: {
@@ -44,6 +45,7 @@ const read = createRoute({
   path,
   tags,
   security: bearerSecurity,
+  middleware: [authenticateFirst()] as const,
   summary: "The current version's raw token bytes",
   request: { params: docParams, headers: readHeaders },
   responses: {
@@ -62,13 +64,16 @@ const write = createRoute({
   path,
   tags,
   security: bearerSecurity,
+  middleware: [authenticateFirst({ mayClaim: true })] as const,
   summary: "Write a new version (If-Match: compare-and-swap; If-None-Match: * create only)",
   request: { params: docParams, headers: writeHeaders, body: { required: true, content: tokenBytesContent } },
   responses: {
     200: { description: "a new version", content: { "application/json": { schema: documentAnswer } } },
     201: { description: "the document's first version", content: { "application/json": { schema: documentAnswer } } },
     403: errorResponse("claiming needs X-Claim-Secret (`claim_secret_required`)"),
-    412: errorResponse("stale If-Match or existing document (`precondition_failed`), ETag is the current version"),
+    412: errorResponse(
+      "stale If-Match, existing document, or another number than X-Sync-Version (`precondition_failed`): ETag is the current version, X-Sync-Next-Version the number this write would get",
+    ),
     413: errorResponse("body too large (`payload_too_large`) or over quota (`quota_exceeded`)"),
     ...commonErrors,
   },
@@ -79,6 +84,7 @@ const remove = createRoute({
   path,
   tags,
   security: bearerSecurity,
+  middleware: [authenticateFirst({ access: "write" })] as const,
   summary: "Delete the document and its history",
   request: { params: docParams, headers: deleteHeaders },
   responses: {
@@ -98,7 +104,6 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(list, async (c) => {
     const { username } = c.req.valid("param");
-    await authorize(c, username);
     const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, username, c.var.config.historyRetention);
     // History a delete could not remove when it happened (storage failed during its cleanup) goes now.
     if (leftovers.length > 0)
@@ -112,7 +117,6 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const { username, doc } = c.req.valid("param");
     const headers = c.req.valid("header");
     const held = parseVersionTag(headers["if-none-match"], "If-None-Match");
-    await authorize(c, username);
     const device = headers["x-device-id"];
     const head = await liveHead(c.env.BLOBS, username, doc);
     if (head === null) throw noDocument();
@@ -130,9 +134,9 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(write, async (c) => {
     const { username, doc } = c.req.valid("param");
     const headers = c.req.valid("header");
-    const condition = writeCondition(headers["if-match"], headers["if-none-match"]);
+    const condition = writeCondition(headers["if-match"], headers["if-none-match"], headers["x-sync-version"]);
     const body = await readTokenBody(c.req.raw);
-    const result = await ownerWrite(c, {
+    const result = await ownerWrite(c, authOf(c), {
       username,
       doc,
       deviceId: headers["x-device-id"],
@@ -146,7 +150,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const { username, doc } = c.req.valid("param");
     const headers = c.req.valid("header");
     const condition = writeCondition(headers["if-match"], undefined);
-    const { account } = await authorize(c, username, { access: "write" });
+    const { account } = authOf(c);
     await deleteDocument(c.env, {
       account: account.etag,
       username,

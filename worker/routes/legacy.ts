@@ -4,6 +4,7 @@
  * at the root with `Authorization: Bearer`. They read and write the document `default`.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { credentialPresented } from "../auth/authenticate-first.ts";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -37,6 +38,7 @@ function routes(prefix: "/legacy/{token}" | "") {
       tags,
       summary: "Store a new version of the default document (seed)",
       ...auth,
+      middleware: [credentialPresented] as const,
       request: {
         ...(capability ? { params: legacyTokenParams } : {}),
         body: { required: true, content: { "application/json": { schema: legacyUploadBody } } },
@@ -77,8 +79,10 @@ function routes(prefix: "/legacy/{token}" | "") {
 }
 
 async function upload(c: AppContext, body: { username: string; device_id: string; encrypted_data: string }) {
+  // Authenticated before the hex is decoded; these routes never claim a username (legacy-url does).
+  const authorized = await authorize(c, body.username, { access: "write" });
   const raw = decodeEncryptedData(body.encrypted_data);
-  const result = await ownerWrite(c, {
+  const result = await ownerWrite(c, authorized, {
     username: body.username,
     doc: LEGACY_DOC,
     deviceId: body.device_id,

@@ -1,19 +1,31 @@
 /**
- * A document write by the account's owner, claiming the username if it is new. If the write then
- * fails (412, quota, a storage failure), a claim made by this same request is undone, so a
- * rejected request leaves nothing behind.
+ * A document write by the account's owner. Routes that authenticate first (auth/authenticate-first.ts)
+ * pass their authorization, and that middleware undoes its own claim if the request fails; otherwise
+ * the write authorizes here, claiming the username if it is new, and undoes a claim made by this
+ * same request if the write then fails (412, quota, a storage failure), so a rejected request leaves
+ * nothing behind.
  */
-import { authorize, releaseClaim } from "../auth/authorize.ts";
+import { type Authorized, authorize, releaseClaim } from "../auth/authorize.ts";
 import type { AppContext } from "../context.ts";
 import { assertFitsQuota } from "./quota.ts";
-import { writeDocument, type WriteInput, type WriteResult } from "./write-document.ts";
+import { type WriteInput, type WriteResult, writeDocument } from "./write-document.ts";
 
-export async function ownerWrite(c: AppContext, input: Omit<WriteInput, "account">): Promise<WriteResult> {
+export async function ownerWrite(
+  c: AppContext,
+  authorized: Authorized | null,
+  input: Omit<WriteInput, "account">,
+): Promise<WriteResult> {
   const config = c.var.config;
   assertFitsQuota(config, input.body.size);
+  const write = (account: Authorized["account"]) =>
+    writeDocument(c.env, config, (p) => c.executionCtx.waitUntil(p), {
+      ...input,
+      account: account.etag,
+    });
+  if (authorized !== null) return write(authorized.account);
   const { account, claimed } = await authorize(c, input.username, { mayClaim: true });
   try {
-    return await writeDocument(c.env, config, (p) => c.executionCtx.waitUntil(p), { ...input, account: account.etag });
+    return await write(account);
   } catch (err) {
     if (claimed) await releaseClaim(c, input.username);
     throw err;
