@@ -3,6 +3,7 @@
  * token bytes and JSON records; it never sees a key. Every failure becomes a SyncError.
  */
 import { SyncError } from "../errors.ts";
+import { DEFAULT_MAX_DOCUMENT_BYTES } from "./inflate.ts";
 import {
   errorFromResponse,
   readServedToken,
@@ -287,12 +288,27 @@ function guardBody(res: Response, failure: (cause: unknown) => SyncError): Respo
   if (res.body.locked)
     return new Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
   const reader = res.body.getReader();
+  // A hostile or broken server may answer without end: no answer is read past the largest document.
+  const declared = Number(res.headers.get("Content-Length") ?? Number.NaN);
+  let received = 0;
   const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      if (declared > MAX_ANSWER_BYTES) {
+        controller.error(answerTooLarge());
+        await reader.cancel();
+      }
+    },
     async pull(controller) {
       try {
         const chunk = await reader.read();
-        if (chunk.done) controller.close();
-        else controller.enqueue(chunk.value);
+        if (chunk.done) return controller.close();
+        received += chunk.value.byteLength;
+        if (received > MAX_ANSWER_BYTES) {
+          controller.error(answerTooLarge());
+          await reader.cancel();
+          return;
+        }
+        controller.enqueue(chunk.value);
       } catch (cause) {
         controller.error(failure(cause));
       }
@@ -302,6 +318,16 @@ function guardBody(res: Response, failure: (cause: unknown) => SyncError): Respo
     },
   });
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/** The largest answer read: a token of the largest document this client opens, with room to spare. */
+const MAX_ANSWER_BYTES = DEFAULT_MAX_DOCUMENT_BYTES + 1024 * 1024;
+
+function answerTooLarge(): SyncError {
+  return new SyncError(
+    "payload_too_large",
+    `The server's answer is larger than ${MAX_ANSWER_BYTES} bytes; nothing was read.`,
+  );
 }
 
 function preconditionHeaders(precondition: WritePrecondition): Record<string, string> {
