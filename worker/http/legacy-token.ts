@@ -2,6 +2,7 @@
 import {
   base64urlDecode,
   base64urlEncode,
+  base64urlEncodeToBytes,
   hexDecode,
   hexEncode,
   utf8Encode,
@@ -34,4 +35,43 @@ export function decodeEncryptedData(hex: string): Uint8Array {
 /** `encrypted_data` for stored raw bytes: what Python's `fernet.encrypt(...).hex()` produced. */
 export function encodeEncryptedData(raw: Uint8Array): string {
   return hexEncode(utf8Encode(base64urlEncode(raw, true)));
+}
+
+/** How many bytes `encrypted_data` takes for a token of `size` bytes: hex (2) of padded base64 (4 per 3). */
+export function encryptedDataLength(size: number): number {
+  return 8 * Math.ceil(size / 3);
+}
+
+const HEX = utf8Encode("0123456789abcdef");
+
+function hexOfAscii(ascii: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ascii.byteLength * 2);
+  for (let i = 0; i < ascii.byteLength; i++) {
+    out[2 * i] = HEX[ascii[i]! >> 4]!;
+    out[2 * i + 1] = HEX[ascii[i]! & 15]!;
+  }
+  return out;
+}
+
+/**
+ * `encrypted_data` of a stored token as it streams from storage, so that serving a large document
+ * holds one chunk at a time, not the token, its base64 and its hex (eight times its size) at once.
+ */
+export function encryptedDataStream(raw: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let carry = new Uint8Array(0);
+  return raw.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        const joined = new Uint8Array(carry.byteLength + chunk.byteLength);
+        joined.set(carry);
+        joined.set(chunk, carry.byteLength);
+        const whole = joined.byteLength - (joined.byteLength % 3);
+        carry = joined.slice(whole);
+        if (whole > 0) controller.enqueue(hexOfAscii(base64urlEncodeToBytes(joined.subarray(0, whole), false)));
+      },
+      flush(controller) {
+        if (carry.byteLength > 0) controller.enqueue(hexOfAscii(base64urlEncodeToBytes(carry, true)));
+      },
+    }),
+  );
 }
