@@ -1,8 +1,9 @@
 /**
- * Builds the package: dist/core.mjs, dist/node.mjs and dist/browser.mjs (one esbuild run with
- * shared chunks, so `SyncError` from "." and from "./node" is one class), dist/cli.mjs when the CLI
- * exists, single-file browser bundles for pages and tests (dist/cloud-sync.browser.mjs and the
- * IIFE dist/cloud-sync.iife.js, global `CloudSync`), and declarations into dist/types via tsc.
+ * Builds the client package (client/package.json) into client/dist: core.mjs, node.mjs and
+ * browser.mjs (one esbuild run with shared chunks, so `SyncError` from "." and from "./node" is one
+ * class), cli.mjs when the CLI exists, and declarations into dist/types via tsc: what `npm pack` of
+ * client/ ships. client/package.json's `prepare` runs it, so `npm ci` builds it before linking the
+ * `cloud-sync` bin, and `npm pack`/`npm publish` rebuild it.
  *
  * Usage: node scripts/build.mjs [--outdir DIR] [--no-types]
  */
@@ -19,7 +20,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const NODE_EXTERNALS = ["node:*", "undici"];
 
 const { values } = parseArgs({
-  options: { outdir: { type: "string", default: join(root, "dist") }, "no-types": { type: "boolean", default: false } },
+  options: {
+    outdir: { type: "string", default: join(root, "client", "dist") },
+    "no-types": { type: "boolean", default: false },
+  },
 });
 const outdir = resolve(values.outdir);
 
@@ -46,30 +50,6 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
-
-const browserSource = {
-  contents: 'export * from "./client/core/index.ts";\nexport * from "./client/browser/index.ts";\n',
-  resolveDir: root,
-  sourcefile: "cloud-sync-browser.ts",
-  loader: "ts",
-};
-for (const [format, outfile] of [
-  ["esm", "cloud-sync.browser.mjs"],
-  ["iife", "cloud-sync.iife.js"],
-]) {
-  await build({
-    stdin: browserSource,
-    outfile: join(outdir, outfile),
-    bundle: true,
-    format,
-    globalName: format === "iife" ? "CloudSync" : undefined,
-    platform: "browser",
-    target: "es2022",
-    sourcemap: true,
-    legalComments: "none",
-    logLevel: "warning",
-  });
-}
 
 if (existsSync(join(root, "client/cli/main.ts"))) {
   await build({

@@ -1,5 +1,5 @@
 /**
- * The core library, bundled by esbuild exactly as scripts/build.mjs bundles it for pages, running in
+ * The core library, bundled by esbuild into one file as a page's bundler would, running in
  * headless Chromium (Debian's chromium driven by playwright-core) and syncing with the local Worker
  * over real HTTP from a page on another origin (the Worker's CORS), next to a Node device.
  */
