@@ -1,5 +1,5 @@
 /** What a CLI command is: its options and usage for parsing and help, and a `run` that returns what to print. */
-import type { SyncManager } from "../core/index.ts";
+import type { MergeRules, SyncManager } from "../core/index.ts";
 import type { CommandResult, Output } from "./output.ts";
 import type { SyncConfig } from "./env.ts";
 
@@ -16,6 +16,12 @@ export interface OptionSpec {
 
 export type OptionValues = Record<string, string | boolean | undefined>;
 
+/** What a command adds to the configuration's manager options. */
+export interface ManagerExtras {
+  /** Merge rules per document (`--rules`), which the manager declares in each write. */
+  rules?: Readonly<Record<string, MergeRules>>;
+}
+
 export interface CommandContext {
   values: OptionValues;
   /** The process environment merged with `.env` of the working directory. */
@@ -24,8 +30,8 @@ export interface CommandContext {
   out: Output;
   /** CLOUD_SYNC_URL, FERNET_KEY and the rest, checked (SyncError `invalid_config` naming what is missing). */
   config(): SyncConfig;
-  /** A SyncManager on this configuration (created once). */
-  manager(): Promise<SyncManager>;
+  /** A SyncManager on this configuration (created once: `extras` count at the first call). */
+  manager(extras?: ManagerExtras): Promise<SyncManager>;
 }
 
 export interface Command {

@@ -5,11 +5,17 @@
  */
 import type { FetchLike, SyncManager } from "../core/index.ts";
 import { createNodeSyncManager, proxyFetch } from "../node/index.ts";
+import type { ManagerExtras } from "./command.ts";
 import type { EnvVars, SyncConfig } from "./env.ts";
 import type { Output } from "./output.ts";
 import { progressFetch } from "./progress.ts";
 
-export async function openManager(config: SyncConfig, env: EnvVars, out: Output): Promise<SyncManager> {
+export async function openManager(
+  config: SyncConfig,
+  env: EnvVars,
+  out: Output,
+  extras: ManagerExtras = {},
+): Promise<SyncManager> {
   const fetch = loggingFetch(progressFetch(proxyFetch(env), out.stderr), out);
   const manager = await createNodeSyncManager({
     url: config.url,
@@ -19,6 +25,7 @@ export async function openManager(config: SyncConfig, env: EnvVars, out: Output)
     fetch,
     ...(config.deviceId === null ? {} : { deviceId: config.deviceId }),
     ...(config.claimSecret === null ? {} : { claimSecret: config.claimSecret }),
+    ...(extras.rules === undefined ? {} : { rules: extras.rules }),
   });
   out.detail(
     `server ${config.url}; device ${manager.deviceId}; data folder ${config.dataDir}; ${config.keys.length} key(s) in FERNET_KEY`,

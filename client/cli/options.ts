@@ -20,6 +20,14 @@ export const DOC: OptionSpec = {
   description: `the document (default: "${DEFAULT_DOC}", the one the Python module syncs)`,
 };
 export const FILE: OptionSpec = { type: "string", short: "f", value: "F", description: "a JSON file" };
+/** Read with `rulesOption` (rules-file.ts), before any other work. */
+export const RULES: OptionSpec = {
+  type: "string",
+  value: "FILE",
+  description:
+    'merge rules, a JSON object of JSON-pointer patterns to lww, append or max (e.g. {"/turns": "append"}); declared in the document, so every device merges it alike',
+};
+export { rulesOption } from "./rules-file.ts";
 
 /** A string option the command cannot do without. */
 export function required(values: OptionValues, name: string, command: string): string {

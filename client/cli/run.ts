@@ -47,7 +47,7 @@ export async function runCli(io: CliIo): Promise<{ code: ExitCode; out: Output }
       cwd: io.cwd,
       out,
       config: () => (config ??= syncConfig(env, io.cwd)),
-      manager: () => (manager ??= openManager(ctx.config(), env, fresh)),
+      manager: (extras) => (manager ??= openManager(ctx.config(), env, fresh, extras)),
     };
     out.result(await line.command.run(ctx));
     return { code: EXIT.ok, out };

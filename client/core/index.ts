@@ -58,6 +58,7 @@ export {
   type MergeRules,
   type Stamped,
 } from "./merge/merge.ts";
+export { checkMergeRules, defaultRulesFor, PROJECT_AI_DOCUMENT_RULES } from "./merge/rules.ts";
 export { resolveConflict } from "./merge/resolve-conflict.ts";
 export { jsonEqual } from "./merge/json-value.ts";
 

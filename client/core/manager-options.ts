@@ -2,6 +2,7 @@
 import type { FernetCryptoBackend } from "./crypto/fernet-backend.ts";
 import type { WebSocketConstructorLike } from "./wire/live.ts";
 import type { MergeRules } from "./merge/merge.ts";
+import { checkMergeRules } from "./merge/rules.ts";
 import { isDocName, isDeviceId } from "./protocol/names.ts";
 import type { Clock, DeviceIdSource, FetchLike, Store } from "./ports.ts";
 import type { BackoffOptions } from "./sync/queue.ts";
@@ -29,7 +30,11 @@ export interface SyncManagerOptions {
    * Python module reads, is then never compressed. Other documents are compressed when it pays.
    */
   pythonCompatible?: boolean;
-  /** Merge rules per document; the `default` document gets PROJECT_AI_RULES unless given here. */
+  /**
+   * Merge rules per document, declared inside the document's envelope so that every device merges
+   * it alike. A document without rules here merges by the rules it declares, else by Project-AI's
+   * defaults for its name (PROJECT_AI_DOCUMENT_RULES: `default`, `memory`, `learning`, ...).
+   */
   rules?: Readonly<Record<string, MergeRules>>;
   fetch?: FetchLike;
   /** The WebSocket auto-sync listens on; default the global one (browsers, Workers, Node >= 22). Node 20: client/node's `nodeWebSocket`. */
@@ -88,6 +93,14 @@ export function checkOptions(options: SyncManagerOptions): void {
   }
   if (options.rules !== undefined && (typeof options.rules !== "object" || options.rules === null)) {
     throw new TypeError("rules must map document names to merge rules");
+  }
+  for (const [doc, rules] of Object.entries(options.rules ?? {})) {
+    if (!isDocName(doc)) throw new RangeError(`rules: ${JSON.stringify(doc)} is not a valid document name`);
+    try {
+      checkMergeRules(rules);
+    } catch (error) {
+      throw new TypeError(`rules of ${JSON.stringify(doc)}: ${(error as Error).message}`);
+    }
   }
   if (options.fetch !== undefined && typeof options.fetch !== "function")
     throw new TypeError("fetch must be a function");

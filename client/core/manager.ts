@@ -29,7 +29,8 @@ import {
 } from "./sync/transfers.ts";
 
 export type { AutoSyncTarget } from "./auto/run.ts";
-import { PROJECT_AI_RULES, type Json } from "./merge/merge.ts";
+import type { Json } from "./merge/merge.ts";
+import { defaultRulesFor } from "./merge/rules.ts";
 import { checkDeviceId, checkDocName, checkUsername, DEFAULT_DOC } from "./protocol/names.ts";
 import { systemClock, type Store } from "./ports.ts";
 import type { QueuedChange } from "./sync/queue.ts";
@@ -110,7 +111,7 @@ export class SyncManager {
       deviceId,
       maxAttempts: options.maxAttempts ?? 8,
       backoff: options.backoff ?? {},
-      rulesFor: (doc, declared) => options.rules?.[doc] ?? declared ?? (doc === DEFAULT_DOC ? PROJECT_AI_RULES : {}),
+      rulesFor: (doc, declared) => options.rules?.[doc] ?? declared ?? defaultRulesFor(doc),
       declaredRules: (doc) => options.rules?.[doc],
       compressFor: (doc) => !(pythonCompatible && doc === DEFAULT_DOC),
     };

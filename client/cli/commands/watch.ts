@@ -11,7 +11,7 @@ import type { Json, LiveStatus, SyncManager } from "../../core/index.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { readJsonFile, writeJsonFileAtomic } from "../json-file.ts";
-import { DOC, docOf, FILE, numberOption, required, userOf, USERNAME } from "../options.ts";
+import { DOC, docOf, FILE, numberOption, required, RULES, rulesOption, userOf, USERNAME } from "../options.ts";
 
 const DEFAULT_INTERVAL_SECONDS = 60;
 /** Editors save in several steps; one sync after they settle. */
@@ -20,11 +20,12 @@ const FILE_SETTLE_MS = 200;
 export const watch: Command = {
   name: "watch",
   summary: "keep a JSON file in sync with the document until interrupted",
-  usage: "--username U --file F [--doc D] [--interval S]",
+  usage: "--username U --file F [--doc D] [--interval S] [--rules FILE]",
   options: {
     username: USERNAME,
     file: FILE,
     doc: DOC,
+    rules: RULES,
     interval: {
       type: "string",
       short: "i",
@@ -38,7 +39,8 @@ export const watch: Command = {
     const file = required(ctx.values, "file", "watch");
     const doc = docOf(ctx.values);
     const interval = numberOption(ctx.values, "interval", { integer: false }) ?? DEFAULT_INTERVAL_SECONDS;
-    const manager = await ctx.manager();
+    const rules = await rulesOption(ctx.values, ctx.cwd);
+    const manager = await ctx.manager(rules === undefined ? {} : { rules: { [doc]: rules } });
     const session = new WatchSession(ctx, manager, { username, doc, file, path: resolve(ctx.cwd, file) });
     const outcome = await session.run(interval);
     return {

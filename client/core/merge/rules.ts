@@ -1,6 +1,6 @@
 /** Merge rules: which paths of a document merge as appended records or as never-decreasing counters instead of last-writer-wins. */
 
-import { splitPath } from "./json-path.ts";
+import { escapeSegment, splitPath } from "./json-path.ts";
 
 /**
  * - `lww`: the later write by HLC wins (the default for every path).
@@ -34,7 +34,75 @@ export const PROJECT_AI_RULES: MergeRules = Object.freeze({
   "/ai_persona/total_interactions": "max",
 });
 
+/**
+ * Project-AI's state split into named documents, one per top-level section of the default
+ * document, merges by the same rules as the default document does: each section's rules from
+ * PROJECT_AI_RULES, re-rooted at the document. `conversation_history` is a document holding the
+ * turn list itself. A document not named here (`preferences` among them) is last-writer-wins per key.
+ */
+export const PROJECT_AI_DOCUMENT_RULES: Readonly<Record<string, MergeRules>> = Object.freeze({
+  default: PROJECT_AI_RULES,
+  ...sectionRules(PROJECT_AI_RULES),
+});
+
+/**
+ * The rules a document merges by when neither this device nor the document declares any.
+ *
+ * @example defaultRulesFor("memory") // { "/conversations": "append", ... }
+ */
+export function defaultRulesFor(doc: string): MergeRules {
+  return Object.hasOwn(PROJECT_AI_DOCUMENT_RULES, doc) ? PROJECT_AI_DOCUMENT_RULES[doc]! : {};
+}
+
+function sectionRules(rules: MergeRules): Record<string, MergeRules> {
+  const out: Record<string, MergeRules> = {};
+  for (const [pattern, rule] of Object.entries(rules)) {
+    const [section, ...rest] = splitPath(pattern) ?? [];
+    if (section === undefined || section === "*") continue;
+    out[section] ??= {};
+    out[section][rest.map((s) => `/${escapeSegment(s)}`).join("")] = rule;
+  }
+  for (const doc of Object.keys(out)) Object.freeze(out[doc]);
+  return out;
+}
+
 const RULES: ReadonlySet<string> = new Set(["lww", "append", "max"]);
+
+/** RFC 6901: `~` only as `~0` or `~1`. */
+const POINTER = /^(?:\/(?:[^~/]|~[01])*)*$/;
+
+/**
+ * Checks merge rules that come from outside the program (a rules file, another device's
+ * envelope): an object of JSON-pointer patterns to `lww`, `append` or `max`. Throws a TypeError
+ * naming the first problem.
+ *
+ * @example checkMergeRules(JSON.parse(text)) // { "/turns": "append" }
+ */
+export function checkMergeRules(value: unknown): MergeRules {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new TypeError("merge rules must be a JSON object of path patterns to rules");
+  for (const [pattern, rule] of Object.entries(value)) {
+    if (!POINTER.test(pattern))
+      throw new TypeError(
+        `merge rule path ${JSON.stringify(pattern)} is not a JSON pointer ("" or "/a/b", with ~0 and ~1 the only escapes; * matches one segment)`,
+      );
+    if (typeof rule !== "string" || !RULES.has(rule))
+      throw new TypeError(
+        `merge rule for ${JSON.stringify(pattern)} must be lww, append or max, got ${JSON.stringify(rule)}`,
+      );
+  }
+  return value as MergeRules;
+}
+
+/** True when `value` passes `checkMergeRules`. */
+export function isMergeRules(value: unknown): value is MergeRules {
+  try {
+    checkMergeRules(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 interface CompiledRule {
   segments: string[];

@@ -40,7 +40,7 @@ export interface SyncContext {
   backoff: BackoffOptions;
   /** The rules a document merges by: this device's option, else what the document declares, else defaults. */
   rulesFor: (doc: string, declared: MergeRules | undefined) => MergeRules;
-  /** Rules this device declares inside the document's envelope, if any. */
+  /** Rules this device declares inside the document's envelope, if any (else it keeps what the document declares). */
   declaredRules: (doc: string) => MergeRules | undefined;
   /** Whether the document may be gzip-compressed (not the default one while Python devices share it). */
   compressFor: (doc: string) => boolean;
@@ -228,7 +228,9 @@ export class UserSession {
       if (!plan.always && remote !== null && jsonEqual(next.data, remote.stamped.data)) {
         return { stamped: next, version: remote.version, hash: remote.hash, wrote: false };
       }
-      const declared = this.ctx.declaredRules(doc);
+      // A device without rules of its own declares on what the document declared, so rules one
+      // device set stay with the document whoever writes next, and every device merges alike.
+      const declared = this.ctx.declaredRules(doc) ?? state.declaredRules;
       const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
         username: this.username,
         deviceId: this.ctx.deviceId,

@@ -70,9 +70,10 @@ export async function syncDocument(s: UserSession, doc: string, data: Json): Pro
   const counter = await s.reserveCounter();
   return whenQueueAllows(s, doc, state, { kind: "sync", change, counter }, async () => {
     const base = state.base;
-    const rules = s.rules(doc, state);
     const result = await s.writeDoc(doc, state, {
-      build: (remote) => (remote === null ? change : merge(base, change, remote.stamped, rules)),
+      // The rules as of the server state just read: a device meeting rules another device declared
+      // merges by them at once, not from its next sync on.
+      build: (remote) => (remote === null ? change : merge(base, change, remote.stamped, s.rules(doc, state))),
       counter,
       always: false,
       blind: false,
@@ -140,13 +141,14 @@ async function replayChange(s: UserSession, entry: QueuedChange): Promise<void> 
   const state = await s.doc(entry.doc);
   const remote = await s.fetchRemote(entry.doc, state, false);
   if (await landedAlready(s, entry, remote)) return;
-  const rules = s.rules(entry.doc, state);
   const result = await s.writeDoc(
     entry.doc,
     state,
     {
       build: (r) =>
-        entry.kind === "upload" || r === null ? entry.change : merge(entry.base, entry.change, r.stamped, rules),
+        entry.kind === "upload" || r === null
+          ? entry.change
+          : merge(entry.base, entry.change, r.stamped, s.rules(entry.doc, state)),
       counter: entry.counter,
       always: entry.kind === "upload",
       blind: false,

@@ -4,6 +4,7 @@
  * "Inside the token"), serialised as JSON and gzip-compressed when that makes it smaller.
  */
 import type { ClockMap, Json, MergeRules } from "../merge/merge.ts";
+import { isMergeRules } from "../merge/rules.ts";
 import { SyncError } from "../errors.ts";
 import { utf8Decode, utf8Encode } from "../protocol/encoding.ts";
 
@@ -142,7 +143,9 @@ function readSyncMeta(value: unknown): SyncMeta | undefined {
   if (typeof hlc !== "string" || !isRecord(clocks)) return undefined;
   if (!Object.values(clocks).every((c) => typeof c === "string")) return undefined;
   const meta: SyncMeta = { v: 1, base, counter, hlc, clocks: clocks as ClockMap };
-  if (isRecord(rules)) meta.rules = rules as MergeRules;
+  // Rules this client cannot apply (another version's rule name, a malformed path) are ignored
+  // like the rest of a `sync` field it does not understand, rather than failing every merge.
+  if (isMergeRules(rules)) meta.rules = rules;
   return meta;
 }
 

@@ -37,6 +37,13 @@ describe("checkOptions", () => {
       [{ maxAttempts: 0 }, RangeError, /maxAttempts/],
       [{ timeoutMs: -1 }, RangeError, /timeoutMs/],
       [{ clock: {} as never }, TypeError, /clock/],
+      [
+        { rules: { memory: { "/turns": "union" } as never } },
+        TypeError,
+        /^rules of "memory": merge rule for "\/turns"/,
+      ],
+      [{ rules: { memory: { turns: "append" } } }, TypeError, /^rules of "memory": merge rule path "turns"/],
+      [{ rules: { Memory: {} } }, RangeError, /^rules: "Memory" is not a valid document name/],
     ];
     for (const [change, type, message] of cases) {
       expect(() => checkOptions({ ...valid, ...change } as SyncManagerOptions)).toThrow(type);

@@ -117,6 +117,17 @@ describe("encodeEnvelope and decodeEnvelope", () => {
     expect((await decodeEnvelope(future)).sync).toBeUndefined();
   });
 
+  it("reads declared merge rules, and ignores ones this client cannot apply while keeping the rest of sync", async () => {
+    const sync = { v: 1, base: null, counter: 1, hlc: "0000000000000-0000-d", clocks: {} };
+    const declared = utf8Encode(JSON.stringify({ ...envelope, sync: { ...sync, rules: { "/turns": "append" } } }));
+    expect((await decodeEnvelope(declared)).sync?.rules).toEqual({ "/turns": "append" });
+    for (const rules of [{ "/turns": "union" }, { turns: "append" }, ["/turns"]]) {
+      const odd = utf8Encode(JSON.stringify({ ...envelope, sync: { ...sync, rules } }));
+      const decoded = await decodeEnvelope(odd);
+      expect(decoded.sync).toEqual(sync);
+    }
+  });
+
   it("rejects plaintext that is not an envelope with invalid_payload", async () => {
     for (const text of [
       "not json",

@@ -1,0 +1,232 @@
+/**
+ * Merge rules from the `cloud-sync` CLI against the Worker in workerd: `--rules FILE` on sync, the
+ * rules travelling inside the document to devices that pass none, Project-AI's defaults for its
+ * well-known named documents, and a bad rules file refused before anything changes.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
+import { freshKey, freshUser } from "../support/sync-clients.ts";
+import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+
+let server: WorkerServer;
+let build: { path: string; dispose(): void };
+let cli: Cli;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
+  cli = new Cli(build.path);
+});
+afterAll(async () => {
+  await server.stop();
+  build.dispose();
+  dirs.forEach(removeDir);
+});
+
+interface Turn {
+  id: string;
+  role: string;
+  content: string;
+  timestamp: number;
+}
+
+const T0 = Date.UTC(2026, 0, 5, 9) / 1000;
+
+/** About `bytes` of conversation turns, as Project-AI's memory keeps them. */
+function turns(bytes: number): Turn[] {
+  const out: Turn[] = [];
+  for (let i = 0, size = 0; size < bytes; i++) {
+    const turn = {
+      id: `t${i}`,
+      role: i % 2 === 0 ? "user" : "assistant",
+      content: `turn ${i} `.repeat(8),
+      timestamp: T0 + i,
+    };
+    out.push(turn);
+    size += JSON.stringify(turn).length + 1;
+  }
+  return out;
+}
+
+function account(doc: string) {
+  const dir = freshWorkDir();
+  dirs.push(dir);
+  const key = freshKey();
+  const user = freshUser("rules");
+  const stateDir = (id: string) => join(dir, `state-${id}`);
+  const env = (id: string) => ({
+    CLOUD_SYNC_URL: server.url,
+    FERNET_KEY: key,
+    CLOUD_SYNC_DEVICE_ID: id,
+    CLOUD_SYNC_DATA_DIR: stateDir(id),
+  });
+  const path = (id: string) => join(dir, `${id}.json`);
+  const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
+  const read = <T>(id: string): T => JSON.parse(readFileSync(path(id), "utf8")) as T;
+  /** `cloud-sync sync` of device `id`'s file `<id>.json` with the document, plus `extra` arguments. */
+  const sync = (id: string, extra: string[] = []) =>
+    cli.run(["sync", "-u", user, "-f", `${id}.json`, "--doc", doc, ...extra], { cwd: dir, env: env(id) });
+  const run = (id: string, args: string[]) => cli.run(args, { cwd: dir, env: env(id) });
+  return { dir, user, doc, path, stateDir, write, read, sync, run };
+}
+
+function ok(result: CliRun): CliRun {
+  expect(result.code, result.stderr).toBe(0);
+  return result;
+}
+
+let appended = 0;
+
+/** Device `id` appends one new turn to its file, later than every turn before it. */
+function appendTurn(a: ReturnType<typeof account>, id: string, list: (data: Record<string, unknown>) => Turn[]): Turn {
+  const data = a.read<Record<string, unknown>>(id);
+  appended += 1;
+  const turn = {
+    id: `${id}-${appended}`,
+    role: "user",
+    content: `said on ${id}`,
+    timestamp: T0 + 1_000_000 + appended,
+  };
+  list(data).push(turn);
+  writeFileSync(a.path(id), JSON.stringify(data));
+  return turn;
+}
+
+describe("sync of a named document by Project-AI's default rules", () => {
+  it("keeps both turns when two devices append to a 50 KB memory document and sync at once", async () => {
+    const a = account("memory");
+    const history = turns(50_000);
+    a.write("desktop.json", JSON.stringify({ conversations: history, knowledge_base: { people: [] } }));
+    ok(await a.sync("desktop"));
+    ok(await a.sync("laptop"));
+    expect(a.read<{ conversations: Turn[] }>("laptop").conversations).toHaveLength(history.length);
+
+    const fromDesktop = appendTurn(a, "desktop", (d) => d["conversations"] as Turn[]);
+    const fromLaptop = appendTurn(a, "laptop", (d) => d["conversations"] as Turn[]);
+    const raced = await Promise.all([a.sync("desktop"), a.sync("laptop")]);
+    raced.forEach(ok);
+    ok(await a.sync("desktop"));
+    ok(await a.sync("laptop"));
+
+    for (const id of ["desktop", "laptop"]) {
+      const held = a.read<{ conversations: Turn[] }>(id).conversations;
+      // Both appended turns, after the shared history, in their own time order (desktop's is the earlier).
+      expect(held.slice(-2), id).toEqual([fromDesktop, fromLaptop]);
+      expect(held).toHaveLength(history.length + 2);
+    }
+  });
+});
+
+describe("sync --rules", () => {
+  it("keeps both turns of two devices that append to a document and sync at once, both passing --rules", async () => {
+    const a = account("journal");
+    a.write("rules.json", JSON.stringify({ "/entries": "append" }));
+    a.write("phone.json", JSON.stringify({ title: "journal", entries: turns(2_000) }));
+    ok(await a.sync("phone", ["--rules", "rules.json"]));
+    ok(await a.sync("tablet", ["--rules", "rules.json"]));
+
+    const fromPhone = appendTurn(a, "phone", (d) => d["entries"] as Turn[]);
+    const fromTablet = appendTurn(a, "tablet", (d) => d["entries"] as Turn[]);
+    (
+      await Promise.all([a.sync("phone", ["--rules", "rules.json"]), a.sync("tablet", ["--rules", "rules.json"])])
+    ).forEach(ok);
+    ok(await a.sync("phone", ["--rules", "rules.json"]));
+    ok(await a.sync("tablet", ["--rules", "rules.json"]));
+
+    expect(a.read<{ entries: Turn[] }>("phone").entries.slice(-2)).toEqual([fromPhone, fromTablet]);
+    expect(a.read("tablet")).toEqual(a.read("phone"));
+  });
+
+  it("declares the rules in the document, so devices that pass none merge by them, whoever wrote last", async () => {
+    const a = account("journal");
+    a.write("rules.json", JSON.stringify({ "/entries": "append" }));
+    a.write("phone.json", JSON.stringify({ entries: turns(2_000) }));
+    ok(await a.sync("phone", ["--rules", "rules.json"]));
+    ok(await a.sync("tablet"));
+    ok(await a.sync("watch"));
+
+    // Round one: the device with the rules and one without.
+    const fromPhone = appendTurn(a, "phone", (d) => d["entries"] as Turn[]);
+    const fromTablet = appendTurn(a, "tablet", (d) => d["entries"] as Turn[]);
+    (await Promise.all([a.sync("phone", ["--rules", "rules.json"]), a.sync("tablet")])).forEach(ok);
+    ok(await a.sync("tablet"));
+    // Round two: only devices that never passed --rules; the last version may be one of theirs.
+    const fromWatch = appendTurn(a, "watch", (d) => d["entries"] as Turn[]);
+    const again = appendTurn(a, "tablet", (d) => d["entries"] as Turn[]);
+    (await Promise.all([a.sync("watch"), a.sync("tablet")])).forEach(ok);
+    for (const id of ["phone", "tablet", "watch"]) ok(await a.sync(id));
+
+    for (const id of ["phone", "tablet", "watch"]) {
+      const ids = a.read<{ entries: Turn[] }>(id).entries.map((t) => t.id);
+      expect(ids, id).toEqual(expect.arrayContaining([fromPhone.id, fromTablet.id, fromWatch.id]));
+      expect(
+        ids.filter((i) => i === again.id),
+        id,
+      ).toHaveLength(1);
+    }
+    expect(a.read("tablet")).toEqual(a.read("phone"));
+    expect(a.read("watch")).toEqual(a.read("phone"));
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ["not JSON", "{ /entries: append", /^cloud-sync: --rules rules\.json is not valid JSON: .+\.\n$/],
+    [
+      "an unknown rule name",
+      '{"/entries": "union"}',
+      /^cloud-sync: --rules rules\.json: merge rule for "\/entries" must be lww, append or max, got "union"\.\n$/,
+    ],
+    [
+      "a path that is not a JSON pointer",
+      '{"entries": "append"}',
+      /^cloud-sync: --rules rules\.json: merge rule path "entries" is not a JSON pointer .*\.\n$/,
+    ],
+  ];
+  for (const [what, text, message] of bad) {
+    it(`refuses a rules file with ${what}: one line, exit 2, and neither the file nor the server changes`, async () => {
+      const a = account("journal");
+      a.write("phone.json", JSON.stringify({ entries: [] }));
+      ok(await a.sync("phone"));
+      const file = JSON.stringify({ entries: turns(300) });
+      a.write("phone.json", file);
+      a.write("rules.json", text);
+
+      for (const command of ["sync", "watch"]) {
+        const result = await a.run("phone", [
+          command,
+          "-u",
+          a.user,
+          "-f",
+          "phone.json",
+          "--doc",
+          a.doc,
+          "--rules",
+          "rules.json",
+        ]);
+        expect(result.code, command).toBe(2);
+        expect(result.stderr, command).toMatch(message);
+        expect(result.stdout, command).toBe("");
+      }
+      // A device that never ran gets no state either.
+      const fresh = await a.run("tablet", [
+        "sync",
+        "-u",
+        a.user,
+        "-f",
+        "tablet.json",
+        "--doc",
+        a.doc,
+        "--rules",
+        "rules.json",
+      ]);
+      expect(fresh.code).toBe(2);
+      expect(existsSync(a.stateDir("tablet"))).toBe(false);
+      expect(existsSync(a.path("tablet"))).toBe(false);
+
+      expect(readFileSync(a.path("phone"), "utf8")).toBe(file);
+      const history = JSON.parse(ok(await a.run("phone", ["history", "-u", a.user, "--doc", a.doc, "--json"])).stdout);
+      expect(history).toHaveLength(1);
+    });
+  }
+});
