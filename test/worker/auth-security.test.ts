@@ -195,7 +195,14 @@ describe("what the server stores", () => {
     expect(rotated.status).toBe(204);
 
     const record = (await (await env.BLOBS.get(`users/${owner.user}/account.json`))!.json()) as Record<string, string>;
-    expect(Object.keys(record).sort()).toEqual(["created_at", "token_hash"]);
+    expect(Object.keys(record).sort()).toEqual([
+      "admin_hash",
+      "capability_generation",
+      "capability_hash",
+      "created_at",
+      "incarnation",
+      "token_hash",
+    ]);
     expect(record["token_hash"]).toBe(await hashToken(replacement));
 
     // Neither token, in any encoding a careless server might keep, appears anywhere in storage.

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, putDoc, type TestUser } from "./support/docs.ts";
 import { failing } from "./support/failing-bindings.ts";
+import { docsPrefixOf } from "./support/space.ts";
 import { fernetBytes, tokenFor } from "./support/tokens.ts";
 
 describe("writing and reading a document", () => {
@@ -269,14 +270,16 @@ describe("a document deleted and written again", () => {
     const u = await claimedUser();
     for (let i = 0; i < 3; i++) await putDoc(u, "notes");
     await deleteDoc(u, "notes");
-    expect((await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size)).toEqual([0]);
+    expect(
+      (await env.BLOBS.list({ prefix: `${await docsPrefixOf(u.user)}notes/` })).objects.map((o) => o.size),
+    ).toEqual([0]);
   });
 
   it("has deleted the document once its tombstone is stored, and a later listing removes what a failed cleanup left", async () => {
     const u = await claimedUser();
     for (let i = 0; i < 3; i++) await putDoc(u, "notes");
     const stored = async () =>
-      (await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size);
+      (await env.BLOBS.list({ prefix: `${await docsPrefixOf(u.user)}notes/` })).objects.map((o) => o.size);
     // The tombstone is written, then the batch delete of the history fails.
     const deleted = await callWith({ BLOBS: failing(env.BLOBS, ["delete"]) }, `/v1/users/${u.user}/docs/notes`, {
       method: "DELETE",
@@ -300,7 +303,9 @@ describe("a document deleted and written again", () => {
       headers: u.auth,
     });
     expect((await deleteDoc(u, "notes")).status).toBe(404);
-    expect((await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/` })).objects.map((o) => o.size)).toEqual([0]);
+    expect(
+      (await env.BLOBS.list({ prefix: `${await docsPrefixOf(u.user)}notes/` })).objects.map((o) => o.size),
+    ).toEqual([0]);
   });
 });
 

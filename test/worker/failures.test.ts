@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { call, callWith, errorOf } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, putDoc } from "./support/docs.ts";
 import { failing } from "./support/failing-bindings.ts";
+import { docsPrefixOf } from "./support/space.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
 const unavailable = { status: 503, code: "unavailable", message: "storage is temporarily unavailable; retry later" };
@@ -205,7 +206,7 @@ describe("rate limits", () => {
       });
     for (let i = 0; i < 3; i++) expect((await upload()).status).toBe(200);
     expect((await upload()).status).toBe(429);
-    const versions = await env.BLOBS.list({ prefix: `users/${user}/docs/default/v/` });
+    const versions = await env.BLOBS.list({ prefix: `${await docsPrefixOf(user)}default/v/` });
     expect(versions.objects).toHaveLength(3);
   });
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { QUIET_MS } from "../../worker/realtime/quiet-window.ts";
 import { closed, inboxOf, type Inbox } from "./support/live-socket.ts";
+import { spaceOf } from "./support/space.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
 interface Live {
@@ -61,8 +62,9 @@ const unreachableHub = {
   },
 } as unknown as typeof env.USER_HUB;
 
-function hubOf(user: string) {
-  return env.USER_HUB.get(env.USER_HUB.idFromName(user));
+/** The hub of the user's account incarnation, as the live route names it. */
+async function hubOf(user: string) {
+  return env.USER_HUB.get(env.USER_HUB.idFromName(await spaceOf(user)));
 }
 
 describe("GET /v1/users/:u/live", () => {
@@ -138,7 +140,7 @@ describe("GET /v1/users/:u/live", () => {
     // Once swept, the socket hears each later write at once, and nothing twice.
     await upload(user, token, "laptop001");
     expect(await phone.inbox.next()).toMatchObject({ version: 3 });
-    expect(await hubOf(user).connectedDevices()).toEqual(["phone0001"]);
+    expect(await (await hubOf(user)).connectedDevices()).toEqual(["phone0001"]);
     expect(phone.inbox.pending()).toBe(0);
   });
 
@@ -156,7 +158,7 @@ describe("GET /v1/users/:u/live", () => {
     const token = await claim(user);
     const first = await connect(user, token, { device: "phone0001" });
     const code = closed(first.socket);
-    await evictDurableObject(hubOf(user), { webSockets: "close" });
+    await evictDurableObject(await hubOf(user), { webSockets: "close" });
     expect(await code).toBeGreaterThanOrEqual(1000);
     const again = await connect(user, token, { device: "phone0001" });
     await upload(user, token, "laptop001");
@@ -174,7 +176,7 @@ describe("GET /v1/users/:u/live", () => {
     await upload(alice, aliceToken, "laptop001");
     expect(await alicePhone.inbox.next()).toMatchObject({ version: 1 });
     // A round trip to bob's hub orders after anything it could have sent him.
-    expect(await hubOf(bob).connectedDevices()).toEqual(["phone0001"]);
+    expect(await (await hubOf(bob)).connectedDevices()).toEqual(["phone0001"]);
     expect(bobPhone.inbox.pending()).toBe(0);
   });
 

@@ -1,15 +1,34 @@
-/** Authenticates a request as a username: a Bearer header or a `/legacy/<token>` capability URL, against the stored hash. */
+/**
+ * Authenticates a request as a username: a Bearer header (the routine token, or the admin token for
+ * the routes that change credentials or remove things) or a `/legacy/<token>` capability URL,
+ * against the hashes in the account record.
+ */
 import type { AppContext } from "../context.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import { countFailure, countRequest, refuseBlockedAddress, type Access } from "../limits/rate-limit.ts";
-import { createAccount, deleteAccountRecord, readAccount, type Account } from "../storage/accounts.ts";
+import { createAccount, deleteUnusedAccount, readAccount, type Account } from "../storage/accounts.ts";
+import { hasDocuments } from "../storage/documents.ts";
 import { cachedAccount, forgetAccount, rememberAccount } from "./account-cache.ts";
+import { adoptAdminHash, offeredAdminHash } from "./admin.ts";
 import { constantTimeEqual, hashToken, isAuthTokenShape, secretsEqual } from "./token-hash.ts";
 
 export interface Authorized {
   account: Account;
   /** True when this request created the account (claimed the username). */
   claimed: boolean;
+}
+
+export interface AuthorizeOptions {
+  /** Whether a username with no account may be claimed for the presented token. */
+  mayClaim?: boolean;
+  /** What an existing account with another token means (401 by default, 409 for an explicit claim). */
+  onMismatch?: () => ApiError;
+  /** A credential the route found elsewhere (the live route's `bearer.<token>` subprotocol). */
+  token?: string;
+  /** Whether the request changes anything (counted by the rate limiter by default). */
+  access?: Access;
+  /** Which credential opens the route: the routine token (default) or the admin token (auth/admin.ts). */
+  credential?: "routine" | "admin";
 }
 
 /** The token from the capability URL (route param `token`) or from `Authorization: Bearer`. */
@@ -25,43 +44,56 @@ function clientAddress(c: AppContext): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
 }
 
-async function loadAccount(c: AppContext, username: string, fresh: boolean): Promise<Account | null> {
+/** The account record, from isolate memory when fresh enough (`cached` says so), else from R2. */
+async function loadAccount(
+  c: AppContext,
+  username: string,
+  fresh: boolean,
+): Promise<{ account: Account | null; cached: boolean }> {
   const { authCacheMs } = c.var.config;
   const now = Date.now();
   if (!fresh) {
     const hit = cachedAccount(c.env.BLOBS, username, now);
-    if (hit !== null) return hit;
+    if (hit !== null) return { account: hit, cached: true };
   }
   const account = await readAccount(c.env.BLOBS, username);
   if (account !== null) rememberAccount(c.env.BLOBS, account, now, authCacheMs);
-  return account;
+  return { account, cached: false };
 }
 
+/**
+ * Whether the request carries the deployment's claim secret (true when none is set). Computed for
+ * every claiming request, whether the name is free or taken, so the two cost the same.
+ */
+async function claimSecretOffered(c: AppContext): Promise<boolean> {
+  const secret = c.var.config.claimSecret;
+  if (secret === null) return true;
+  const offered = c.req.header("X-Claim-Secret");
+  const equal = await secretsEqual(offered ?? "", secret);
+  return offered !== undefined && equal;
+}
+
+function claimSecretRequired(): ApiError {
+  return new ApiError(403, "claim_secret_required", "claiming a new username needs the deployment's X-Claim-Secret");
+}
+
+/** Claims made by a request, so only that request's own record can be undone (releaseClaim). */
+const claimsOf = new WeakMap<Request, Account>();
+
 async function claim(c: AppContext, username: string, tokenHash: string): Promise<Account | null> {
-  const config = c.var.config;
-  if (config.claimSecret !== null) {
-    const offered = c.req.header("X-Claim-Secret");
-    if (offered === undefined || !(await secretsEqual(offered, config.claimSecret))) {
-      throw new ApiError(403, "claim_secret_required", "claiming a new username needs the deployment's X-Claim-Secret");
-    }
+  const created = await createAccount(c.env.BLOBS, username, { tokenHash, adminHash: offeredAdminHash(c) }, new Date());
+  if (created !== null) {
+    claimsOf.set(c.req.raw, created);
+    rememberAccount(c.env.BLOBS, created, Date.now(), c.var.config.authCacheMs);
   }
-  const created = await createAccount(c.env.BLOBS, username, tokenHash, new Date());
-  if (created !== null) rememberAccount(c.env.BLOBS, created, Date.now(), config.authCacheMs);
   return created;
 }
 
 /**
  * Resolves the request's credential for `username`. With `mayClaim`, a username with no account
  * is claimed for this token (atomically: of two concurrent claims exactly one creates it).
- * `onMismatch` decides what an existing account with another token means (401, or 409 for a claim).
  */
-export async function authorize(
-  c: AppContext,
-  username: string,
-  // `token`: a credential the route found elsewhere (the live route's `bearer.<token>` subprotocol).
-  // `access`: whether the request changes anything (counted by the rate limiter by default).
-  options: { mayClaim?: boolean; onMismatch?: () => ApiError; token?: string; access?: Access } = {},
-): Promise<Authorized> {
+export async function authorize(c: AppContext, username: string, options: AuthorizeOptions = {}): Promise<Authorized> {
   const config = c.var.config;
   const address = clientAddress(c);
   refuseBlockedAddress(c.env, config, address);
@@ -87,35 +119,52 @@ export async function authorize(
   }
 }
 
-async function verify(
-  c: AppContext,
-  username: string,
-  options: { mayClaim?: boolean; onMismatch?: () => ApiError; token?: string },
-): Promise<Authorized> {
+async function verify(c: AppContext, username: string, options: AuthorizeOptions): Promise<Authorized> {
+  const admin = options.credential === "admin";
+  const mayClaim = options.mayClaim === true && !admin;
   const token = options.token ?? presentedToken(c);
-  const [tokenHash, cached] = await Promise.all([
+  const [tokenHash, loaded, secretOffered] = await Promise.all([
     token !== null && isAuthTokenShape(token) ? hashToken(token) : null,
     loadAccount(c, username, false),
+    mayClaim ? claimSecretOffered(c) : true,
   ]);
   if (tokenHash === null) throw unauthorized();
-  const mismatch = options.onMismatch ?? unauthorized;
+  const opens = (a: Account): boolean => {
+    const stored = admin ? a.adminHash : a.tokenHash;
+    return stored !== null && constantTimeEqual(stored, tokenHash);
+  };
 
-  let account = cached;
+  let account = loaded.account;
   // A cached record may predate a credential change made through another isolate: re-read once.
-  if (account !== null && !constantTimeEqual(account.tokenHash, tokenHash))
-    account = await loadAccount(c, username, true);
-  if (account === null && options.mayClaim === true) {
+  // A record just read from R2 is not read again, so a taken name costs the reads a free one does.
+  if (account !== null && loaded.cached && !opens(account)) account = (await loadAccount(c, username, true)).account;
+  if (account !== null && opens(account)) {
+    return { account: admin ? account : await adoptAdminHash(c, account), claimed: false };
+  }
+  if (!mayClaim) throw unauthorized();
+  // Without the deployment's secret a free name and a taken one get the same answer, so a claim
+  // attempt does not tell a stranger whether the name exists.
+  if (!secretOffered) throw claimSecretRequired();
+  if (account === null) {
     const created = await claim(c, username, tokenHash);
     if (created !== null) return { account: created, claimed: true };
-    account = await loadAccount(c, username, true);
+    account = (await loadAccount(c, username, true)).account;
+    if (account !== null && opens(account)) return { account, claimed: false };
   }
-  if (account === null) throw unauthorized();
-  if (!constantTimeEqual(account.tokenHash, tokenHash)) throw mismatch();
-  return { account, claimed: false };
+  throw (options.onMismatch ?? unauthorized)();
 }
 
-/** Undoes a claim made by this request when the request then fails, so a refused request leaves no account behind. */
+/**
+ * Undoes a claim made by this request when the request then fails, so a refused request leaves no
+ * account behind. Only the record this request created goes, and only while no document was
+ * written to it (a concurrent request of the same owner may have used the account meanwhile).
+ */
 export async function releaseClaim(c: AppContext, username: string): Promise<void> {
+  const created = claimsOf.get(c.req.raw);
+  if (created === undefined || created.username !== username) return;
+  claimsOf.delete(c.req.raw);
   forgetAccount(c.env.BLOBS, username);
-  await deleteAccountRecord(c.env.BLOBS, username).catch((cause) => console.error("claim_rollback", cause));
+  await deleteUnusedAccount(c.env.BLOBS, created, (space) => hasDocuments(c.env.BLOBS, space)).catch((cause) =>
+    console.error("claim_rollback", cause),
+  );
 }

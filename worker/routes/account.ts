@@ -8,7 +8,7 @@ import { ApiError } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { accountAnswer, claimAnswer, claimSecretHeaders, credentialBody, userParams } from "../schemas/account.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
-import { deleteAccountRecord, replaceAccountToken } from "../storage/accounts.ts";
+import { deleteAccountRecord, updateAccount } from "../storage/accounts.ts";
 import { removeAllDevices } from "../storage/devices.ts";
 import { deletePrefix, summarizeDocuments } from "../storage/documents.ts";
 import { docsPrefix } from "../storage/document-keys.ts";
@@ -89,7 +89,7 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
     const { username } = c.req.valid("param");
     const { account } = await authorize(c, username);
     const config = c.var.config;
-    const summary = await summarizeDocuments(c.env.BLOBS, username, config.historyRetention);
+    const summary = await summarizeDocuments(c.env.BLOBS, account.space, config.historyRetention);
     return c.json(
       {
         username,
@@ -104,13 +104,13 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(remove, async (c) => {
     const { username } = c.req.valid("param");
-    await authorize(c, username, { access: "write" });
+    const { account } = await authorize(c, username, { access: "write" });
     // The record goes last: if anything fails midway the owner can still authenticate and retry.
-    await deletePrefix(c.env.BLOBS, docsPrefix(username));
-    await removeAllDevices(c.env.DEVICES, username);
+    await deletePrefix(c.env.BLOBS, docsPrefix(account.space));
+    await removeAllDevices(c.env.DEVICES, account.space);
     await deleteAccountRecord(c.env.BLOBS, username);
     forgetAccount(c.env.BLOBS, username);
-    forgetUsage(c.env.BLOBS, username);
+    forgetUsage(c.env.BLOBS, account.space);
     return c.body(null, 204);
   });
 
@@ -118,7 +118,7 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
     const { username } = c.req.valid("param");
     const { token } = c.req.valid("json");
     const { account } = await authorize(c, username, { access: "write" });
-    const replaced = await replaceAccountToken(c.env.BLOBS, account, await hashToken(token));
+    const replaced = await updateAccount(c.env.BLOBS, account, { tokenHash: await hashToken(token) });
     forgetAccount(c.env.BLOBS, username);
     if (replaced === null)
       throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");

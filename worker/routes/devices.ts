@@ -1,6 +1,6 @@
 /** Device registry routes under `/v1/users/{username}/devices`: list, register or rename, remove. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { authenticateFirst } from "../auth/authenticate-first.ts";
+import { authenticateFirst, authOf } from "../auth/authenticate-first.ts";
 import { authorize } from "../auth/authorize.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -54,20 +54,19 @@ export function deviceRoutes(): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
   app.openapi(list, async (c) => {
-    const { username } = c.req.valid("param");
-    return c.json({ devices: await listDevices(c.env.DEVICES, username) }, 200);
+    return c.json({ devices: await listDevices(c.env.DEVICES, authOf(c).account.space) }, 200);
   });
 
   app.openapi(register, async (c) => {
-    const { username, id } = c.req.valid("param");
+    const { id } = c.req.valid("param");
     const details = c.req.valid("json");
-    return c.json(await registerDevice(c.env.DEVICES, username, id, details, new Date()), 200);
+    return c.json(await registerDevice(c.env.DEVICES, authOf(c).account.space, id, details, new Date()), 200);
   });
 
   app.openapi(remove, async (c) => {
     const { username, id } = c.req.valid("param");
-    await authorize(c, username, { access: "write" });
-    if (!(await removeDevice(c.env.DEVICES, username, id))) throw new ApiError(404, "not_found", "no such device");
+    const { space } = (await authorize(c, username, { access: "write" })).account;
+    if (!(await removeDevice(c.env.DEVICES, space, id))) throw new ApiError(404, "not_found", "no such device");
     return c.body(null, 204);
   });
 

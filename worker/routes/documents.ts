@@ -103,8 +103,8 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
   app.openapi(list, async (c) => {
-    const { username } = c.req.valid("param");
-    const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, username, c.var.config.historyRetention);
+    const { space } = authOf(c).account;
+    const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, space, c.var.config.historyRetention);
     // History a delete could not remove when it happened (storage failed during its cleanup) goes now.
     if (leftovers.length > 0)
       c.executionCtx.waitUntil(
@@ -114,19 +114,20 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
   });
 
   app.openapi(read, async (c) => {
-    const { username, doc } = c.req.valid("param");
+    const { doc } = c.req.valid("param");
+    const { space } = authOf(c).account;
     const headers = c.req.valid("header");
     const held = parseVersionTag(headers["if-none-match"], "If-None-Match");
     const device = headers["x-device-id"];
-    const head = await liveHead(c.env.BLOBS, username, doc);
+    const head = await liveHead(c.env.BLOBS, space, doc);
     if (head === null) throw noDocument();
     const unchanged = held === "*" || held === head.version;
     const found = unchanged
-      ? await describeVersion(c.env.BLOBS, username, head)
-      : await openVersion(c.env.BLOBS, username, head);
+      ? await describeVersion(c.env.BLOBS, space, head)
+      : await openVersion(c.env.BLOBS, space, head);
     if (found === null) throw noDocument();
     // Only once the answer is in hand: a download that failed is no activity to record.
-    if (device !== undefined) await noteActivity(c.env.DEVICES, username, device, "download");
+    if (device !== undefined) await noteActivity(c.env.DEVICES, space, device, "download");
     if ("body" in found) return tokenBytesResponse(found.info, found.body);
     return c.body(null, 304, versionHeaders(found));
   });
@@ -147,13 +148,13 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
   });
 
   app.openapi(remove, async (c) => {
-    const { username, doc } = c.req.valid("param");
+    const { doc } = c.req.valid("param");
     const headers = c.req.valid("header");
     const condition = writeCondition(headers["if-match"], undefined);
     const { account } = authOf(c);
     await deleteDocument(c.env, {
       account: account.etag,
-      username,
+      username: account.space,
       doc,
       deviceId: headers["x-device-id"] ?? "",
       condition,

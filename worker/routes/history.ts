@@ -94,16 +94,16 @@ export function historyRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(list, async (c) => {
     const { username, doc } = c.req.valid("param");
-    await authorize(c, username);
-    const versions = await listVersions(c.env.BLOBS, username, doc, c.var.config.historyRetention);
+    const { space } = (await authorize(c, username)).account;
+    const versions = await listVersions(c.env.BLOBS, space, doc, c.var.config.historyRetention);
     if (versions.length === 0) throw new ApiError(404, "not_found", "no such document");
     return c.json({ versions: versions.map(versionJson) }, 200);
   });
 
   app.openapi(read, async (c) => {
     const { username, doc, n } = c.req.valid("param");
-    await authorize(c, username);
-    const found = await retainedVersion(c, username, doc, n);
+    const { space } = (await authorize(c, username)).account;
+    const found = await retainedVersion(c, space, doc, n);
     return tokenBytesResponse(found.info, found.body);
   });
 
@@ -111,8 +111,8 @@ export function historyRoutes(): OpenAPIHono<AppEnv> {
     const { username, doc, n } = c.req.valid("param");
     const headers = c.req.valid("header");
     const condition = writeCondition(headers["if-match"], undefined);
-    await authorize(c, username);
-    const body = await asTokenBody(await retainedVersion(c, username, doc, n));
+    const { space } = (await authorize(c, username)).account;
+    const body = await asTokenBody(await retainedVersion(c, space, doc, n));
     const result = await ownerWrite(c, { username, doc, deviceId: headers["x-device-id"], body, condition });
     return c.json(documentJson(result), 200, versionHeaders(result));
   });

@@ -93,12 +93,12 @@ async function upload(c: AppContext, body: { username: string; device_id: string
 }
 
 async function download(c: AppContext, query: { username: string; device_id?: string | undefined }) {
-  await authorize(c, query.username);
-  const found = await readCurrent(c.env.BLOBS, query.username, LEGACY_DOC);
+  const { space } = (await authorize(c, query.username)).account;
+  const found = await readCurrent(c.env.BLOBS, space, LEGACY_DOC);
   if (found === null) throw new ApiError(404, "not_found", "nothing has been uploaded for this user yet");
   const raw = await new Response(found.body).arrayBuffer();
   // Only once the answer is in hand: a download that failed is no activity to record.
-  if (query.device_id !== undefined) await noteActivity(c.env.DEVICES, query.username, query.device_id, "download");
+  if (query.device_id !== undefined) await noteActivity(c.env.DEVICES, space, query.device_id, "download");
   return c.json(
     {
       username: query.username,
@@ -111,8 +111,8 @@ async function download(c: AppContext, query: { username: string; device_id?: st
 }
 
 async function devices(c: AppContext, query: { username: string }) {
-  await authorize(c, query.username);
-  const list = await listDevices(c.env.DEVICES, query.username);
+  const { space } = (await authorize(c, query.username)).account;
+  const list = await listDevices(c.env.DEVICES, space);
   return c.json({ devices: list.map((d) => ({ device_id: d.device_id, last_sync: d.last_sync })) }, 200);
 }
 

@@ -25,12 +25,10 @@ const live = createRoute({
   request: {
     params: z.object({ username: usernameSchema.openapi({ param: { name: "username", in: "path" } }) }),
     query: z.object({
-      device_id: deviceIdSchema
-        .optional()
-        .openapi({
-          param: { name: "device_id", in: "query" },
-          description: "this device, listed by the hub as connected",
-        }),
+      device_id: deviceIdSchema.optional().openapi({
+        param: { name: "device_id", in: "query" },
+        description: "this device, listed by the hub as connected",
+      }),
     }),
   },
   responses: { 101: { description: "switching to the WebSocket protocol" }, ...commonErrors },
@@ -64,17 +62,18 @@ export function liveRoutes(): OpenAPIHono<AppEnv> {
     const offered = offeredProtocols(c);
     // The header wins when both are present, as on every other route.
     const token = c.req.header("Authorization") === undefined ? offered.token : undefined;
-    await authorize(c, username, token === undefined ? {} : { token });
+    const { space } = (await authorize(c, username, token === undefined ? {} : { token })).account;
     if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(400, "bad_request", "this route is a WebSocket: send Upgrade: websocket");
     }
 
-    const headers = new Headers({ Upgrade: "websocket", [HUB_USER_HEADER]: username });
+    // The hub is the account incarnation's (storage/accounts.ts): a name claimed again gets another.
+    const headers = new Headers({ Upgrade: "websocket", [HUB_USER_HEADER]: space });
     if (deviceId !== undefined) headers.set(HUB_DEVICE_HEADER, deviceId);
     if (offered.accept !== null) headers.set(HUB_PROTOCOL_HEADER, offered.accept);
     let res: Response;
     try {
-      const hub = c.env.USER_HUB.get(c.env.USER_HUB.idFromName(username));
+      const hub = c.env.USER_HUB.get(c.env.USER_HUB.idFromName(space));
       res = await hub.fetch("https://hub.internal/connect", { headers });
     } catch {
       throw unavailable();

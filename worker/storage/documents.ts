@@ -351,3 +351,9 @@ export async function readCurrent(bucket: R2Bucket, username: string, doc: strin
   const head = await liveHead(bucket, username, doc);
   return head === null ? null : openVersion(bucket, username, head);
 }
+
+/** Whether a storage space holds any document object (a version or a tombstone): one list of one key. */
+export async function hasDocuments(bucket: R2Bucket, space: string): Promise<boolean> {
+  const listed = await guard("objects.list", () => bucket.list({ prefix: docsPrefix(space), limit: 1 }));
+  return listed.objects.length > 0;
+}

@@ -18,8 +18,10 @@ export async function ownerWrite(
   const config = c.var.config;
   assertFitsQuota(config, input.body.size);
   const write = (account: Authorized["account"]) =>
+    // Stored in the account's space (storage/accounts.ts), which is not the username for new accounts.
     writeDocument(c.env, config, (p) => c.executionCtx.waitUntil(p), {
       ...input,
+      username: account.space,
       account: account.etag,
     });
   if (authorized !== null) return write(authorized.account);
