@@ -11,8 +11,24 @@ import { cors } from "hono/cors";
 const corsHeaders = cors({
   origin: "*",
   allowMethods: ["GET", "PUT", "POST", "DELETE", "OPTIONS"],
-  allowHeaders: ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Device-Id", "X-Claim-Secret"],
-  exposeHeaders: ["Date", "ETag", "Last-Modified", "Retry-After", "X-Sync-Version", "X-Sync-Device"],
+  allowHeaders: [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "X-Device-Id",
+    "X-Claim-Secret",
+    "X-Sync-Version",
+  ],
+  exposeHeaders: [
+    "Date",
+    "ETag",
+    "Last-Modified",
+    "Retry-After",
+    "X-Sync-Version",
+    "X-Sync-Device",
+    "X-Sync-Next-Version",
+  ],
   maxAge: 86400,
 });
 

@@ -119,7 +119,6 @@ function setup(v: TestUser, o: TestUser) {
     { method: "DELETE", path: `/v1/users/${u}/docs/notes` },
     { method: "GET", path: `/v1/users/${u}/docs/notes/versions` },
     { method: "GET", path: `/v1/users/${u}/docs/notes/versions/1` },
-    { method: "POST", path: `/v1/users/${u}/docs/notes/versions/1/restore` },
     { method: "GET", path: `/v1/users/${u}/devices` },
     { method: "PUT", path: `/v1/users/${u}/devices/phone`, body: json({ name: "stolen", platform: "x" }), json: true },
     { method: "DELETE", path: `/v1/users/${u}/devices/phone` },
@@ -206,9 +205,9 @@ function setup(v: TestUser, o: TestUser) {
       why: `doc ${JSON.stringify(n)}`,
     })),
     badName(DOC_NAME_PATTERN).map((n) => ({
-      method: "POST",
-      path: `/v1/users/${u}/docs/${encodeURIComponent(n)}/versions/1/restore`,
-      headers: withDevice(auth),
+      method: "GET",
+      path: `/v1/users/${u}/docs/${encodeURIComponent(n)}/versions/1`,
+      headers: auth,
       why: `doc ${JSON.stringify(n)}`,
     })),
     badName(DEVICE_ID_PATTERN).map((n) => ({
@@ -224,14 +223,12 @@ function setup(v: TestUser, o: TestUser) {
       headers: auth,
       why: `device ${JSON.stringify(n)}`,
     })),
-    fc
-      .constantFrom("0", "01", "-1", "1.5", "1e3", "9999999999999", "abc", "%20", "1%00")
-      .map((n) => ({
-        method: "POST",
-        path: `/v1/users/${u}/docs/notes/versions/${n}/restore`,
-        headers: withDevice(auth),
-        why: `version ${n}`,
-      })),
+    fc.constantFrom("0", "01", "-1", "1.5", "1e3", "9999999999999", "abc", "%20", "1%00").map((n) => ({
+      method: "GET",
+      path: `/v1/users/${u}/docs/notes/versions/${n}`,
+      headers: auth,
+      why: `version ${n}`,
+    })),
     badName(DEVICE_ID_PATTERN)
       .map((n) => ({
         method: "PUT",
@@ -417,24 +414,20 @@ function setup(v: TestUser, o: TestUser) {
       body: fernetBytes(),
       why: `If-Match ${m}`,
     })),
-    fc
-      .constantFrom('"1"', '"9"')
-      .map((m) => ({
-        method: "PUT",
-        path: `/v1/users/${u}/docs/notes`,
-        headers: withDevice({ ...auth, "If-Match": m }),
-        body: fernetBytes(),
-        why: `stale If-Match ${m}`,
-      })),
-    fc
-      .constantFrom('"2"', "nope", '"*"')
-      .map((m) => ({
-        method: "PUT",
-        path: `/v1/users/${u}/docs/notes`,
-        headers: withDevice({ ...auth, "If-None-Match": m }),
-        body: fernetBytes(),
-        why: `If-None-Match ${m}`,
-      })),
+    fc.constantFrom('"1"', '"9"').map((m) => ({
+      method: "PUT",
+      path: `/v1/users/${u}/docs/notes`,
+      headers: withDevice({ ...auth, "If-Match": m }),
+      body: fernetBytes(),
+      why: `stale If-Match ${m}`,
+    })),
+    fc.constantFrom('"2"', "nope", '"*"').map((m) => ({
+      method: "PUT",
+      path: `/v1/users/${u}/docs/notes`,
+      headers: withDevice({ ...auth, "If-None-Match": m }),
+      body: fernetBytes(),
+      why: `If-None-Match ${m}`,
+    })),
     fc.constant({
       method: "PUT",
       path: `/v1/users/${u}/docs/notes`,
@@ -454,32 +447,25 @@ function setup(v: TestUser, o: TestUser) {
       headers: { ...auth, "If-None-Match": m },
       why: `read with If-None-Match ${m}`,
     })),
-    fc
-      .constantFrom("nope", '"9"')
-      .map((m) => ({
-        method: "POST",
-        path: `/v1/users/${u}/docs/notes/versions/1/restore`,
-        headers: withDevice({ ...auth, "If-Match": m }),
-        why: `restore with If-Match ${m}`,
-      })),
+    fc.constantFrom("0", "-1", "1.5", "nope", "9", "1").map((n) => ({
+      method: "PUT",
+      path: `/v1/users/${u}/docs/notes`,
+      headers: withDevice({ ...auth, "X-Sync-Version": n }),
+      body: fernetBytes(),
+      why: `X-Sync-Version ${n}, not the next number`,
+    })),
     fc.constantFrom(
       {
         method: "POST",
         path: `/v1/users/${u}/docs/notes/versions/1/restore`,
+        headers: withDevice(auth),
+        why: "the server-side restore, which no longer exists",
+      },
+      {
+        method: "GET",
+        path: `/v1/users/${u}/docs/notes/versions/99`,
         headers: auth,
-        why: "restore without X-Device-Id",
-      },
-      {
-        method: "POST",
-        path: `/v1/users/${u}/docs/notes/versions/99/restore`,
-        headers: withDevice(auth),
-        why: "restore of a missing version",
-      },
-      {
-        method: "POST",
-        path: `/v1/users/${u}/docs/none/versions/1/restore`,
-        headers: withDevice(auth),
-        why: "restore of a missing document",
+        why: "read of a missing version",
       },
       {
         method: "DELETE",
@@ -527,26 +513,22 @@ function setup(v: TestUser, o: TestUser) {
       why: `credential body ${body.slice(0, 60)}`,
     })),
     // Past MAX_BODY_BYTES (lowered to 64 KiB for these): token-shaped, so only the size is wrong.
-    fc
-      .integer({ min: 4097, max: 16384 })
-      .map((blocks) => ({
-        method: "PUT",
-        path: `/v1/users/${u}/docs/notes`,
-        headers: withDevice(auth),
-        body: fernetBytes(blocks),
-        smallLimit: true,
-        why: "body over the limit",
-      })),
-    fc
-      .integer({ min: 70_000, max: 200_000 })
-      .map((n) => ({
-        method: "POST",
-        path: `${cap}/upload`,
-        headers: { "Content-Type": "application/json" },
-        body: json({ ...validUpload, encrypted_data: "0".repeat(n) }),
-        smallLimit: true,
-        why: "seed upload over the limit",
-      })),
+    fc.integer({ min: 4097, max: 16384 }).map((blocks) => ({
+      method: "PUT",
+      path: `/v1/users/${u}/docs/notes`,
+      headers: withDevice(auth),
+      body: fernetBytes(blocks),
+      smallLimit: true,
+      why: "body over the limit",
+    })),
+    fc.integer({ min: 70_000, max: 200_000 }).map((n) => ({
+      method: "POST",
+      path: `${cap}/upload`,
+      headers: { "Content-Type": "application/json" },
+      body: json({ ...validUpload, encrypted_data: "0".repeat(n) }),
+      smallLimit: true,
+      why: "seed upload over the limit",
+    })),
   );
 
   // V's credential on a real path with a method it does not serve.

@@ -60,11 +60,6 @@ const ROUTES: RouteCase[] = [
     ],
   },
   {
-    name: "restore",
-    kind: "write",
-    request: (u) => [`/v1/users/${u.user}/docs/notes/versions/1/restore`, withAuth(u, { method: "POST" })],
-  },
-  {
     name: "document delete",
     kind: "write",
     request: (u) => [`/v1/users/${u.user}/docs/notes`, withAuth(u, { method: "DELETE" })],

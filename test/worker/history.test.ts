@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, callWith, errorOf } from "./support/api.ts";
-import { bytesOf, claimedUser, getDoc, putDoc, type TestUser } from "./support/docs.ts";
+import { bytesOf, claimedUser, getDoc, type TestUser } from "./support/docs.ts";
 import { fernetBytes } from "./support/tokens.ts";
 
 async function writeVersions(
@@ -21,19 +21,6 @@ async function writeVersions(
     bodies.push(body);
   }
   return bodies;
-}
-
-function restore(
-  u: TestUser,
-  doc: string,
-  n: number,
-  headers: Record<string, string> = {},
-  vars: Record<string, string> = {},
-) {
-  return callWith(vars, `/v1/users/${u.user}/docs/${doc}/versions/${n}/restore`, {
-    method: "POST",
-    headers: { ...u.auth, "X-Device-Id": "dev-r", ...headers },
-  });
 }
 
 describe("document history", () => {
@@ -111,43 +98,16 @@ describe("document history", () => {
 });
 
 describe("restoring a version", () => {
-  it("writes the old bytes as a new version", async () => {
+  it("has no server-side restore: copying an old token as a new version answers 404 and stores nothing", async () => {
     const u = await claimedUser();
     const bodies = await writeVersions(u, "notes", 3);
-    const res = await restore(u, "notes", 1);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ name: "notes", version: 4, device_id: "dev-r" });
-    const current = await getDoc(u, "notes");
-    expect(current.headers.get("ETag")).toBe('"4"');
-    expect(await bytesOf(current)).toEqual(bodies[0]);
-  });
-
-  it("honours If-Match and changes nothing when it is stale", async () => {
-    const u = await claimedUser();
-    await writeVersions(u, "notes", 3);
-    const res = await restore(u, "notes", 1, { "If-Match": '"2"' });
-    expect(await errorOf(res)).toEqual({
-      status: 412,
-      code: "precondition_failed",
-      message: "the document is at version 3; fetch it and retry",
+    const res = await call(`/v1/users/${u.user}/docs/notes/versions/1/restore`, {
+      method: "POST",
+      headers: { ...u.auth, "X-Device-Id": "dev-r" },
     });
-    expect((await getDoc(u, "notes")).headers.get("ETag")).toBe('"3"');
-    expect((await restore(u, "notes", 1, { "If-Match": '"3"' })).status).toBe(200);
-  });
-
-  it("answers 404 for a pruned version", async () => {
-    const u = await claimedUser();
-    const vars = { HISTORY_RETENTION: "2" };
-    await writeVersions(u, "notes", 4, vars);
-    expect((await errorOf(await restore(u, "notes", 1, {}, vars))).code).toBe("not_found");
-  });
-
-  it("restores a version larger than the buffering threshold by streaming it", async () => {
-    const u = await claimedUser();
-    const big = fernetBytes(70_000);
-    await putDoc(u, "big", big);
-    await putDoc(u, "big");
-    expect((await restore(u, "big", 1)).status).toBe(200);
-    expect(await bytesOf(await getDoc(u, "big"))).toEqual(big);
+    expect(await errorOf(res)).toMatchObject({ status: 404, code: "not_found" });
+    const current = await getDoc(u, "notes");
+    expect(current.headers.get("ETag")).toBe('"3"');
+    expect(await bytesOf(current)).toEqual(bodies[2]);
   });
 });

@@ -29,7 +29,6 @@ describe("user A's token against user B's data", () => {
       ["DELETE", `/v1/users/${b.user}/docs/notes`],
       ["GET", `/v1/users/${b.user}/docs/notes/versions`],
       ["GET", `/v1/users/${b.user}/docs/notes/versions/1`],
-      ["POST", `/v1/users/${b.user}/docs/notes/versions/1/restore`, { headers: { ...a.auth, "X-Device-Id": "x" } }],
       ["GET", `/v1/users/${b.user}/devices`],
       [
         "PUT",

@@ -46,7 +46,6 @@ describe("GET /openapi.json", () => {
         "DELETE /v1/users/{username}/docs/{doc}",
         "GET /v1/users/{username}/docs/{doc}/versions",
         "GET /v1/users/{username}/docs/{doc}/versions/{n}",
-        "POST /v1/users/{username}/docs/{doc}/versions/{n}/restore",
         "GET /v1/users/{username}/devices",
         "PUT /v1/users/{username}/devices/{id}",
         "DELETE /v1/users/{username}/devices/{id}",

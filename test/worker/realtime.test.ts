@@ -92,7 +92,7 @@ describe("GET /v1/users/:u/live", () => {
     expect(await phone.inbox.next()).toMatchObject({ version: 2 });
   });
 
-  it("announces versioned writes and restores the same way", async () => {
+  it("announces versioned writes with the writer's device", async () => {
     const user = uniqueUser("live-v1");
     const token = await claim(user);
     const phone = await connect(user, token, { device: "phone0001" });
@@ -108,11 +108,12 @@ describe("GET /v1/users/:u/live", () => {
       version: 1,
       device_id: "laptop001",
     });
-    const restore = await call(`/v1/users/${user}/docs/notes/versions/1/restore`, {
-      method: "POST",
-      headers: bearer(token, { "X-Device-Id": "tablet001" }),
+    const next = await call(`/v1/users/${user}/docs/notes`, {
+      method: "PUT",
+      headers: bearer(token, { "X-Device-Id": "tablet001", "If-Match": '"1"', "X-Sync-Version": "2" }),
+      body: fernetBytes(),
     });
-    expect(restore.status).toBe(200);
+    expect(next.status).toBe(200);
     expect(await phone.inbox.next()).toMatchObject({
       type: "version",
       doc: "notes",

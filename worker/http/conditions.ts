@@ -1,4 +1,7 @@
-/** The conditional headers (`If-Match`, `If-None-Match`) that refer to document versions, parsed into a write condition. */
+/**
+ * The conditional headers (`If-Match`, `If-None-Match`) that refer to document versions, and the
+ * version a writer bound inside its token (`X-Sync-Version`), parsed into a write condition.
+ */
 import { ApiError } from "../errors.ts";
 import type { VersionMatch, WriteCondition } from "../write/condition.ts";
 
@@ -12,8 +15,18 @@ export function parseVersionTag(header: string | undefined, name: string): Versi
   return Number(match[1]);
 }
 
-export function writeCondition(ifMatch: string | undefined, ifNoneMatch: string | undefined): WriteCondition {
+export function writeCondition(
+  ifMatch: string | undefined,
+  ifNoneMatch: string | undefined,
+  syncVersion?: string,
+): WriteCondition {
   const none = parseVersionTag(ifNoneMatch, "If-None-Match");
   if (none !== null && none !== "*") throw new ApiError(400, "bad_request", 'If-None-Match on a write must be "*"');
-  return { ifMatch: parseVersionTag(ifMatch, "If-Match"), createOnly: none === "*" };
+  const condition: WriteCondition = { ifMatch: parseVersionTag(ifMatch, "If-Match"), createOnly: none === "*" };
+  if (syncVersion !== undefined) {
+    const match = /^[1-9]\d{0,11}$/.exec(syncVersion.trim());
+    if (match === null) throw new ApiError(400, "bad_request", "X-Sync-Version must be a version number like 3");
+    condition.version = Number(match[0]);
+  }
+  return condition;
 }

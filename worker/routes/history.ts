@@ -1,23 +1,17 @@
-/** History routes under `/v1/users/{username}/docs/{doc}/versions`: list retained versions, read one, restore one. */
+/**
+ * History routes under `/v1/users/{username}/docs/{doc}/versions`: list retained versions, read one.
+ * There is no server-side restore: a copied old token would sit under a number it does not name
+ * (docs/PROTOCOL.md, "Inside the token"); clients restore by writing old content as a new version.
+ */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { writeCondition } from "../http/conditions.ts";
-import { documentJson, tokenBytesResponse, versionHeaders, versionJson } from "../http/document-response.ts";
-import { ownerWrite } from "../write/owner-write.ts";
-import { STREAM_FROM_BYTES } from "../http/token-body.ts";
+import { tokenBytesResponse, versionJson } from "../http/document-response.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
-import {
-  docParams,
-  documentAnswer,
-  restoreHeaders,
-  tokenBytesContent,
-  versionParams,
-  versionsAnswer,
-} from "../schemas/documents.ts";
-import { isRetained, listVersions, readVersion, type TokenBody, type VersionBody } from "../storage/documents.ts";
+import { docParams, tokenBytesContent, versionParams, versionsAnswer } from "../schemas/documents.ts";
+import { isRetained, listVersions, readVersion, type VersionBody } from "../storage/documents.ts";
 
 const tags = ["history"];
 const path = "/v1/users/{username}/docs/{doc}/versions";
@@ -50,21 +44,6 @@ const read = createRoute({
   },
 });
 
-const restore = createRoute({
-  method: "post",
-  path: `${path}/{n}/restore`,
-  tags,
-  security: bearerSecurity,
-  summary: "Write version n's bytes as a new version (honours If-Match)",
-  request: { params: versionParams, headers: restoreHeaders },
-  responses: {
-    200: { description: "the new version", content: { "application/json": { schema: documentAnswer } } },
-    404: errorResponse("no such version, or pruned (`not_found`)"),
-    412: errorResponse("stale If-Match (`precondition_failed`)"),
-    ...commonErrors,
-  },
-});
-
 /**
  * Version n if the history lists it: within retention and not from before a delete (older ones
  * answer 404 even before they are deleted).
@@ -80,13 +59,6 @@ async function retainedVersion(c: AppContext, username: string, doc: string, n: 
     throw new ApiError(404, "not_found", `version ${n} does not exist or is no longer retained`);
   }
   return found;
-}
-
-async function asTokenBody(found: VersionBody): Promise<TokenBody> {
-  const { size } = found.info;
-  if (found.body instanceof Uint8Array) return { size, bytes: found.body };
-  if (size >= STREAM_FROM_BYTES) return { size, stream: found.body };
-  return { size, bytes: new Uint8Array(await new Response(found.body).arrayBuffer()) };
 }
 
 export function historyRoutes(): OpenAPIHono<AppEnv> {
@@ -105,16 +77,6 @@ export function historyRoutes(): OpenAPIHono<AppEnv> {
     const { space } = (await authorize(c, username)).account;
     const found = await retainedVersion(c, space, doc, n);
     return tokenBytesResponse(found.info, found.body);
-  });
-
-  app.openapi(restore, async (c) => {
-    const { username, doc, n } = c.req.valid("param");
-    const headers = c.req.valid("header");
-    const condition = writeCondition(headers["if-match"], undefined);
-    const { space } = (await authorize(c, username)).account;
-    const body = await asTokenBody(await retainedVersion(c, space, doc, n));
-    const result = await ownerWrite(c, { username, doc, deviceId: headers["x-device-id"], body, condition });
-    return c.json(documentJson(result), 200, versionHeaders(result));
   });
 
   return app;

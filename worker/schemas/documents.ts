@@ -25,6 +25,10 @@ export const writeHeaders = z.object({
   "x-device-id": deviceHeader,
   "if-match": ifMatch,
   "if-none-match": z.string().optional().openapi({ description: "`*`: create only" }),
+  "x-sync-version": z.string().optional().openapi({
+    description:
+      "the version number sealed inside the token: stored as exactly that version, else `412` with `X-Sync-Next-Version`",
+  }),
 });
 
 export const readHeaders = z.object({
@@ -33,8 +37,6 @@ export const readHeaders = z.object({
 });
 
 export const deleteHeaders = z.object({ "if-match": ifMatch, "x-device-id": deviceHeader.optional() });
-
-export const restoreHeaders = z.object({ "x-device-id": deviceHeader, "if-match": ifMatch });
 
 export const tokenBytesContent = {
   "application/octet-stream": {

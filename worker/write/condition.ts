@@ -13,12 +13,31 @@ export interface WriteCondition {
   ifMatch: VersionMatch | null;
   /** `If-None-Match: *`: create only. */
   createOnly: boolean;
+  /**
+   * `X-Sync-Version`: the number the writer sealed inside its token (docs/PROTOCOL.md, "Inside the
+   * token"). The body is opaque here, so the writer says which number it bound, and the write is
+   * stored as exactly that version or not at all: a token never sits under a number it does not name.
+   */
+  version?: number;
 }
 
 export function preconditionFailed(current: number | null): ApiError {
   const message =
     current === null ? "the document does not exist" : `the document is at version ${current}; fetch it and retry`;
   return new ApiError(412, "precondition_failed", message, current === null ? {} : { ETag: etagOf(current) });
+}
+
+/**
+ * The 412 for a writer that bound another number than the one it would get: `X-Sync-Next-Version`
+ * tells it the number to seal (the only way a device learns where a document goes on after a
+ * delete, whose tombstone took a number of its own).
+ */
+export function versionMismatch(current: number | null, next: number): ApiError {
+  const error = preconditionFailed(current);
+  return new ApiError(412, "precondition_failed", `${error.message}; this write would be version ${next}`, {
+    ...(current === null ? {} : { ETag: etagOf(current) }),
+    "X-Sync-Next-Version": String(next),
+  });
 }
 
 /** Throws 412 unless `current` satisfies the condition. */

@@ -4,7 +4,7 @@
  * number create-only. A writer whose version this isolate created last skips the finding
  * (head-hints.ts): the create-only put is the check.
  */
-import { checkCondition, preconditionFailed, type WriteCondition } from "./condition.ts";
+import { checkCondition, preconditionFailed, versionMismatch, type WriteCondition } from "./condition.ts";
 import { ApiError } from "../errors.ts";
 import { MAX_VERSION } from "../schemas/names.ts";
 import { currentHead, isTombstone, liveHead, type VersionHead } from "../storage/documents.ts";
@@ -41,6 +41,7 @@ const MAX_ATTEMPTS = 12;
 /** Whether a writer's condition holds if `hinted`, a version this isolate created, is still current. */
 function followsHint(condition: WriteCondition, hinted: number): boolean {
   if (condition.createOnly || hinted >= MAX_VERSION) return false;
+  if (condition.version !== undefined && condition.version !== hinted + 1) return false;
   return condition.ifMatch === null || condition.ifMatch === "*" || condition.ifMatch === hinted;
 }
 
@@ -70,7 +71,7 @@ export async function createNextVersion(
     forgetVersion(bucket, account, username, doc, hinted);
   }
 
-  const conditional = condition.ifMatch !== null || condition.createOnly;
+  const conditional = condition.ifMatch !== null || condition.createOnly || condition.version !== undefined;
   for (let attempt = 1; ; attempt++) {
     const head = await currentHead(bucket, username, doc);
     const live = head === null || head.deleted ? null : head.version;
@@ -80,6 +81,7 @@ export async function createNextVersion(
     const next = (head?.version ?? 0) + 1;
     // Unreachable in practice (10^12 writes), but the key layout has no room beyond it.
     if (next > MAX_VERSION) throw preconditionFailed(live);
+    if (condition.version !== undefined && condition.version !== next) throw versionMismatch(live, next);
     const info = await create(next);
     if (info !== null) return stored(info, live);
     if (conditional) throw preconditionFailed((await liveHead(bucket, username, doc))?.version ?? null);
