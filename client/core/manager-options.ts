@@ -34,8 +34,9 @@ export interface SyncManagerOptions {
    * Merge rules per document, declared inside the document's envelope so that every device merges
    * it alike. A document without rules here merges by the rules it declares, else by Project-AI's
    * defaults for its name (PROJECT_AI_DOCUMENT_RULES: `default`, `memory`, `learning`, ...).
+   * A function of the name serves documents not known in advance (a folder's files: `folderRules`).
    */
-  rules?: Readonly<Record<string, MergeRules>>;
+  rules?: Readonly<Record<string, MergeRules>> | ((doc: string) => MergeRules | undefined);
   fetch?: FetchLike;
   /** The WebSocket auto-sync listens on; default the global one (browsers, Workers, Node >= 22). Node 20: client/node's `nodeWebSocket`. */
   WebSocket?: WebSocketConstructorLike;
@@ -91,10 +92,12 @@ export function checkOptions(options: SyncManagerOptions): void {
   if (options.pythonCompatible !== undefined && typeof options.pythonCompatible !== "boolean") {
     throw new TypeError("pythonCompatible must be a boolean");
   }
-  if (options.rules !== undefined && (typeof options.rules !== "object" || options.rules === null)) {
-    throw new TypeError("rules must map document names to merge rules");
+  const given: unknown = options.rules;
+  if (given !== undefined && typeof given !== "function" && (typeof given !== "object" || given === null)) {
+    throw new TypeError("rules must map document names to merge rules, or be a function of the name");
   }
-  for (const [doc, rules] of Object.entries(options.rules ?? {})) {
+  // A function is asked as documents come; its caller checks what it returns (folderRules does, up front).
+  for (const [doc, rules] of Object.entries(typeof given === "object" && given !== null ? given : {})) {
     if (!isDocName(doc)) throw new RangeError(`rules: ${JSON.stringify(doc)} is not a valid document name`);
     try {
       checkMergeRules(rules);

@@ -12,7 +12,7 @@ import { MultiFernet } from "./crypto/multi-fernet.ts";
 import { HybridLogicalClock } from "./merge/hlc.ts";
 import { ApiClient } from "./wire/api-client.ts";
 import type { DeviceRecord, DocumentInfo, VersionInfo } from "./wire/api-responses.ts";
-import type { LiveStatus } from "./wire/live.ts";
+import { LiveSubscription, type LiveStatus, type VersionAnnouncement } from "./wire/live.ts";
 import { startLiveAutoSync } from "./auto/live-wake.ts";
 import { runAutoSync, type AutoSync, type AutoSyncTarget } from "./auto/run.ts";
 import * as history from "./sync/history.ts";
@@ -102,6 +102,8 @@ export class SyncManager {
       ...(options.claimSecret === undefined ? {} : { claimSecret: options.claimSecret }),
     });
     const pythonCompatible = options.pythonCompatible ?? true;
+    const given = options.rules;
+    const rulesOf = typeof given === "function" ? given : (doc: string) => given?.[doc];
     this.#ctx = {
       api: this.#api,
       store: this.#store,
@@ -111,8 +113,8 @@ export class SyncManager {
       deviceId,
       maxAttempts: options.maxAttempts ?? 8,
       backoff: options.backoff ?? {},
-      rulesFor: (doc, declared) => options.rules?.[doc] ?? declared ?? defaultRulesFor(doc),
-      declaredRules: (doc) => options.rules?.[doc],
+      rulesFor: (doc, declared) => rulesOf(doc) ?? declared ?? defaultRulesFor(doc),
+      declaredRules: rulesOf,
       compressFor: (doc) => !(pythonCompatible && doc === DEFAULT_DOC),
     };
   }
@@ -197,6 +199,34 @@ export class SyncManager {
     if (this.#auto === null) return false;
     this.#auto.timer.wake(doc);
     return true;
+  }
+
+  /**
+   * Listens for the user's new versions written by other devices (the live socket, reconnected with
+   * back-off), for an application that syncs documents of its own choosing, such as a folder whose
+   * files come and go. `close()` the subscription to stop.
+   *
+   * @example
+   * const live = manager.liveVersions("alice", { onVersion: (a) => pullSoon(a.doc) });
+   */
+  liveVersions(
+    username: string,
+    listeners: { onVersion(announcement: VersionAnnouncement): void; onStatus?(status: LiveStatus): void },
+  ): LiveSubscription {
+    checkUsername(username);
+    const live = new LiveSubscription({
+      baseUrl: this.#options.url,
+      username,
+      deviceId: this.deviceId,
+      token: () => this.#token(username),
+      ...(this.#options.WebSocket === undefined ? {} : { WebSocket: this.#options.WebSocket }),
+    });
+    live.onVersion((announcement) => {
+      if (announcement.device_id !== this.deviceId) listeners.onVersion(announcement);
+    });
+    if (listeners.onStatus !== undefined) live.onStatus(listeners.onStatus);
+    live.start();
+    return live;
   }
 
   /** Last upload, download and error per document, pending changes, auto-sync, and clocks off by over a minute. */

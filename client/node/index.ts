@@ -21,6 +21,16 @@ export { defaultDataDir, FileStore } from "./file-store.ts";
 export { nodeMachineInfo } from "./machine-info.ts";
 export { proxyFetch, proxySettings, type ProxyEnv, type ProxySettings } from "./proxy.ts";
 export { nodeWebSocket } from "./websocket.ts";
+export {
+  FolderSync,
+  type FileAction,
+  type FileOutcome,
+  type FolderSyncOptions,
+} from "./folder-sync.ts";
+export { FolderWatcher, type FolderWatchOptions } from "./folder-watch.ts";
+export { ALWAYS_EXCLUDED, DEFAULT_INCLUDE, FolderFilter, type FolderFilterOptions } from "./folder-filter.ts";
+export { docNameForPath, pathForDocName } from "./folder-names.ts";
+export { folderRules } from "./folder-rules.ts";
 
 export interface NodeSyncManagerOptions extends Omit<SyncManagerOptions, "store" | "deviceId"> {
   /** Default: a FileStore in `dataDir`. */
