@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
-import { freshKey, freshUser } from "../support/sync-clients.ts";
+import { eventually, freshKey, freshUser } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 let server: WorkerServer;
@@ -69,7 +69,7 @@ function account(doc: string) {
   const sync = (id: string, extra: string[] = []) =>
     cli.run(["sync", "-u", user, "-f", `${id}.json`, "--doc", doc, ...extra], { cwd: dir, env: env(id) });
   const run = (id: string, args: string[]) => cli.run(args, { cwd: dir, env: env(id) });
-  return { dir, user, doc, path, stateDir, write, read, sync, run };
+  return { dir, user, doc, env, path, stateDir, write, read, sync, run };
 }
 
 function ok(result: CliRun): CliRun {
@@ -168,6 +168,38 @@ describe("sync --rules", () => {
     }
     expect(a.read("tablet")).toEqual(a.read("phone"));
     expect(a.read("watch")).toEqual(a.read("phone"));
+  });
+
+  it("merges by --rules in watch too: turns appended on the watching device and on another both reach both", async () => {
+    const a = account("journal");
+    a.write("rules.json", JSON.stringify({ "/entries": "append" }));
+    a.write("phone.json", JSON.stringify({ entries: turns(1_000) }));
+    const child = cli.spawn(
+      ["watch", "-u", a.user, "-f", "phone.json", "--doc", a.doc, "--rules", "rules.json", "--interval", "1", "--json"],
+      { cwd: a.dir, env: a.env("phone") },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      await eventually(() => (stdout.includes('"pushed"') ? true : undefined));
+      ok(await a.sync("tablet"));
+      const fromTablet = appendTurn(a, "tablet", (d) => d["entries"] as Turn[]);
+      const fromPhone = appendTurn(a, "phone", (d) => d["entries"] as Turn[]);
+      ok(await a.sync("tablet"));
+      const both = (id: string) => {
+        const ids = new Set(a.read<{ entries: Turn[] }>(id).entries.map((t) => t.id));
+        return ids.has(fromPhone.id) && ids.has(fromTablet.id) ? true : undefined;
+      };
+      await eventually(() => both("phone"));
+      await eventually(async () => (ok(await a.sync("tablet")) && both("tablet") ? true : undefined));
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited, stderr).toBe(0);
+    expect(a.read("tablet")).toEqual(a.read("phone"));
   });
 
   const bad: Array<[string, string, RegExp]> = [
