@@ -1,5 +1,9 @@
-/** One document's history: the timeline chart, the version list, and a chosen version's content with its diff. */
-import type { Envelope, VersionInfo } from "../client/core/index.ts";
+/**
+ * One document's history: the timeline chart, the version list, and a chosen version's content with
+ * its diff. The writer shown is the device sealed inside each token; the server's record of it (the
+ * writing request's own X-Device-Id claim) is shown only where it differs.
+ */
+import type { Envelope, HistoryEntry, VersionInfo } from "../client/core/index.ts";
 import { dataTable } from "./data-table.ts";
 import { h, s } from "./element.ts";
 import { formatBytes, formatTime, machineTime } from "./format.ts";
@@ -13,11 +17,13 @@ export interface HistoryActions {
 }
 
 export function historyPanel(
-  versions: readonly VersionInfo[],
+  entries: readonly HistoryEntry[],
   selected: number | null,
   actions: HistoryActions,
 ): HTMLElement {
-  const current = versions[0]?.version ?? null;
+  const current = entries[0]?.version ?? null;
+  // The chart and legend colour each version by the device sealed inside it, when this key opens it.
+  const versions = entries.map((v) => ({ ...v, device_id: v.envelope_device_id ?? v.device_id }));
   const chart = historyChart(versions, {
     label: actions.label,
     onSelect: actions.onView,
@@ -42,13 +48,13 @@ export function historyPanel(
       "versions-table",
       "Versions, newest first",
       ["Version", "Written", "Device", "Size", null],
-      versions.map((v) =>
+      entries.map((v) =>
         h(
           "tr",
           { "data-version": v.version, class: v.version === selected ? "selected" : null },
           h("th", { scope: "row" }, v.version === current ? `${v.version} (current)` : String(v.version)),
           h("td", {}, h("time", { datetime: machineTime(v.updated_at) }, formatTime(v.updated_at))),
-          h("td", {}, actions.label(v.device_id)),
+          h("td", {}, ...writerCell(v, actions.label)),
           h("td", { class: "nowrap" }, formatBytes(v.size)),
           h(
             "td",
@@ -74,6 +80,17 @@ export function historyPanel(
       ),
     ),
   );
+}
+
+function writerCell(v: HistoryEntry, label: (deviceId: string) => string): Array<HTMLElement | string> {
+  if (v.envelope_device_id === null)
+    return [label(v.device_id), h("br", {}), h("small", {}, "unverified: not readable with this key")];
+  if (!v.device_mismatch) return [label(v.envelope_device_id)];
+  return [
+    label(v.envelope_device_id),
+    h("br", {}),
+    h("small", { class: "error" }, `the server recorded ${label(v.device_id)}, which the token does not confirm`),
+  ];
 }
 
 function legendItems(versions: readonly VersionInfo[], label: (id: string) => string): HTMLElement[] {
@@ -109,7 +126,10 @@ export function versionDetail(
     h(
       "p",
       {},
-      `Written by ${label(version.device_id)} on ${formatTime(version.updated_at)}; the writer's clock said ${envelope.timestamp}.`,
+      `Written by ${label(envelope.device_id)} on ${formatTime(version.updated_at)}; the writer's clock said ${envelope.timestamp}.` +
+        (envelope.device_id === version.device_id
+          ? ""
+          : ` The server recorded ${label(version.device_id)} as the writer, which the token does not confirm.`),
     ),
     h("h4", {}, "Content"),
     h("pre", { class: "content", tabindex: 0, "aria-label": `Content of version ${version.version}` }, text),

@@ -7,8 +7,8 @@ import {
   type DeviceRecord,
   type DocumentInfo,
   type LiveStatus,
+  type HistoryEntry,
   type VersionAnnouncement,
-  type VersionInfo,
 } from "../client/core/index.ts";
 import { confirmAction } from "./confirm-dialog.ts";
 import { h, replace } from "./element.ts";
@@ -26,7 +26,7 @@ interface State {
   devices: DeviceRecord[];
   documents: DocumentInfo[];
   selectedDoc: string | null;
-  versions: VersionInfo[];
+  versions: HistoryEntry[];
   selectedVersion: number | null;
   live: LiveSubscription;
   poll: ReturnType<typeof setInterval> | undefined;
@@ -175,7 +175,9 @@ async function loadHistory(doc: string, focus: boolean): Promise<void> {
   const s = state;
   if (s === null) return;
   try {
-    const versions = await s.session.api.listVersions(s.session.username, doc);
+    // Through the library: it opens each version to show the device sealed inside it, not only the
+    // device id the server recorded from the writing request (which any bearer-token holder sets).
+    const versions = await s.session.manager.listVersions(s.session.username, { doc });
     if (state !== s || s.selectedDoc !== doc) return;
     s.versions = versions;
     ui.history.hidden = false;

@@ -37,6 +37,8 @@ export function exitCodeForCode(code: SyncErrorCode): ExitCode {
     case "invalid_payload":
     case "rollback_detected":
     case "fork_detected":
+    case "tamper_detected":
+    case "unverifiable_history":
       return EXIT.authentication;
     case "network":
     case "server_error":

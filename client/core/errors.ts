@@ -27,6 +27,8 @@ export type SyncErrorCode =
   // integrity of the history the server shows us
   | "rollback_detected" // the server served a version older than one we saw
   | "fork_detected" // two devices were shown diverging histories
+  | "tamper_detected" // a token served where its binding (user, document, version) says it does not belong
+  | "unverifiable_history" // an unbound token after versions that can no longer be checked (pruned or deleted)
   | "invalid_payload"; // decrypted, but not a sync envelope
 
 export class SyncError extends Error {

@@ -8,7 +8,7 @@
 export { SyncManager, type AutoSyncTarget, type DocOption } from "./manager.ts";
 export type { SyncManagerOptions } from "./manager-options.ts";
 export type { SyncResult, UploadResult } from "./sync/transfers.ts";
-export type { RollbackResult, RollbackToOutcome, VersionContent } from "./sync/history.ts";
+export type { HistoryEntry, RollbackResult, RollbackToOutcome, VersionContent } from "./sync/history.ts";
 export type { DocumentStatus, SyncStatus } from "./manager-status.ts";
 export type { ClockReport, SkewedDevice } from "./sync/clock-skew.ts";
 export type { AutoSyncState } from "./auto/timer.ts";

@@ -3,7 +3,14 @@ import type { AutoSyncState } from "./auto/timer.ts";
 import { clockReport, type ClockReport } from "./sync/clock-skew.ts";
 import type { Store } from "./ports.ts";
 import { OfflineQueue } from "./sync/queue.ts";
-import { listDocStates, loadDocState, loadUserMeta, type DeviceClock, type ErrorRecord } from "./sync/state.ts";
+import {
+  listDocStates,
+  loadDocState,
+  loadUserMeta,
+  type DeviceClock,
+  type ErrorRecord,
+  type UnverifiedGap,
+} from "./sync/state.ts";
 
 export interface DocumentStatus {
   doc: string;
@@ -14,6 +21,11 @@ export interface DocumentStatus {
   lastError: ErrorRecord | null;
   /** Changes of this document waiting in the offline queue. */
   pendingChanges: number;
+  /**
+   * Versions this device could not check (pruned or deleted before it read them): it took the
+   * version after them on that token's binding alone. Null when every version it took was checked.
+   */
+  unverifiedHistory: UnverifiedGap | null;
 }
 
 export interface SyncStatus {
@@ -56,6 +68,7 @@ export async function buildStatus(input: StatusInputs): Promise<SyncStatus> {
       lastDownload: state.lastDownload,
       lastError: state.lastError,
       pendingChanges: queued.filter((q) => q.doc === doc).length,
+      unverifiedHistory: state.unverified ?? null,
     });
   }
   return {

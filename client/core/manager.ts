@@ -11,7 +11,7 @@ import { Fernet } from "./crypto/fernet.ts";
 import { MultiFernet } from "./crypto/multi-fernet.ts";
 import { HybridLogicalClock } from "./merge/hlc.ts";
 import { ApiClient } from "./wire/api-client.ts";
-import type { DeviceRecord, DocumentInfo, VersionInfo } from "./wire/api-responses.ts";
+import type { DeviceRecord, DocumentInfo } from "./wire/api-responses.ts";
 import { LiveSubscription, type LiveStatus, type VersionAnnouncement } from "./wire/live.ts";
 import { startLiveAutoSync } from "./auto/live-wake.ts";
 import { runAutoSync, type AutoSync, type AutoSyncTarget } from "./auto/run.ts";
@@ -278,10 +278,14 @@ export class SyncManager {
     return this.#withUser(username, undefined, () => this.#api.removeDevice(username, deviceId));
   }
 
-  /** The document's history, newest first. */
-  async listVersions(username: string, options: DocOption = {}): Promise<VersionInfo[]> {
+  /**
+   * The document's history, newest first. Each version is opened to show the writer's device id
+   * sealed inside it (`envelope_device_id`) beside the one the server recorded from the request's
+   * self-declared `X-Device-Id` (`device_id`); `device_mismatch` flags a difference.
+   */
+  async listVersions(username: string, options: DocOption = {}): Promise<history.HistoryEntry[]> {
     const doc = this.#doc(options);
-    return this.#withUser(username, doc, (s) => this.#afterReplay(s, () => history.listVersions(s, doc)));
+    return this.#withUser(username, doc, (s) => this.#afterReplay(s, () => history.listHistory(s, doc)));
   }
 
   async getVersion(username: string, options: DocOption & { version: number }): Promise<history.VersionContent> {

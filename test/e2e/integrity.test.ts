@@ -91,22 +91,20 @@ describe("fork detection", () => {
     }
   });
 
-  it("takes a version the server's restore route copied from history as the whole document at restore time", async () => {
+  it("takes a restore, written by a client as a new version on top of the current one, as the newest content everywhere", async () => {
     const [user, key] = [freshUser(), freshKey()];
     const writer = await manager(server.url, { key, deviceId: "writer" });
     for (const step of [1, 2]) await writer.syncUpload(user, { step });
     expect((await writer.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 3 });
     const reader = await manager(server.url, { key, deviceId: "reader" });
     expect((await reader.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 3 });
-    // What the dashboard's restore button does: the server copies version 1's token as version 4,
-    // whose base points at version 0 and whose clocks are old; the restore must still win.
-    const api = new ApiClient({ baseUrl: server.url, deviceId: "dashboard", token: () => deriveAuthToken(key, user) });
-    expect(await api.restoreVersion(user, "default", 1, { ifMatch: 3 })).toMatchObject({
-      ok: true,
-      info: { version: 4 },
-    });
+    // What the dashboard's restore button does: the client library re-seals version 1's content as
+    // version 4, based on version 3 and bound to its own number, with clocks of now.
+    const dashboard = await manager(server.url, { key, deviceId: "dashboard" });
+    expect(await dashboard.rollback(user, { version: 1 })).toMatchObject({ version: 4, restoredFrom: 1 });
     expect((await reader.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 1 });
     expect((await writer.bidirectionalSync(user, { step: 3 })).data).toEqual({ step: 1 });
+    expect((await reader.getSyncStatus(user)).lastError).toBeNull();
   });
 });
 

@@ -1,5 +1,9 @@
-/** `cloud-sync history`: the document's versions, newest first, as the server lists them. */
-import { isSyncError, type VersionInfo } from "../../core/index.ts";
+/**
+ * `cloud-sync history`: the document's versions, newest first. The device shown is the one sealed
+ * inside each token (the server's record is only what the writing request claimed in X-Device-Id,
+ * which any holder of the bearer token can set); a difference between the two is flagged.
+ */
+import { isSyncError, type HistoryEntry as LibraryEntry } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 import { DOC, docOf, userOf, USERNAME } from "../options.ts";
 import { table } from "../table.ts";
@@ -8,7 +12,12 @@ export interface HistoryEntry {
   version: number;
   /** When the server stored it (ISO-8601 UTC). */
   timestamp: string;
-  device_id: string;
+  /** The writer's device id from inside the token; null when this key cannot open the version. */
+  device_id: string | null;
+  /** The device id the server recorded (the writing request's self-declared X-Device-Id). */
+  server_device_id: string;
+  /** True when the token opened and names another device than the server recorded. */
+  device_mismatch: boolean;
   /** Bytes of the stored token. */
   size: number;
   etag: string;
@@ -21,12 +30,13 @@ export const history: Command = {
   usage: "--username U [--doc D]",
   options: { username: USERNAME, doc: DOC },
   details:
-    "With --json: an array of {version, timestamp, device_id, size, etag, this_device}. Roll back with `cloud-sync rollback`.",
+    "DEVICE is the writer named inside each token; a server record that differs is flagged. With --json: an array of " +
+    "{version, timestamp, device_id, server_device_id, device_mismatch, size, etag, this_device}. Roll back with `cloud-sync rollback`.",
   async run(ctx) {
     const username = userOf(ctx.values, "history");
     const doc = docOf(ctx.values);
     const manager = await ctx.manager();
-    let versions: VersionInfo[];
+    let versions: LibraryEntry[];
     try {
       versions = await manager.listVersions(username, { doc });
     } catch (error) {
@@ -37,10 +47,12 @@ export const history: Command = {
     const entries: HistoryEntry[] = versions.map((v) => ({
       version: v.version,
       timestamp: v.updated_at,
-      device_id: v.device_id,
+      device_id: v.envelope_device_id,
+      server_device_id: v.device_id,
+      device_mismatch: v.device_mismatch,
       size: v.size,
       etag: v.etag,
-      this_device: v.device_id === manager.deviceId,
+      this_device: v.envelope_device_id === manager.deviceId,
     }));
     return { json: entries, text: historyText(username, doc, entries) };
   },
@@ -48,11 +60,12 @@ export const history: Command = {
 
 function historyText(username: string, doc: string, entries: HistoryEntry[]): string {
   if (entries.length === 0) return `${username}/${doc} has no history yet.`;
-  const rows = entries.map((e) => [
-    String(e.version),
-    e.timestamp,
-    e.device_id + (e.this_device ? " (this device)" : ""),
-    `${e.size} B`,
-  ]);
+  const rows = entries.map((e) => [String(e.version), e.timestamp, deviceCell(e), `${e.size} B`]);
   return table(["VERSION", "STORED (UTC)", "DEVICE", "SIZE"], rows);
+}
+
+function deviceCell(e: HistoryEntry): string {
+  if (e.device_id === null) return `? (not readable with this key; server says ${e.server_device_id})`;
+  const own = e.this_device ? " (this device)" : "";
+  return e.device_mismatch ? `${e.device_id}${own} [MISMATCH: server says ${e.server_device_id}]` : e.device_id + own;
 }

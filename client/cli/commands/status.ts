@@ -31,6 +31,12 @@ function statusText(s: SyncStatus): string {
     if (d.pendingChanges > 0) parts.push(`${d.pendingChanges} pending`);
     if (d.lastError !== null) parts.push(`last error ${d.lastError.code}`);
     lines.push(`  ${d.doc.padEnd(16)} ${parts.join(", ")}`);
+    const gap = d.unverifiedHistory;
+    if (gap !== null)
+      lines.push(
+        `warning: ${d.doc}: versions ${gap.from + 1}-${gap.to - 1} could not be checked (pruned or deleted); ` +
+          `version ${gap.to} was taken on its binding alone (${gap.at})`,
+      );
   }
   const own = s.clock.thisDevice;
   if (own !== null)

@@ -5,9 +5,10 @@
  */
 import { openDocument } from "../wire/document-codec.ts";
 import type { VersionInfo } from "../wire/api-responses.ts";
+import { checkBinding } from "./binding.ts";
 import { checkHistoric, checkVersionNumber, tokenHash } from "./integrity.ts";
 import { latestClock, stamp, type Json } from "../merge/merge.ts";
-import { SyncError } from "../errors.ts";
+import { isSyncError, SyncError } from "../errors.ts";
 import { describeDoc, type UserSession } from "./session.ts";
 import { markServer } from "./state.ts";
 
@@ -21,6 +22,18 @@ export interface VersionContent {
   timestamp: string;
   /** When the server stored it (ISO-8601 UTC), if it said. */
   storedAt: string | null;
+}
+
+/**
+ * A version as the history lists it, with who wrote it as the token itself says. The server's
+ * `device_id` is only what the writing request claimed (`X-Device-Id`): anyone holding the bearer
+ * token may claim any device. `envelope_device_id` is sealed inside the token under the key.
+ */
+export interface HistoryEntry extends VersionInfo {
+  /** The writer's device id from inside the token; null when this key cannot open the version. */
+  envelope_device_id: string | null;
+  /** True when the token opened and its device id is not the one the server recorded. */
+  device_mismatch: boolean;
 }
 
 export interface RollbackResult {
@@ -47,7 +60,50 @@ export async function listVersions(s: UserSession, doc: string): Promise<Version
   return versions;
 }
 
-/** One version's content, decrypted (SyncError `not_found` once pruned). */
+/** How many versions the history listing opens at once. */
+const LISTING_READS = 4;
+
+/**
+ * The document's history, newest first, each version opened to show the device id sealed inside it
+ * beside the one the server recorded. A version this key cannot open is listed with a null
+ * `envelope_device_id` (it may be a Python device's upload under another key), not as a failure.
+ */
+export async function listHistory(s: UserSession, doc: string): Promise<HistoryEntry[]> {
+  const versions = await listVersions(s, doc);
+  const where = describeDoc(s.username, doc);
+  const entries: HistoryEntry[] = new Array(versions.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < versions.length; i = next++) {
+      const info = versions[i]!;
+      const writer = await envelopeDevice(s, doc, info.version, where);
+      entries[i] = {
+        ...info,
+        envelope_device_id: writer,
+        device_mismatch: writer !== null && writer !== info.device_id,
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LISTING_READS, versions.length) }, worker));
+  return entries;
+}
+
+async function envelopeDevice(s: UserSession, doc: string, version: number, where: string): Promise<string | null> {
+  const served = await s.ctx.api.getVersion(s.username, doc, version);
+  if (served === null) return null;
+  try {
+    return (await openDocument(s.ctx.fernet(), served.bytes, `version ${version} of ${where}`)).envelope.device_id;
+  } catch (error) {
+    if (isSyncError(error, "wrong_key") || isSyncError(error, "invalid_payload")) return null;
+    throw error;
+  }
+}
+
+/**
+ * One version's content, decrypted (SyncError `not_found` once pruned). A token bound to another
+ * user, document or version than the one it was read as is `tamper_detected`, so a rollback never
+ * takes content from where it does not belong.
+ */
 export async function getVersion(s: UserSession, doc: string, version: number): Promise<VersionContent> {
   const where = describeDoc(s.username, doc);
   const served = await s.ctx.api.getVersion(s.username, doc, version);
@@ -59,6 +115,7 @@ export async function getVersion(s: UserSession, doc: string, version: number): 
   const state = await s.doc(doc);
   checkHistoric(state.integrity, where, version, await tokenHash(served.bytes));
   const { envelope } = await openDocument(s.ctx.fernet(), served.bytes, where);
+  checkBinding(envelope, { username: s.username, doc, version }, where);
   return {
     doc,
     version,

@@ -1,11 +1,14 @@
 /**
- * Rollback and fork detection. The server is trusted with ciphertext, not with history: each write
- * carries, inside its ciphertext, the hash of the token it was based on, and the device remembers
- * the newest version (and recent hashes) it has seen of each document. A server that serves an older
- * version, or a version that does not chain to the one this device saw before it, is reported.
+ * Rollback, fork and tamper detection. The server is trusted with ciphertext, not with history:
+ * each write carries, inside its ciphertext, the hash of the token it was based on and where it
+ * belongs (binding.ts), and the device remembers the newest version (and recent hashes) it has seen
+ * of each document. A server that serves an older version, a token where it does not belong, or a
+ * version that does not chain to the one this device saw before it, is reported.
  */
 import { hexEncode } from "../protocol/encoding.ts";
 import { SyncError } from "../errors.ts";
+import type { Envelope } from "../wire/envelope.ts";
+import { checkBinding, type Place, type TokenKind } from "./binding.ts";
 
 /** What a device remembers of one document's history. */
 export interface IntegrityRecord {
@@ -48,7 +51,7 @@ export function checkVersionNumber(record: IntegrityRecord | undefined, where: s
 /**
  * Checks a served version against what this device saw before: an older version than the newest
  * seen is `rollback_detected`, a version seen before with other content is `fork_detected`. Whether
- * it chains to its predecessor is `breaksChain`'s question. Call both before the content is merged.
+ * it chains to its predecessor is `verifyServed`'s question, which calls this first.
  */
 export function checkServed(record: IntegrityRecord | undefined, where: string, served: ServedVersion): void {
   if (record === undefined) return;
@@ -63,24 +66,11 @@ export function checkServed(record: IntegrityRecord | undefined, where: string, 
   }
 }
 
-/**
- * How the served version relates to its predecessor as this device saw it: `chains` (written on top
- * of it, or not checkable: a Python writer, or a predecessor never seen), `copy` (a byte-for-byte
- * copy of an earlier version seen here: the server's restore route at work), or `break` (written on
- * top of something else: a fork, unless the history shows it is a copy after all).
- */
-export function chainStatus(record: IntegrityRecord | undefined, served: ServedVersion): "chains" | "copy" | "break" {
-  if (record === undefined || served.base === undefined) return "chains";
-  const previous = hashAt(record, served.version - 1);
-  if (previous === undefined || served.base === previous) return "chains";
-  return record.seen.some(([v, hash]) => hash === served.hash && v < served.version) ? "copy" : "break";
-}
-
-/** The error for a version that breaks the chain and is not a restored copy of an earlier one. */
+/** The error for a version that was not written on top of the version before it. */
 export function chainForkError(where: string, version: number): SyncError {
   return new SyncError(
     "fork_detected",
-    `Version ${version} of ${where} was not written on top of version ${version - 1} as this device saw it: ` +
+    `Version ${version} of ${where} was not written on top of version ${version - 1} as this device knows it: ` +
       "the server is showing devices diverging histories. Nothing was merged.",
   );
 }
@@ -114,79 +104,106 @@ export function checkHistoric(record: IntegrityRecord | undefined, where: string
 
 /** What the fork check may read of one document's history on the server. */
 export interface HistoryReader {
-  listVersions(): Promise<ReadonlyArray<{ version: number; size: number }>>;
-  /** A version's raw token, or null when the server no longer has it. */
+  /** A version's raw token, or null when the server no longer has it (pruned, deleted, never written). */
   readVersion(version: number): Promise<Uint8Array | null>;
-  /** `sync.base` inside a token (decrypting it); undefined for a writer that does not chain. */
-  baseOf(bytes: Uint8Array): Promise<string | null | undefined>;
+  /** Decrypts a token read from the history (its binding is checked here, against the version it was read as). */
+  open(bytes: Uint8Array): Promise<Envelope>;
+}
+
+/** A link of the chain being walked: a version, what its token is based on, and what it vouches for. */
+interface Link {
+  version: number;
+  base: string | null | undefined;
+  kind: TokenKind;
 }
 
 /**
- * The whole fork and rollback answer for a served current version: throws `rollback_detected` or
- * `fork_detected`, or says whether it chains onto what this device saw or is a restored copy.
+ * `chains`: the served version was checked back to what this device saw (or nothing was there to
+ * check: a first read, or the version it already holds). `unverifiable`: versions in between can no
+ * longer be read (pruned past retention, or removed by a delete), and the token vouches for its own
+ * place (bound, or a Python upload on `default`); the caller accepts it and says so in status.
+ */
+export type ChainCheck = "chains" | "unverifiable";
+
+/**
+ * The whole answer for a served current version, before anything merges it: throws
+ * `rollback_detected` (older than seen), `fork_detected` (differs from, or does not chain to, what
+ * this device saw), `tamper_detected` (its binding names another place, binding.ts) or
+ * `unverifiable_history` (an unbound token after versions that can no longer be checked).
+ *
+ * A token without a binding (written by the previous release) is accepted only as a first read of
+ * the document on this device, as the version it already saw, or as a version that chains, link by
+ * link, to the one it saw; the next write binds (session.ts).
  */
 export async function verifyServed(
   record: IntegrityRecord | undefined,
+  place: Place,
   where: string,
-  shown: ServedVersion,
-  bytes: Uint8Array,
+  served: { hash: string; envelope: Envelope },
   history: HistoryReader,
-): Promise<"chains" | "copy"> {
-  checkServed(record, where, shown);
-  let status = chainStatus(record, shown);
-  if (status === "chains" && record !== undefined && shown.version > record.newest + 1) {
-    // Versions this device never saw lie in between: its base proves nothing until they chain too.
-    if (!(await chainsAcrossGap(history, record, shown.version, bytes, shown.base))) status = "break";
+): Promise<ChainCheck> {
+  checkServed(record, where, { version: place.version, hash: served.hash, base: served.envelope.sync?.base });
+  const kind = checkBinding(served.envelope, place, where);
+  // A first read trusts what it is shown (binding aside): there is nothing yet to check it against.
+  if (record === undefined || place.version === record.newest) return "chains";
+  const chain = await walkBack(record, where, { version: place.version, base: served.envelope.sync?.base, kind }, (v) =>
+    readLink(history, place, where, v),
+  );
+  if (chain === "unverifiable" && kind === "unbound") {
+    throw new SyncError(
+      "unverifiable_history",
+      `Version ${place.version} of ${where} carries no binding (written by an earlier release), and versions ` +
+        `${record.newest + 1} to ${place.version - 1} before it can no longer be read (pruned, or deleted) to check ` +
+        "that it follows the version this device saw. Nothing was merged; write from an up-to-date device, or forget " +
+        "the document on this device to start over.",
+    );
   }
-  if (status === "break") {
-    if (!(await isRestoredCopy(history, shown.version, bytes.length, shown.hash)))
-      throw chainForkError(where, shown.version);
-    status = "copy";
-  }
-  return status;
+  return chain;
+}
+
+/** Version `v` from the history, opened and checked against its place; null when the server no longer has it. */
+async function readLink(
+  history: HistoryReader,
+  place: Place,
+  where: string,
+  v: number,
+): Promise<{ hash: string; link: Link } | null> {
+  const bytes = await history.readVersion(v);
+  if (bytes === null) return null;
+  const envelope = await history.open(bytes);
+  const kind = checkBinding(envelope, { ...place, version: v }, where);
+  return { hash: await tokenHash(bytes), link: { version: v, base: envelope.sync?.base, kind } };
 }
 
 /**
- * True when every version from the newest this device saw up to `version` was written on top of
- * the one before it (or is a restored copy): a server that shows this device another history
- * than the one it saw is caught even when other devices wrote several versions in between.
- * Versions pruned from the history end the walk (nothing is left to check against).
+ * Walks from the served version down to the newest this device saw, checking that each was written
+ * on top of the one before it: a server that shows this device another history than the one it saw
+ * is caught even when other devices wrote several versions in between. A Python upload carries no
+ * base, so its own link cannot be checked, only the ones below it.
  */
-async function chainsAcrossGap(
-  history: HistoryReader,
+async function walkBack(
   record: IntegrityRecord,
-  version: number,
-  bytes: Uint8Array,
-  base: string | null | undefined,
-): Promise<boolean> {
-  let later = { version, bytes, base };
-  for (let v = version - 1; v >= record.newest; v--) {
-    const seen = v === record.newest ? hashAt(record, v) : undefined;
-    const old = seen === undefined ? await history.readVersion(v) : null;
-    if (seen === undefined && old === null) return true;
-    const hash = seen ?? (await tokenHash(old!));
-    // A writer without `sync.base` (a Python device) cannot be checked; a restored copy points further back.
-    const linked =
-      later.base === undefined ||
-      later.base === hash ||
-      (await isRestoredCopy(history, later.version, later.bytes.length, await tokenHash(later.bytes)));
-    if (!linked) return false;
-    if (old === null) return true;
-    later = { version: v, bytes: old, base: await history.baseOf(old) };
+  where: string,
+  served: Link,
+  read: (v: number) => Promise<{ hash: string; link: Link } | null>,
+): Promise<ChainCheck> {
+  let later = served;
+  for (let v = served.version - 1; v >= record.newest; v--) {
+    if (later.base === null) {
+      // A first write: its writer found no document. Right after a version this device saw live,
+      // that is another history; further up, a delete came in between. A bound token proves it was
+      // written as this very version (a fresh start); an unbound one could be any old first write.
+      if (v === record.newest) throw chainForkError(where, later.version);
+      return later.kind === "bound" ? "chains" : "unverifiable";
+    }
+    const known = v === record.newest ? hashAt(record, v) : undefined;
+    const found = known === undefined ? await read(v) : null;
+    const hash = known ?? found?.hash;
+    // Pruned past retention, or removed by a delete: the link cannot be checked.
+    if (hash === undefined) return "unverifiable";
+    if (later.base !== undefined && later.base !== hash) throw chainForkError(where, later.version);
+    if (found === null) return "chains";
+    later = found.link;
   }
-  return true;
-}
-
-/**
- * True when `hash` is also the hash of an earlier version in the history: the server's restore
- * route (which the dashboard uses) copies an old token unchanged, so its base points further back.
- * Versions of another size are skipped unread.
- */
-async function isRestoredCopy(history: HistoryReader, version: number, size: number, hash: string): Promise<boolean> {
-  for (const v of await history.listVersions()) {
-    if (v.version >= version || v.size !== size) continue;
-    const old = await history.readVersion(v.version);
-    if (old !== null && (await tokenHash(old)) === hash) return true;
-  }
-  return false;
+  return "chains";
 }

@@ -4,11 +4,11 @@
  * before anything is merged; `writeDoc` writes by compare-and-swap on the version, rebuilding the
  * content from the server's newest state after each 412, a bounded number of times.
  */
-import { openDocument, sealDocument, stampedFromEnvelope, wholeAt } from "../wire/document-codec.ts";
+import { openDocument, sealDocument, stampedFromEnvelope } from "../wire/document-codec.ts";
 import type { Envelope } from "../wire/envelope.ts";
 import { SyncError } from "../errors.ts";
 import type { MultiFernet } from "../crypto/multi-fernet.ts";
-import { isHlc, parseHlc, type HybridLogicalClock } from "../merge/hlc.ts";
+import type { HybridLogicalClock } from "../merge/hlc.ts";
 import type { ApiClient } from "../wire/api-client.ts";
 import { checkVersionNumber, recordSeen, tokenHash, verifyServed, type HistoryReader } from "./integrity.ts";
 import { jsonEqual } from "../merge/json-value.ts";
@@ -152,7 +152,9 @@ export class UserSession {
   /**
    * Reads the document's current version and checks it before anything merges it: an older
    * version than seen (`rollback_detected`), a history that does not chain (`fork_detected`), a
-   * token this key cannot open (`wrong_key`). With `useCache`, a 304 reuses the stored copy.
+   * token bound to another user, document or version (`tamper_detected`), an unbound token past
+   * versions that cannot be checked (`unverifiable_history`), a token this key cannot open
+   * (`wrong_key`). With `useCache`, a 304 reuses the stored copy.
    */
   async fetchRemote(doc: string, state: DocState, useCache: boolean): Promise<Remote | null> {
     const where = describeDoc(this.username, doc);
@@ -180,24 +182,21 @@ export class UserSession {
     checkVersionNumber(state.integrity, where, served.version);
     const hash = await tokenHash(served.bytes);
     const { envelope, tokenTimeMs } = await openDocument(this.ctx.fernet(), served.bytes, where);
-    const shown = { version: served.version, hash, base: envelope.sync?.base };
-    const status = await verifyServed(state.integrity, where, shown, served.bytes, this.#history(doc));
+    const place = { username: this.username, doc, version: served.version };
+    const chain = await verifyServed(state.integrity, place, where, { hash, envelope }, this.#history(doc));
+    if (chain === "unverifiable" && state.integrity !== undefined) {
+      state.unverified = { from: state.integrity.newest, to: served.version, at: this.now() };
+    }
     state.integrity = recordSeen(state.integrity, served.version, hash);
     if (envelope.sync?.rules !== undefined) state.declaredRules = envelope.sync.rules;
     else if (envelope.sync !== undefined) delete state.declaredRules;
 
-    const storedAt = served.storedAt ?? this.ctx.clock.now();
-    if (served.storedAt !== null && status !== "copy") {
+    if (served.storedAt !== null) {
       this.meta.peers[envelope.device_id] = { skewMs: tokenTimeMs - served.storedAt, at: this.now() };
     }
-    // A restored copy says "the document is now exactly this": newer than anything the server had
-    // before it (Last-Modified has whole seconds, so the clocks of the replaced state set the floor).
-    const replaced = serverData(state);
-    const restoredAt = replaced === null ? storedAt : Math.max(storedAt, wallMs(latestClock(replaced)) + 1);
-    const stamped =
-      status === "copy"
-        ? wholeAt(envelope.data, restoredAt, served.deviceId ?? envelope.device_id, this.rules(doc, state))
-        : stampedFromEnvelope(envelope, storedAt, this.rules(doc, state));
+    // Dated by what the token itself says (its clocks, or a Python upload's timestamp), never by
+    // the server's Last-Modified or this device's clock: served content is not "new" for arriving now.
+    const stamped = stampedFromEnvelope(envelope, tokenTimeMs, this.rules(doc, state));
     if (envelope.sync !== undefined) this.ctx.hlc.observe(envelope.sync.hlc);
     this.ctx.hlc.observe(latestClock(stamped));
     markServer(state, stamped, served.version, hash);
@@ -208,9 +207,8 @@ export class UserSession {
   #history(doc: string): HistoryReader {
     const where = describeDoc(this.username, doc);
     return {
-      listVersions: () => this.ctx.api.listVersions(this.username, doc),
       readVersion: async (version) => (await this.ctx.api.getVersion(this.username, doc, version))?.bytes ?? null,
-      baseOf: async (bytes) => (await openDocument(this.ctx.fernet(), bytes, where)).envelope.sync?.base,
+      open: async (bytes) => (await openDocument(this.ctx.fernet(), bytes, where)).envelope,
     };
   }
 
@@ -223,6 +221,8 @@ export class UserSession {
       remote = { version: state.server.version, hash: state.server.hash, stamped: serverData(state)! };
     } else remote = await this.fetchRemote(doc, state, true);
 
+    // The number a create gets: 1, unless a delete took numbers (the server's 412 then says which).
+    let createAs = 1;
     for (let attempt = 1; attempt <= this.ctx.maxAttempts; attempt++) {
       const next = plan.build(remote);
       if (!plan.always && remote !== null && jsonEqual(next.data, remote.stamped.data)) {
@@ -231,8 +231,13 @@ export class UserSession {
       // A device without rules of its own declares on what the document declared, so rules one
       // device set stay with the document whoever writes next, and every device merges alike.
       const declared = this.ctx.declaredRules(doc) ?? state.declaredRules;
+      // Compare-and-swap on version n makes this write n + 1: the number sealed in the token, and
+      // named to the server (X-Sync-Version), which stores it as exactly that version or not at all.
+      const version = remote === null ? createAs : remote.version + 1;
       const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
         username: this.username,
+        doc,
+        version,
         deviceId: this.ctx.deviceId,
         stamped: next,
         base: remote?.hash ?? null,
@@ -246,6 +251,7 @@ export class UserSession {
         doc,
         token,
         remote === null ? { ifNoneMatch: "*" } : { ifMatch: remote.version },
+        version,
       );
       if (outcome.ok) {
         const hash = await tokenHash(token);
@@ -253,6 +259,7 @@ export class UserSession {
         return { stamped: next, version: outcome.info.version, hash, wrote: true };
       }
       if (outcome.currentVersion !== null) checkVersionNumber(state.integrity, where, outcome.currentVersion);
+      if (outcome.nextVersion !== null) createAs = outcome.nextVersion;
       remote = await this.fetchRemote(doc, state, false);
     }
     throw new SyncError(
@@ -260,9 +267,4 @@ export class UserSession {
       `${where} kept changing on the server during ${this.ctx.maxAttempts} compare-and-swap attempts; nothing was written. Try again.`,
     );
   }
-}
-
-/** The wall time (ms) inside an HLC; 0 for the minimum clock of data with no known time. */
-function wallMs(hlc: string): number {
-  return isHlc(hlc) ? parseHlc(hlc).ms : 0;
 }

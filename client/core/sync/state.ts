@@ -27,11 +27,27 @@ export interface DocState {
   /** The server's version as last seen; `data` is null when it equals `base` (saves storing it twice). */
   server: { version: number; hash: string; data: Stamped | null } | null;
   integrity?: IntegrityRecord;
+  /**
+   * Set when this device accepted a version on its binding alone: the versions between the one it
+   * had seen (`from`) and the one it took (`to`) could no longer be read to check the chain (pruned
+   * past retention, or removed by a delete). Kept, and shown in status, until the document is forgotten.
+   */
+  unverified?: UnverifiedGap;
   /** Merge rules the document declares in its envelope (`sync.rules`), as last seen. */
   declaredRules?: MergeRules;
   lastUpload: string | null;
   lastDownload: string | null;
   lastError: ErrorRecord | null;
+}
+
+/** A stretch of a document's history this device could not check (DocState.unverified). */
+export interface UnverifiedGap {
+  /** The newest version this device had seen. */
+  from: number;
+  /** The version it accepted. */
+  to: number;
+  /** ISO-8601 UTC. */
+  at: string;
 }
 
 /** A peer's clock as estimated from its tokens: the token's own timestamp minus the server's storage time. */

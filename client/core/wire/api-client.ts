@@ -108,17 +108,23 @@ export class ApiClient {
     return readServedToken(res);
   }
 
-  /** Writes a new version. A lost compare-and-swap is an outcome, not an error: the caller re-merges. */
+  /**
+   * Writes a new version. A lost compare-and-swap is an outcome, not an error: the caller re-merges.
+   * `version`, the number sealed inside the token, goes as `X-Sync-Version`: the server stores the
+   * token as exactly that version, or answers 412.
+   */
   async putDocument(
     username: string,
     doc: string,
     bytes: Uint8Array,
     precondition: WritePrecondition,
+    version?: number,
   ): Promise<WriteOutcome> {
     const headers: Record<string, string> = {
       "Content-Type": "application/octet-stream",
       ...preconditionHeaders(precondition),
     };
+    if (version !== undefined) headers["X-Sync-Version"] = String(version);
     const res = await this.#send(username, "PUT", `/docs/${doc}`, { headers, body: bytes, write: true, allow: [412] });
     return writeOutcome(res);
   }
@@ -140,21 +146,6 @@ export class ApiClient {
     if (res.status === 404) return null;
     const served = await readServedToken(res);
     return { ...served, version };
-  }
-
-  /** The server-side restore route: writes version n's bytes, unchanged, as a new version. */
-  async restoreVersion(
-    username: string,
-    doc: string,
-    version: number,
-    precondition: WritePrecondition = {},
-  ): Promise<WriteOutcome> {
-    const res = await this.#send(username, "POST", `/docs/${doc}/versions/${version}/restore`, {
-      headers: preconditionHeaders(precondition),
-      write: true,
-      allow: [412],
-    });
-    return writeOutcome(res);
   }
 
   async listDevices(username: string): Promise<DeviceRecord[]> {

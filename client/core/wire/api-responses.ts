@@ -52,8 +52,13 @@ export interface ServedToken {
 /** What a conditional write can precondition on. */
 export type WritePrecondition = { ifMatch: number } | { ifNoneMatch: "*" } | Record<string, never>;
 
-/** A write either lands, or loses a compare-and-swap (412) to the version the server names. */
-export type WriteOutcome = { ok: true; info: DocumentInfo } | { ok: false; currentVersion: number | null };
+/**
+ * A write either lands, or loses a compare-and-swap (412) to the version the server names; when the
+ * write named another number than it would get (X-Sync-Version), `nextVersion` is the one to seal.
+ */
+export type WriteOutcome =
+  | { ok: true; info: DocumentInfo }
+  | { ok: false; currentVersion: number | null; nextVersion: number | null };
 
 /** The longest pause a server may impose through Retry-After: a hostile or broken value cannot silence a client for good. */
 const MAX_RETRY_AFTER_MS = 60 * 60_000;
@@ -69,7 +74,12 @@ export function retryAfterMs(res: Response, now: number): number | undefined {
 export async function writeOutcome(res: Response): Promise<WriteOutcome> {
   if (res.status === 412) {
     await res.body?.cancel();
-    return { ok: false, currentVersion: parseEtag(res.headers.get("ETag")) };
+    const next = Number(res.headers.get("X-Sync-Next-Version"));
+    return {
+      ok: false,
+      currentVersion: parseEtag(res.headers.get("ETag")),
+      nextVersion: Number.isSafeInteger(next) && next >= 1 ? next : null,
+    };
   }
   return { ok: true, info: (await res.json()) as DocumentInfo };
 }

@@ -1,7 +1,8 @@
 /**
- * Between a document's content and its token: builds the envelope, compresses and encrypts it, and
- * back; a token that fails its HMAC becomes `wrong_key`, and a Python device's envelope (one
- * timestamp, no clocks) becomes a state that merges as a whole at that time.
+ * Between a document's content and its token: builds the envelope (bound to its user, document and
+ * version), compresses and encrypts it, and back; a token that fails its HMAC becomes `wrong_key`,
+ * and a Python device's envelope (one timestamp, no clocks) becomes a state that merges as a whole
+ * at that time.
  */
 import { decodeEnvelope, encodeEnvelope, parsePythonTimestamp, pythonTimestamp, type Envelope } from "./envelope.ts";
 import { isSyncError, SyncError } from "../errors.ts";
@@ -12,6 +13,9 @@ import type { Clock } from "../ports.ts";
 
 export interface SealInput {
   username: string;
+  /** The document and version number the token is written as: its binding, with `username`. */
+  doc: string;
+  version: number;
   deviceId: string;
   stamped: Stamped;
   /** Hash of the token this write is based on (null for a document's first write). */
@@ -36,7 +40,15 @@ export async function sealDocument(fernet: MultiFernet, clock: Clock, input: Sea
     device_id: input.deviceId,
     timestamp: pythonTimestamp(now),
     data: input.stamped.data,
-    sync: { v: 1, base: input.base, counter: input.counter, hlc: input.hlc, clocks: input.stamped.clocks },
+    sync: {
+      v: 1,
+      base: input.base,
+      doc: input.doc,
+      version: input.version,
+      counter: input.counter,
+      hlc: input.hlc,
+      clocks: input.stamped.clocks,
+    },
   };
   if (input.rules !== undefined && Object.keys(input.rules).length > 0) envelope.sync!.rules = input.rules;
   const plaintext = await encodeEnvelope(envelope, { compress: input.compress });
@@ -69,11 +81,13 @@ export async function openDocument(fernet: MultiFernet, raw: Uint8Array, where: 
 /**
  * The envelope's data with clocks. Ours carry per-path clocks; a Python device's upload carries
  * only its timestamp (local time, no offset, read in this device's zone), so it merges as a whole
- * at that time; `fallbackMs` (the server's storage time) stands in if the timestamp is unreadable.
+ * at that time. If the timestamp is unreadable, the token's own Fernet timestamp (`tokenTimeMs`,
+ * the writer's clock, under the MAC) stands in: never the server's storage time nor this device's
+ * clock, which would let a server, or a replay, date old content as new.
  */
-export function stampedFromEnvelope(envelope: Envelope, fallbackMs: number, rules: MergeRules | undefined): Stamped {
+export function stampedFromEnvelope(envelope: Envelope, tokenTimeMs: number, rules: MergeRules | undefined): Stamped {
   if (envelope.sync !== undefined) return { data: envelope.data, clocks: envelope.sync.clocks };
-  return wholeAt(envelope.data, parsePythonTimestamp(envelope.timestamp) ?? fallbackMs, envelope.device_id, rules);
+  return wholeAt(envelope.data, parsePythonTimestamp(envelope.timestamp) ?? tokenTimeMs, envelope.device_id, rules);
 }
 
 /** The whole document as written at `ms` by `writer`: it replaces everything older, keys it lacks included. */

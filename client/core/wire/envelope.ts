@@ -13,6 +13,13 @@ export interface SyncMeta {
   v: 1;
   /** SHA-256 (hex) of the raw token this write was based on; null for a document's first write. */
   base: string | null;
+  /**
+   * The document this token was written as (with the envelope's `username` and `version`, its
+   * binding, docs/PROTOCOL.md "Inside the token"). Absent from tokens of the previous release.
+   */
+  doc?: string;
+  /** The version number this token was written as: a reader refuses it under any other. */
+  version?: number;
   /** This device's write counter: strictly increasing across its writes to the user's documents. */
   counter: number;
   /** The writer's hybrid logical clock at the time of the write. */
@@ -137,12 +144,17 @@ function toEnvelope(value: unknown): Envelope {
 /** A `sync` field we do not understand (a later version, or malformed) is ignored, as Python ignores ours. */
 function readSyncMeta(value: unknown): SyncMeta | undefined {
   if (!isRecord(value) || value["v"] !== 1) return undefined;
-  const { base, counter, hlc, clocks, rules } = value;
+  const { base, counter, hlc, clocks, rules, doc, version } = value;
   if (base !== null && typeof base !== "string") return undefined;
   if (typeof counter !== "number" || !Number.isSafeInteger(counter) || counter < 0) return undefined;
   if (typeof hlc !== "string" || !isRecord(clocks)) return undefined;
   if (!Object.values(clocks).every((c) => typeof c === "string")) return undefined;
   const meta: SyncMeta = { v: 1, base, counter, hlc, clocks: clocks as ClockMap };
+  // Half a binding, or a malformed one, binds nothing: the token is then read as an unbound one.
+  if (typeof doc === "string" && typeof version === "number" && Number.isSafeInteger(version) && version >= 1) {
+    meta.doc = doc;
+    meta.version = version;
+  }
   // Rules this client cannot apply (another version's rule name, a malformed path) are ignored
   // like the rest of a `sync` field it does not understand, rather than failing every merge.
   if (isMergeRules(rules)) meta.rules = rules;

@@ -2,14 +2,16 @@ import { describe, expect, it } from "vitest";
 import type { SyncError } from "../../../../client/core/errors.ts";
 import {
   chainForkError,
-  chainStatus,
   checkHistoric,
   checkServed,
   checkVersionNumber,
   recordSeen,
   SEEN_LIMIT,
   tokenHash,
+  verifyServed,
+  type HistoryReader,
 } from "../../../../client/core/sync/integrity.ts";
+import type { Envelope } from "../../../../client/core/wire/envelope.ts";
 
 function thrown(fn: () => void): SyncError {
   try {
@@ -25,14 +27,10 @@ describe("integrity checks", () => {
 
   it("accepts anything on a document this device has never seen", () => {
     expect(() => checkServed(undefined, "alice/default", { version: 1, hash: "x", base: "y" })).not.toThrow();
-    expect(chainStatus(undefined, { version: 1, hash: "x", base: "y" })).toBe("chains");
   });
 
-  it("accepts the next version when it chains to the one this device saw", () => {
-    expect(() => checkServed(seen, "alice/default", { version: 6, hash: "h6", base: "h5" })).not.toThrow();
-    expect(chainStatus(seen, { version: 6, hash: "h6", base: "h5" })).toBe("chains");
+  it("accepts the version this device saw, unchanged", () => {
     expect(() => checkServed(seen, "alice/default", { version: 5, hash: "h5", base: "h4" })).not.toThrow();
-    expect(chainStatus(seen, { version: 5, hash: "h5", base: "h4" })).toBe("chains");
   });
 
   it("reports an older version than the newest seen as rollback_detected", () => {
@@ -49,20 +47,10 @@ describe("integrity checks", () => {
     expect(error.message).toContain("diverging histories");
   });
 
-  it("finds a next version whose base does not chain, and names it in a fork_detected error", () => {
-    expect(chainStatus(seen, { version: 6, hash: "h6", base: "elsewhere" })).toBe("break");
+  it("names the version that breaks the chain in a fork_detected error", () => {
     const error = chainForkError("alice/default", 6);
     expect(error.code).toBe("fork_detected");
     expect(error.message).toContain("not written on top of version 5");
-  });
-
-  it("cannot check a Python write, which carries no base, and tells a byte copy of a seen version (a server-side restore)", () => {
-    expect(chainStatus(seen, { version: 6, hash: "py", base: undefined })).toBe("chains");
-    expect(chainStatus(seen, { version: 6, hash: "h4", base: "h3" })).toBe("copy");
-  });
-
-  it("cannot check a version whose predecessor it never saw, and accepts it", () => {
-    expect(chainStatus(seen, { version: 9, hash: "h9", base: "h8" })).toBe("chains");
   });
 
   it("accepts any older version from history unless it differs from the same version seen before", () => {
@@ -83,6 +71,142 @@ describe("integrity checks", () => {
   it("hashes a token as SHA-256 hex", async () => {
     expect(await tokenHash(new TextEncoder().encode("abc"))).toBe(
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+});
+
+/** An in-memory history: version -> token bytes, each "token" a JSON envelope (no encryption needed here). */
+function historyOf(versions: Record<number, Envelope>): HistoryReader {
+  const bytes = new Map(
+    Object.entries(versions).map(([v, e]) => [Number(v), new TextEncoder().encode(JSON.stringify(e))]),
+  );
+  return {
+    readVersion: async (v) => bytes.get(v) ?? null,
+    open: async (raw) => JSON.parse(new TextDecoder().decode(raw)) as Envelope,
+  };
+}
+
+async function hashOf(envelope: Envelope): Promise<string> {
+  return tokenHash(new TextEncoder().encode(JSON.stringify(envelope)));
+}
+
+function ours(doc: string, base: string | null, version?: number): Envelope {
+  const sync = { v: 1 as const, base, counter: 1, hlc: "h", clocks: {} };
+  return {
+    username: "alice",
+    device_id: "laptop",
+    timestamp: "t",
+    data: {},
+    sync: version === undefined ? sync : { ...sync, doc, version },
+  };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<SyncError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (error === null) throw new Error("expected a refusal");
+  return error as SyncError;
+}
+
+describe("verifyServed", () => {
+  const where = 'document "notes" of alice';
+  const place = (version: number) => ({ username: "alice", doc: "notes", version });
+
+  it("accepts the next version when it chains to the one this device saw", async () => {
+    const seenFive = recordSeen(undefined, 5, "h5");
+    const six = ours("notes", "h5", 6);
+    expect(
+      await verifyServed(seenFive, place(6), where, { hash: await hashOf(six), envelope: six }, historyOf({})),
+    ).toBe("chains");
+  });
+
+  it("checks every version of a gap back to the one this device saw", async () => {
+    const seenFive = recordSeen(undefined, 5, "h5");
+    const six = ours("notes", "h5", 6);
+    const seven = ours("notes", await hashOf(six), 7);
+    const history = historyOf({ 6: six });
+    expect(await verifyServed(seenFive, place(7), where, { hash: await hashOf(seven), envelope: seven }, history)).toBe(
+      "chains",
+    );
+    const forked = ours("notes", "elsewhere", 6);
+    const eight = ours("notes", await hashOf(forked), 7);
+    const error = await refusal(
+      verifyServed(seenFive, place(7), where, { hash: await hashOf(eight), envelope: eight }, historyOf({ 6: forked })),
+    );
+    expect(error.code).toBe("fork_detected");
+    expect(error.message).toContain("Version 6 of");
+  });
+
+  it("refuses a version that does not chain to the one this device saw, with no copy exception", async () => {
+    const seenFive = recordSeen(recordSeen(undefined, 4, "h4"), 5, "h5");
+    // Byte for byte a version seen earlier, bound as what it was: its binding is what refuses it now.
+    const old = ours("notes", "h3", 4);
+    const error = await refusal(verifyServed(seenFive, place(6), where, { hash: "h4", envelope: old }, historyOf({})));
+    expect(error.code).toBe("tamper_detected");
+    const unboundCopy = ours("notes", "h3");
+    const fork = await refusal(
+      verifyServed(seenFive, place(6), where, { hash: "h4", envelope: unboundCopy }, historyOf({})),
+    );
+    expect(fork.code).toBe("fork_detected");
+  });
+
+  it("reports a gap over a pruned predecessor as unverifiable, and refuses an unbound token there", async () => {
+    const seenFive = recordSeen(undefined, 5, "h5");
+    const eight = ours("notes", "h7", 8);
+    expect(await verifyServed(seenFive, place(8), where, { hash: "h8", envelope: eight }, historyOf({}))).toBe(
+      "unverifiable",
+    );
+    const error = await refusal(
+      verifyServed(seenFive, place(8), where, { hash: "h8", envelope: ours("notes", "h7") }, historyOf({})),
+    );
+    expect(error.code).toBe("unverifiable_history");
+    expect(error.message).toContain("versions 6 to 7 before it can no longer be read");
+  });
+
+  it("takes a bound first write after a delete as a fresh start, and an unbound one as unverifiable", async () => {
+    const seenFive = recordSeen(undefined, 5, "h5");
+    const recreated = ours("notes", null, 7);
+    expect(await verifyServed(seenFive, place(7), where, { hash: "h7", envelope: recreated }, historyOf({}))).toBe(
+      "chains",
+    );
+    const replayed = ours("notes", null);
+    expect(
+      (await refusal(verifyServed(seenFive, place(7), where, { hash: "h7", envelope: replayed }, historyOf({})))).code,
+    ).toBe("unverifiable_history");
+    // A first write right after a version this device saw live cannot follow it: another history.
+    expect(
+      (
+        await refusal(
+          verifyServed(seenFive, place(6), where, { hash: "h6", envelope: ours("notes", null, 6) }, historyOf({})),
+        )
+      ).code,
+    ).toBe("fork_detected");
+  });
+
+  it("refuses a token of another document met in the gap as tamper_detected", async () => {
+    const seenFive = recordSeen(undefined, 5, "h5");
+    const foreign = ours("other", "h5", 6);
+    const seven = ours("notes", await hashOf(foreign), 7);
+    const error = await refusal(
+      verifyServed(seenFive, place(7), where, { hash: "h7", envelope: seven }, historyOf({ 6: foreign })),
+    );
+    expect(error.code).toBe("tamper_detected");
+  });
+
+  it("accepts an unbound token (the previous release) as a first read, as the version seen, or when it chains", async () => {
+    const unbound = ours("notes", "h5");
+    expect(await verifyServed(undefined, place(6), where, { hash: "h6", envelope: unbound }, historyOf({}))).toBe(
+      "chains",
+    );
+    const seenSix = recordSeen(recordSeen(undefined, 5, "h5"), 6, "h6");
+    expect(await verifyServed(seenSix, place(6), where, { hash: "h6", envelope: unbound }, historyOf({}))).toBe(
+      "chains",
+    );
+    const seenFive = recordSeen(undefined, 5, "h5");
+    expect(await verifyServed(seenFive, place(6), where, { hash: "h6", envelope: unbound }, historyOf({}))).toBe(
+      "chains",
     );
   });
 });

@@ -85,7 +85,21 @@ describe("ApiClient", () => {
     expect(await api.putDocument("alice", "default", new Uint8Array(1), { ifMatch: 3 })).toEqual({
       ok: false,
       currentVersion: 7,
+      nextVersion: null,
     });
+  });
+
+  it("names the version sealed in the token as X-Sync-Version, and reads the number a 412 says to seal instead", async () => {
+    const { api, calls } = client(() =>
+      errorBody(412, "precondition_failed", "would be 5", { "X-Sync-Next-Version": "5" }),
+    );
+    expect(await api.putDocument("alice", "notes", new Uint8Array(1), { ifNoneMatch: "*" }, 1)).toEqual({
+      ok: false,
+      currentVersion: null,
+      nextVersion: 5,
+    });
+    expect(header(calls[0]!.init, "X-Sync-Version")).toBe("1");
+    expect(header(calls[0]!.init, "If-None-Match")).toBe("*");
   });
 
   it("reads a document's bytes and version, a 404 as null and a 304 as not_modified", async () => {

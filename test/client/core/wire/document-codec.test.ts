@@ -20,11 +20,13 @@ async function fernetOf(...keys: string[]): Promise<MultiFernet> {
 }
 
 describe("sealDocument and openDocument", () => {
-  it("round-trips the envelope with our sync field and the writer's clock as the token time", async () => {
+  it("round-trips the envelope with our sync field, its binding and the writer's clock as the token time", async () => {
     const fernet = await fernetOf(generateKey());
     const stamped = stamp(null, { theme: "dark" }, hlcFromWallTime(clock.now(), "laptop"));
     const token = await sealDocument(fernet, clock, {
       username: "alice",
+      doc: "notes",
+      version: 4,
       deviceId: "laptop",
       stamped,
       base: "ab".repeat(32),
@@ -39,7 +41,15 @@ describe("sealDocument and openDocument", () => {
       username: "alice",
       device_id: "laptop",
       data: { theme: "dark" },
-      sync: { v: 1, base: "ab".repeat(32), counter: 7, clocks: stamped.clocks, rules: { "/log": "append" } },
+      sync: {
+        v: 1,
+        base: "ab".repeat(32),
+        doc: "notes",
+        version: 4,
+        counter: 7,
+        clocks: stamped.clocks,
+        rules: { "/log": "append" },
+      },
     });
   });
 
@@ -49,6 +59,8 @@ describe("sealDocument and openDocument", () => {
     const stamped = stamp(null, { notes: "x".repeat(5000) }, hlcFromWallTime(clock.now(), "laptop"));
     const input = {
       username: "a",
+      doc: "default",
+      version: 1,
       deviceId: "d",
       stamped,
       base: null,
@@ -104,7 +116,7 @@ describe("stampedFromEnvelope", () => {
     expect(merge(null, olderLocal, stamped).data).toEqual({ theme: "light" });
   });
 
-  it("falls back to the storage time when a Python timestamp is unreadable", () => {
+  it("falls back to the token's own time, never the server's or this device's clock, when a Python timestamp is unreadable", () => {
     const stamped = stampedFromEnvelope(
       { username: "a", device_id: "has space", timestamp: "soon", data: 1 },
       5000,

@@ -112,6 +112,18 @@ describe("encodeEnvelope and decodeEnvelope", () => {
     expect("sync" in decoded).toBe(false);
   });
 
+  it("reads a token's binding (document and version beside the envelope's username)", async () => {
+    const bound = { ...envelope, sync: { ...envelope.sync!, doc: "notes", version: 7 } };
+    expect(await decodeEnvelope(await encodeEnvelope(bound, { compress: false }))).toEqual(bound);
+  });
+
+  it("reads a half or malformed binding as no binding, keeping the rest of sync (an unbound token)", async () => {
+    for (const odd of [{ doc: "notes" }, { version: 7 }, { doc: 1, version: 7 }, { doc: "notes", version: 0 }]) {
+      const bytes = utf8Encode(JSON.stringify({ ...envelope, sync: { ...envelope.sync, ...odd } }));
+      expect((await decodeEnvelope(bytes)).sync).toEqual(envelope.sync);
+    }
+  });
+
   it("ignores a sync field of an unknown version, as Python ignores ours", async () => {
     const future = utf8Encode(JSON.stringify({ ...envelope, sync: { v: 2, whatever: true } }));
     expect((await decodeEnvelope(future)).sync).toBeUndefined();
