@@ -19,7 +19,8 @@ import { SyncError } from "../../../../client/core/errors.ts";
 const protocol = readFileSync(resolve(import.meta.dirname, "../../../../docs/PROTOCOL.md"), "utf8");
 
 function documentedPattern(what: string): string {
-  const row = protocol.split("\n").find((line) => line.startsWith(`| ${what} |`));
+  // Biome pads the table's cells, so the name may be followed by spaces before the next `|`.
+  const row = protocol.split("\n").find((line) => new RegExp(`^\\| ${what} +\\|`).test(line));
   const pattern = row?.match(/`([^`]+)`/)?.[1];
   if (pattern === undefined) throw new Error(`docs/PROTOCOL.md has no pattern for ${what}`);
   return pattern;
