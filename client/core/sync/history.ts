@@ -60,31 +60,23 @@ export async function listVersions(s: UserSession, doc: string): Promise<Version
   return versions;
 }
 
-/** How many versions the history listing opens at once. */
-const LISTING_READS = 4;
-
 /**
  * The document's history, newest first, each version opened to show the device id sealed inside it
  * beside the one the server recorded. A version this key cannot open is listed with a null
  * `envelope_device_id` (it may be a Python device's upload under another key), not as a failure.
+ * Versions are read one after another: a manager keeps one request in flight.
  */
 export async function listHistory(s: UserSession, doc: string): Promise<HistoryEntry[]> {
-  const versions = await listVersions(s, doc);
   const where = describeDoc(s.username, doc);
-  const entries: HistoryEntry[] = new Array(versions.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < versions.length; i = next++) {
-      const info = versions[i]!;
-      const writer = await envelopeDevice(s, doc, info.version, where);
-      entries[i] = {
-        ...info,
-        envelope_device_id: writer,
-        device_mismatch: writer !== null && writer !== info.device_id,
-      };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LISTING_READS, versions.length) }, worker));
+  const entries: HistoryEntry[] = [];
+  for (const info of await listVersions(s, doc)) {
+    const writer = await envelopeDevice(s, doc, info.version, where);
+    entries.push({
+      ...info,
+      envelope_device_id: writer,
+      device_mismatch: writer !== null && writer !== info.device_id,
+    });
+  }
   return entries;
 }
 
