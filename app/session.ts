@@ -9,6 +9,7 @@ import {
   MemoryStore,
   SyncError,
   decodeEnvelope,
+  deriveAdminToken,
   deriveAuthToken,
   isUsername,
   keyFromPassphrase,
@@ -54,9 +55,15 @@ export async function openSession(input: SignIn): Promise<Session> {
   if (input.secret === "") throw new SyncError("invalid_key", "Enter your Fernet key or passphrase.");
   const key = input.kind === "passphrase" ? await keyFromPassphrase(input.secret, username) : input.secret.trim();
   const fernet = await Fernet.create(key);
-  const token = await deriveAuthToken(key, username);
+  const [token, admin] = await Promise.all([deriveAuthToken(key, username), deriveAdminToken(key, username)]);
   const deviceId = dashboardDeviceId();
-  const api = new ApiClient({ baseUrl: input.baseUrl, deviceId, token: async () => token });
+  // The admin token only for removing a device (after a confirmation); every other call is routine.
+  const api = new ApiClient({
+    baseUrl: input.baseUrl,
+    deviceId,
+    token: async () => token,
+    adminToken: async () => admin,
+  });
   await api.account(username);
   const manager = await createBrowserSyncManager({
     url: input.baseUrl,

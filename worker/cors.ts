@@ -18,6 +18,7 @@ const corsHeaders = cors({
     "If-None-Match",
     "X-Device-Id",
     "X-Claim-Secret",
+    "X-Admin-Hash",
     "X-Sync-Version",
   ],
   exposeHeaders: [

@@ -11,9 +11,9 @@ import { GLOBAL_OPTIONS } from "./options.ts";
 
 export type CommandLine =
   | { kind: "help"; command: Command | null }
-  | { kind: "run"; command: Command; values: OptionValues };
+  | { kind: "run"; command: Command; values: OptionValues; words: string[] };
 
-type ParseOptions = Record<string, { type: "string" | "boolean"; short?: string }>;
+type ParseOptions = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const every = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options)) as Record<string, OptionSpec>;
@@ -39,17 +39,19 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       options: forParser(options),
       strict: true,
       allowPositionals: true,
-    });
+      // Only string options are `multiple`, so every list holds strings.
+    }) as { values: OptionValues; positionals: string[] };
   } catch (error) {
     throw usage(parseError(error, command));
   }
   if (parsed.values["help"] === true) return { kind: "help", command };
-  const extra = parsed.positionals.slice(1);
-  if (extra.length > 0)
+  const words = parsed.positionals.slice(1);
+  const allowed = command.words ?? 0;
+  if (words.length > allowed)
     throw usage(
-      `${command.name} takes no argument ${JSON.stringify(extra[0])} (see \`cloud-sync ${command.name} --help\`).`,
+      `${command.name} takes no argument ${JSON.stringify(words[allowed])} (see \`cloud-sync ${command.name} --help\`).`,
     );
-  return { kind: "run", command, values: parsed.values };
+  return { kind: "run", command, values: parsed.values, words };
 }
 
 /**
@@ -91,7 +93,11 @@ function forParser(options: Record<string, OptionSpec>): ParseOptions {
   return Object.fromEntries(
     Object.entries(options).map(([name, spec]) => [
       name,
-      spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short },
+      {
+        type: spec.type,
+        ...(spec.short === undefined ? {} : { short: spec.short }),
+        ...(spec.multiple === true ? { multiple: true } : {}),
+      },
     ]),
   );
 }

@@ -9,21 +9,27 @@ export type { CommandResult };
 export interface OptionSpec {
   type: "string" | "boolean";
   short?: string;
+  /** May be given several times (its value is then a list). */
+  multiple?: boolean;
   /** Placeholder in usage lines, e.g. `U` for `--username U`. */
   value?: string;
   description: string;
 }
 
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
 /** What a command adds to the configuration's manager options. */
 export interface ManagerExtras {
-  /** Merge rules per document (`--rules`), which the manager declares in each write. */
-  rules?: Readonly<Record<string, MergeRules>>;
+  /** Merge rules per document (`--rules`), which the manager declares in each write; a function of the name for a folder's documents. */
+  rules?: Readonly<Record<string, MergeRules>> | ((doc: string) => MergeRules | undefined);
 }
 
 export interface CommandContext {
   values: OptionValues;
+  /** The words after the command's name that are not options (`devices remove ID`), at most `Command.words`. */
+  words: readonly string[];
+  /** Asks the person at the terminal a yes/no question; false when there is nobody to ask (no TTY). */
+  confirm(question: string): Promise<boolean>;
   /** The process environment merged with `.env` of the working directory. */
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
@@ -41,6 +47,8 @@ export interface Command {
   /** The arguments after the command's name, e.g. `--username U --file F [--doc D]`. */
   usage: string;
   options: Record<string, OptionSpec>;
+  /** How many words (sub-command, id) may follow the command's name; none by default. */
+  words?: number;
   /** Extra lines for `cloud-sync <command> --help`. */
   details?: string;
   run(ctx: CommandContext): Promise<CommandResult>;

@@ -1,5 +1,7 @@
+// client/cli/commands/: one file per command (its options, help and run); this list registers them.
 /** Every command of the CLI, in the order `cloud-sync --help` lists them. */
 import type { Command } from "./command.ts";
+import { account } from "./commands/account.ts";
 import { deviceId } from "./commands/device-id.ts";
 import { devices } from "./commands/devices.ts";
 import { history } from "./commands/history.ts";
@@ -26,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   history,
   rollback,
   rotateKey,
+  account,
 ];
 
 export function findCommand(name: string): Command | undefined {

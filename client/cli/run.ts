@@ -19,6 +19,8 @@ export interface CliIo {
   cwd: string;
   stdout: TextStream;
   stderr: TextStream;
+  /** Asks a yes/no question at the terminal (main.ts, only when stdin is one); absent: nobody to ask. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export async function runCli(io: CliIo): Promise<{ code: ExitCode; out: Output }> {
@@ -43,6 +45,8 @@ export async function runCli(io: CliIo): Promise<{ code: ExitCode; out: Output }
     let manager: Promise<SyncManager> | undefined;
     const ctx: CommandContext = {
       values: line.values,
+      words: line.words,
+      confirm: (question) => (io.confirm === undefined ? Promise.resolve(false) : io.confirm(question)),
       env,
       cwd: io.cwd,
       out,

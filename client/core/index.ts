@@ -41,7 +41,7 @@ export {
 export { MultiFernet } from "./crypto/multi-fernet.ts";
 export { decodeFernetKey, generateKey } from "./crypto/fernet-key.ts";
 export { webCryptoBackend, type FernetCryptoBackend } from "./crypto/fernet-backend.ts";
-export { deriveAuthToken } from "./crypto/credential.ts";
+export { deriveAdminToken, deriveAuthToken, deriveCapabilityToken, tokenHash } from "./crypto/credential.ts";
 export { keyFromPassphrase, PASSPHRASE_ITERATIONS, type PassphraseOptions } from "./crypto/kdf.ts";
 export { fingerprintDeviceId, randomDeviceId, type MachineInfo } from "./device-id.ts";
 

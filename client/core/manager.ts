@@ -1,11 +1,12 @@
 /**
- * SyncManager: the seed's CloudSyncManager in TypeScript idiom. Upload, download and bidirectional
- * sync of named documents, auto-sync, status, devices, history, rollback, key rotation and account
- * deletion, over the Worker's versioned API. Operations run one at a time per manager.
+ * SyncManager: the Python module's CloudSyncManager (docs/PYTHON-DEVICES.md) in TypeScript idiom.
+ * Upload, download and bidirectional sync of named documents, auto-sync, status, devices, history,
+ * rollback, key rotation and account deletion, over the Worker's versioned API. Operations run one
+ * at a time per manager.
  */
 import { AutoSyncTimer, type AutoSyncState } from "./auto/timer.ts";
 import { ServerClock } from "./sync/clock-skew.ts";
-import { deriveAuthToken } from "./crypto/credential.ts";
+import { deriveAdminToken, deriveAuthToken, tokenHash } from "./crypto/credential.ts";
 import { SyncError } from "./errors.ts";
 import { Fernet } from "./crypto/fernet.ts";
 import { MultiFernet } from "./crypto/multi-fernet.ts";
@@ -58,6 +59,7 @@ export class SyncManager {
   readonly #serverClock: ServerClock;
   readonly #ctx: SyncContext;
   readonly #tokens = new Map<string, Promise<string>>();
+  readonly #adminTokens = new Map<string, Promise<string>>();
   #fernets: Fernet[];
   #fernet: MultiFernet;
   #credentialKey: string;
@@ -95,6 +97,7 @@ export class SyncManager {
       baseUrl: options.url,
       deviceId,
       token: (username) => this.#token(username),
+      adminToken: (username) => this.#adminToken(username),
       clock,
       onServerDate: (server, local) => serverClock.observe(server, local),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -146,7 +149,7 @@ export class SyncManager {
     return this.#withUser(username, doc, (s) => syncDocument(s, doc, localData));
   }
 
-  /** The seed's whole-document rule: the one with the later `timestamp` wins (local on a tie). */
+  /** The Python module's whole-document rule: the one with the later `timestamp` wins (local on a tie). */
   resolveConflict<T extends { timestamp?: string }>(local: T | null, cloud: T | null): T | null {
     return resolveConflict(local, cloud);
   }
@@ -309,25 +312,31 @@ export class SyncManager {
   }
 
   /**
-   * Re-encrypts every document of the user under `newKey` (content unchanged, a new version each),
-   * then moves the credential to it. Afterwards this manager encrypts with `newKey` and still reads
-   * the old key's history; other devices need the new FERNET_KEY.
+   * Moves the credentials to `newKey` (with the admin token, which only this key's holder has), then
+   * re-encrypts every document of the user under it (content unchanged, a new version each). The
+   * move comes first: from then on the old key's tokens open nothing, so a thief holding the old key
+   * cannot write between the re-encryption and the move. The server also revokes the capability
+   * URL (`legacy-url` issues one for the new key). Afterwards this manager encrypts with `newKey`
+   * and still reads the old key's history; other devices need the new FERNET_KEY.
    */
   async rotateKey(username: string, newKey: string): Promise<{ documents: Array<{ doc: string; version: number }> }> {
     if (typeof newKey !== "string" || newKey === "") throw new TypeError("newKey must be a Fernet key");
     const backend = this.#options.cryptoBackend === undefined ? {} : { backend: this.#options.cryptoBackend };
     const fresh = await Fernet.create(newKey, backend);
-    const newToken = await deriveAuthToken(newKey, username);
+    const [newToken, newAdmin] = await Promise.all([
+      deriveAuthToken(newKey, username),
+      deriveAdminToken(newKey, username),
+    ]);
     return this.#withUser(username, undefined, async (s) => {
       await this.#token(username); // pin the current credential: it opens the account until it is moved
       await replayQueue(s, true);
+      await this.#api.putCredential(username, newToken, await tokenHash(newAdmin));
+      this.#tokens.set(username, Promise.resolve(newToken));
+      this.#adminTokens.set(username, Promise.resolve(newAdmin));
+      this.#credentialKey = newKey;
       this.#fernets = [fresh, ...this.#fernets];
       this.#fernet = new MultiFernet(this.#fernets);
-      const documents = await history.reencryptAll(s);
-      await this.#api.putCredential(username, newToken);
-      this.#tokens.set(username, Promise.resolve(newToken));
-      this.#credentialKey = newKey;
-      return { documents };
+      return { documents: await history.reencryptAll(s) };
     });
   }
 
@@ -338,6 +347,7 @@ export class SyncManager {
       s.discard();
       await clearUser(this.#store, username);
       this.#tokens.delete(username);
+      this.#adminTokens.delete(username);
     });
   }
 
@@ -377,6 +387,16 @@ export class SyncManager {
     if (token === undefined) {
       token = deriveAuthToken(this.#credentialKey, username);
       this.#tokens.set(username, token);
+    }
+    return token;
+  }
+
+  /** The admin token (credential.ts): only for the admin routes; other requests carry its hash. */
+  #adminToken(username: string): Promise<string> {
+    let token = this.#adminTokens.get(username);
+    if (token === undefined) {
+      token = deriveAdminToken(this.#credentialKey, username);
+      this.#adminTokens.set(username, token);
     }
     return token;
   }

@@ -208,7 +208,7 @@ describe("rotate-key", () => {
     expect(newKey.startsWith("-")).toBe(true);
     const rotated = await a.run("desktop", ["rotate-key", "-u", a.user, "--new-key", newKey]);
     expect(rotated.code, rotated.stderr).toBe(0);
-    expect(rotated.stdout).toContain("Re-encrypted 1 document(s)");
+    expect(rotated.stdout).toContain("re-encrypted 1 document(s)");
     expect(rotated.stdout).toContain("FERNET_KEY=<new key>,<old key>");
     expect(rotated.stdout + rotated.stderr).not.toContain(newKey);
     expect(rotated.stdout + rotated.stderr).not.toContain(a.key);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
-import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
+import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
 let server: WorkerServer;
@@ -56,6 +56,22 @@ describe("rotateKey", () => {
     const newOnly = await manager(server.url, { key: newKey, deviceId: "phone" });
     await expect(newOnly.getVersion(user, { version: 1 })).rejects.toMatchObject({ code: "wrong_key" });
     expect(await newOnly.syncDownload(user)).toEqual({ era: "old" });
+  });
+
+  it("moves the credential before writing any re-encrypted version, so the old key opens nothing meanwhile", async () => {
+    const [user, oldKey, newKey, calls] = [freshUser(), freshKey(), freshKey(), [] as WireCall[]];
+    const laptop = await manager(server.url, { key: oldKey, deviceId: "laptop", fetch: recordingFetch(calls) });
+    await laptop.syncUpload(user, { theme: "dark" });
+    await laptop.syncUpload(user, { turns: 2 }, { doc: "memory" });
+    calls.length = 0;
+    await laptop.rotateKey(user, newKey);
+    const moved = calls.findIndex((c) => c.method === "PUT" && c.path.endsWith("/credential"));
+    const firstWrite = calls.findIndex((c) => c.method === "PUT" && c.path.includes("/docs/"));
+    expect(calls[moved]).toMatchObject({ status: 204 });
+    expect(firstWrite).toBeGreaterThan(moved);
+    // A thief's copy of the old key is refused from the moment the credential moved.
+    const thief = await manager(server.url, { key: oldKey, deviceId: "thief" });
+    await expect(thief.syncUpload(user, { stolen: true })).rejects.toMatchObject({ code: "unauthorized" });
   });
 
   it("refuses a malformed new key before touching the server", async () => {

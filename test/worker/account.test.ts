@@ -89,7 +89,7 @@ describe("claiming a username", () => {
   });
 });
 
-describe("seed uploads when CLAIM_SECRET is set", () => {
+describe("legacy uploads when CLAIM_SECRET is set", () => {
   it("never claim a new name (401), and work once the name was claimed with the secret", async () => {
     const vars = { CLAIM_SECRET: "s3cret" };
     const user = uniqueUser();
@@ -141,7 +141,7 @@ describe("replacing the credential", () => {
     const next = await tokenFor(`${u.user}:next`);
     const res = await call(`/v1/users/${u.user}/credential`, {
       method: "PUT",
-      headers: { ...u.auth, "Content-Type": "application/json" },
+      headers: { ...u.admin, "Content-Type": "application/json" },
       body: JSON.stringify({ token: next }),
     });
     expect(res.status).toBe(204);
@@ -153,7 +153,7 @@ describe("replacing the credential", () => {
     const u = await claimedUser();
     const res = await call(`/v1/users/${u.user}/credential`, {
       method: "PUT",
-      headers: { ...u.auth, "Content-Type": "application/json" },
+      headers: { ...u.admin, "Content-Type": "application/json" },
       body: JSON.stringify({ token: "short" }),
     });
     expect(await errorOf(res)).toEqual({
@@ -181,7 +181,7 @@ describe("deleting the account", () => {
     await putDoc(u, "a");
     await putDoc(u, "a");
     await putDoc(u, "b", fernetBytes(), { "X-Device-Id": "dev-2" });
-    expect((await call(`/v1/users/${u.user}`, { method: "DELETE", headers: u.auth })).status).toBe(204);
+    expect((await call(`/v1/users/${u.user}`, { method: "DELETE", headers: u.admin })).status).toBe(204);
     expect(await errorOf(await call(`/v1/users/${u.user}/docs`, { headers: u.auth }))).toEqual(unauthorized);
     const { env } = await import("cloudflare:workers");
     expect((await env.BLOBS.list({ prefix: `users/${u.user}/` })).objects).toEqual([]);

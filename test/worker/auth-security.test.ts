@@ -189,7 +189,7 @@ describe("what the server stores", () => {
     const replacement = await tokenFor("rotated");
     const rotated = await call(`/v1/users/${owner.user}/credential`, {
       method: "PUT",
-      headers: { ...owner.auth, "Content-Type": "application/json" },
+      headers: { ...owner.admin, "Content-Type": "application/json" },
       body: JSON.stringify({ token: replacement }),
     });
     expect(rotated.status).toBe(204);
@@ -204,6 +204,7 @@ describe("what the server stores", () => {
       "token_hash",
     ]);
     expect(record["token_hash"]).toBe(await hashToken(replacement));
+    expect(record["admin_hash"]).toBe(await hashToken(owner.adminToken));
 
     // Neither token, in any encoding a careless server might keep, appears anywhere in storage.
     const everything = (await storageSnapshot()).join("\n");
@@ -213,7 +214,7 @@ describe("what the server stores", () => {
         new TextDecoder("latin1").decode(await (await env.BLOBS.get(o.key))!.arrayBuffer()),
       ),
     );
-    for (const token of [owner.token, replacement]) {
+    for (const token of [owner.token, owner.adminToken, replacement]) {
       const raw = base64urlDecode(token)!;
       for (const form of [token, hexEncode(raw), btoa(String.fromCharCode(...raw)), hexEncode(utf8Encode(token))]) {
         expect([form, everything.includes(form)]).toEqual([form, false]);

@@ -64,14 +64,14 @@ describe("the device registry", () => {
     const u = await claimedUser();
     await register(u, "laptop", { name: "A", platform: "linux" });
     await register(u, "phone", { name: "B", platform: "android" });
-    expect((await call(`/v1/users/${u.user}/devices/laptop`, { method: "DELETE", headers: u.auth })).status).toBe(204);
+    expect((await call(`/v1/users/${u.user}/devices/laptop`, { method: "DELETE", headers: u.admin })).status).toBe(204);
     expect((await devicesOf(u)).map((d) => d.device_id)).toEqual(["phone"]);
   });
 
   it("answers 404 when removing an unknown device", async () => {
     const u = await claimedUser();
     expect(
-      await errorOf(await call(`/v1/users/${u.user}/devices/ghost`, { method: "DELETE", headers: u.auth })),
+      await errorOf(await call(`/v1/users/${u.user}/devices/ghost`, { method: "DELETE", headers: u.admin })),
     ).toEqual({
       status: 404,
       code: "not_found",

@@ -373,7 +373,7 @@ describe("a writer that created the current version itself", () => {
     const first = await claimedUser();
     for (let i = 0; i < 3; i++) await putDoc(first, "notes");
     expect(
-      (await callWith(elsewhere(), `/v1/users/${first.user}`, { method: "DELETE", headers: first.auth })).status,
+      (await callWith(elsewhere(), `/v1/users/${first.user}`, { method: "DELETE", headers: first.admin })).status,
     ).toBe(204);
     const token = await tokenFor(`${first.user}-next-owner`);
     const next: TestUser = { user: first.user, token, auth: bearer(token) };

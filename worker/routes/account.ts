@@ -1,6 +1,7 @@
 /** Account routes under `/v1/users/{username}`: claim the name, read usage, delete everything, replace the credential. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { forgetAccount, rememberAccount } from "../auth/account-cache.ts";
+import { deleteAccount, replaceCredentials } from "../auth/account-changes.ts";
+import { authenticateFirst, authOf } from "../auth/authenticate-first.ts";
 import { authorize } from "../auth/authorize.ts";
 import { hashToken } from "../auth/token-hash.ts";
 import type { AppEnv } from "../context.ts";
@@ -8,11 +9,7 @@ import { ApiError } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { accountAnswer, claimAnswer, claimSecretHeaders, credentialBody, userParams } from "../schemas/account.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
-import { deleteAccountRecord, updateAccount } from "../storage/accounts.ts";
-import { removeAllDevices } from "../storage/devices.ts";
-import { deletePrefix, summarizeDocuments } from "../storage/documents.ts";
-import { docsPrefix } from "../storage/document-keys.ts";
-import { forgetUsage } from "../write/quota.ts";
+import { summarizeDocuments } from "../storage/documents.ts";
 
 const tags = ["account"];
 const path = "/v1/users/{username}";
@@ -51,7 +48,8 @@ const remove = createRoute({
   path,
   tags,
   security: bearerSecurity,
-  summary: "Delete the account with every document, version and device",
+  summary: "Delete the account with every document, version and device (admin token)",
+  description: "Authenticated by the admin token (`Authorization: Bearer <admin token>`), never the routine one.",
   request: { params: userParams },
   responses: { 204: { description: "deleted" }, ...commonErrors },
 });
@@ -61,7 +59,8 @@ const credential = createRoute({
   path: `${path}/credential`,
   tags,
   security: bearerSecurity,
-  summary: "Replace the token (key rotation), authenticated by the current one",
+  middleware: [authenticateFirst({ access: "write", credential: "admin" })] as const,
+  summary: "Replace the tokens (key rotation), authenticated by the admin token",
   request: {
     params: userParams,
     body: { required: true, content: { "application/json": { schema: credentialBody } } },
@@ -104,25 +103,14 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(remove, async (c) => {
     const { username } = c.req.valid("param");
-    const { account } = await authorize(c, username, { access: "write" });
-    // The record goes last: if anything fails midway the owner can still authenticate and retry.
-    await deletePrefix(c.env.BLOBS, docsPrefix(account.space));
-    await removeAllDevices(c.env.DEVICES, account.space);
-    await deleteAccountRecord(c.env.BLOBS, username);
-    forgetAccount(c.env.BLOBS, username);
-    forgetUsage(c.env.BLOBS, account.space);
+    const { account } = await authorize(c, username, { access: "write", credential: "admin" });
+    await deleteAccount(c, account);
     return c.body(null, 204);
   });
 
   app.openapi(credential, async (c) => {
-    const { username } = c.req.valid("param");
-    const { token } = c.req.valid("json");
-    const { account } = await authorize(c, username, { access: "write" });
-    const replaced = await updateAccount(c.env.BLOBS, account, { tokenHash: await hashToken(token) });
-    forgetAccount(c.env.BLOBS, username);
-    if (replaced === null)
-      throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
-    rememberAccount(c.env.BLOBS, replaced, Date.now(), c.var.config.authCacheMs);
+    const { token, admin_hash: adminHash } = c.req.valid("json");
+    await replaceCredentials(c, authOf(c).account, { tokenHash: await hashToken(token), adminHash: adminHash ?? null });
     return c.body(null, 204);
   });
 

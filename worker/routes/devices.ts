@@ -1,14 +1,14 @@
 /** Device registry routes under `/v1/users/{username}/devices`: list, register or rename, remove. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { authenticateFirst, authOf } from "../auth/authenticate-first.ts";
+import { removeDeviceOf } from "../auth/account-changes.ts";
 import { authorize } from "../auth/authorize.ts";
 import type { AppEnv } from "../context.ts";
-import { ApiError } from "../errors.ts";
 import { createRouter } from "../router.ts";
 import { userParams } from "../schemas/account.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
 import { deviceAnswer, deviceBody, deviceParams, devicesAnswer } from "../schemas/devices.ts";
-import { listDevices, registerDevice, removeDevice } from "../storage/devices.ts";
+import { listDevices, registerDevice } from "../storage/devices.ts";
 
 const tags = ["devices"];
 
@@ -45,7 +45,7 @@ const remove = createRoute({
   path: "/v1/users/{username}/devices/{id}",
   tags,
   security: bearerSecurity,
-  summary: "Remove a device from the registry",
+  summary: "Remove a device from the registry (admin token)",
   request: { params: deviceParams },
   responses: { 204: { description: "removed" }, 404: errorResponse("no such device (`not_found`)"), ...commonErrors },
 });
@@ -65,8 +65,7 @@ export function deviceRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(remove, async (c) => {
     const { username, id } = c.req.valid("param");
-    const { space } = (await authorize(c, username, { access: "write" })).account;
-    if (!(await removeDevice(c.env.DEVICES, space, id))) throw new ApiError(404, "not_found", "no such device");
+    await removeDeviceOf(c, (await authorize(c, username, { access: "write", credential: "admin" })).account, id);
     return c.body(null, 204);
   });
 

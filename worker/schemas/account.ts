@@ -18,8 +18,17 @@ export const accountAnswer = z
 
 const NEW_TOKEN_MESSAGE = "token must be 43 base64url characters (docs/PROTOCOL.md, Credential)";
 
+const HASH_MESSAGE = "admin_hash must be the lowercase hex SHA-256 of the admin token (docs/PROTOCOL.md, Credentials)";
+
 export const credentialBody = z
-  .object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: NEW_TOKEN_MESSAGE }) })
+  .object({
+    token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: NEW_TOKEN_MESSAGE }),
+    admin_hash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, { error: HASH_MESSAGE })
+      .optional()
+      .openapi({ description: "the new admin token's SHA-256 (hex); the admin token stays as it is without it" }),
+  })
   .openapi("Credential");
 
 export const claimSecretHeaders = z.object({
@@ -27,4 +36,8 @@ export const claimSecretHeaders = z.object({
     .string()
     .optional()
     .openapi({ description: "required to claim a new username when the deployment sets CLAIM_SECRET" }),
+  "x-admin-hash": z.string().optional().openapi({
+    description:
+      "hex SHA-256 of the admin token: stored by a claim, or set once on an account of the previous release that has none",
+  }),
 });

@@ -1,6 +1,6 @@
 /**
- * `cloud-sync rotate-key`: re-encrypts every document of the user under a new key and moves the
- * credential to it. It prints what FERNET_KEY must hold next, never a key itself.
+ * `cloud-sync rotate-key`: moves the credentials to a new key (with the admin credential), then
+ * re-encrypts every document of the user under it. It prints what FERNET_KEY must hold next, never a key itself.
  */
 import { SyncError, decodeFernetKey } from "../../core/index.ts";
 import type { Command } from "../command.ts";
@@ -8,7 +8,7 @@ import { required, userOf, USERNAME } from "../options.ts";
 
 export const rotateKey: Command = {
   name: "rotate-key",
-  summary: "re-encrypt every document under a new key and move the credential to it",
+  summary: "move the credential to a new key, then re-encrypt every document under it",
   usage: "--username U --new-key K",
   options: {
     username: USERNAME,
@@ -41,11 +41,11 @@ export const rotateKey: Command = {
     return {
       json: { username, documents, next_fernet_key: "<new key>,<old key>" },
       text: [
-        `Re-encrypted ${documents.length} document(s) of ${username} under the new key and moved the credential to it.`,
+        `Moved the credential of ${username} to the new key and re-encrypted ${documents.length} document(s) under it.`,
         "Next, on every device of this user (the Python module too):",
         "  FERNET_KEY=<new key>                the key you gave as --new-key; the old one no longer opens the account",
         `  ${next.padEnd(35)} the same, and still reads versions from before the rotation (history, rollback)`,
-        "Python devices also need a new CLOUD_SYNC_URL: run `cloud-sync legacy-url` with the new key.",
+        "Python devices also need a new CLOUD_SYNC_URL (the old one is revoked): run `cloud-sync legacy-url` with the new key.",
       ].join("\n"),
     };
   },

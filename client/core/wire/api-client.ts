@@ -1,7 +1,9 @@
+// client/core/wire/: what crosses the network: the API client, answers, envelope, document codec, live socket.
 /**
  * The Worker's versioned API (docs/PROTOCOL.md, `/v1/users/:u/...`) as typed calls. It moves opaque
  * token bytes and JSON records; it never sees a key. Every failure becomes a SyncError.
  */
+import { tokenHash } from "../crypto/credential.ts";
 import { SyncError } from "../errors.ts";
 import { DEFAULT_MAX_DOCUMENT_BYTES } from "./inflate.ts";
 import {
@@ -31,6 +33,13 @@ export interface ApiClientOptions {
   timeoutMs?: number;
   /** Sent as `X-Claim-Secret` on writes, for deployments that set `CLAIM_SECRET`. */
   claimSecret?: string;
+  /**
+   * The admin token for a username (credential.ts), sent only to the admin routes (delete the
+   * account, replace credentials, remove a device, the capability URL). Every other request
+   * carries its hash as `X-Admin-Hash`, which a claim stores, and which sets it once on an account
+   * of the previous release that has none.
+   */
+  adminToken?: (username: string) => Promise<string>;
   clock?: Clock;
   /** Told the server's `Date` (ms) and our clock at that moment, after every answer that has one. */
   onServerDate?: (serverMs: number, localMs: number) => void;
@@ -46,6 +55,7 @@ export class ApiClient {
   readonly #fetch: FetchLike;
   readonly #timeoutMs: number;
   readonly #claimSecret: string | undefined;
+  readonly #adminToken: ((username: string) => Promise<string>) | undefined;
   readonly #clock: Clock;
   readonly #onServerDate: ((serverMs: number, localMs: number) => void) | undefined;
   readonly #claimTried = new Set<string>();
@@ -64,6 +74,7 @@ export class ApiClient {
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#timeoutMs = timeoutMs;
     this.#claimSecret = options.claimSecret;
+    this.#adminToken = options.adminToken;
     this.#clock = options.clock ?? systemClock;
     this.#onServerDate = options.onServerDate;
   }
@@ -79,14 +90,18 @@ export class ApiClient {
   }
 
   async deleteAccount(username: string): Promise<void> {
-    await this.#send(username, "DELETE", "");
+    await this.#send(username, "DELETE", "", { admin: true });
     // A later write claims the name afresh.
     this.#claimTried.delete(username);
   }
 
-  /** `PUT /v1/users/:u/credential`: from now on only `newToken` opens the account. */
-  async putCredential(username: string, newToken: string): Promise<void> {
-    await this.#send(username, "PUT", "/credential", { json: { token: newToken } });
+  /**
+   * `PUT /v1/users/:u/credential` (admin): from now on only `newToken` opens the account, and only
+   * the admin token whose hash is `newAdminHash` administers it.
+   */
+  async putCredential(username: string, newToken: string, newAdminHash?: string): Promise<void> {
+    const json = newAdminHash === undefined ? { token: newToken } : { token: newToken, admin_hash: newAdminHash };
+    await this.#send(username, "PUT", "/credential", { json, admin: true });
   }
 
   async listDocuments(username: string): Promise<DocumentInfo[]> {
@@ -163,7 +178,7 @@ export class ApiClient {
   }
 
   async removeDevice(username: string, deviceId: string): Promise<void> {
-    await this.#send(username, "DELETE", `/devices/${deviceId}`);
+    await this.#send(username, "DELETE", `/devices/${deviceId}`, { admin: true });
   }
 
   async #send(
@@ -175,13 +190,21 @@ export class ApiClient {
       body?: Uint8Array;
       json?: unknown;
       write?: boolean;
+      admin?: boolean;
       allow?: number[];
     } = {},
   ): Promise<Response> {
     let res = await this.#request(username, method, path, options);
+    // An account of the previous release has no admin hash until a routine request offers it (as
+    // every request of this client does): one account read, then the admin request again.
+    if (res.status === 401 && options.admin === true && this.#adminToken !== undefined) {
+      await res.body?.cancel();
+      await (await this.#request(username, "GET", "", {})).body?.cancel();
+      res = await this.#request(username, method, path, options);
+    }
     // An account comes into being with its first claim. A 401 on a name this client has not claimed
     // yet may mean "no such account": claim it (a 409 then says the name is someone else's) and retry.
-    if (res.status === 401 && path !== "" && !this.#claimTried.has(username)) {
+    if (res.status === 401 && path !== "" && options.admin !== true && !this.#claimTried.has(username)) {
       await res.body?.cancel();
       // Marked only once the claim has an answer: a claim lost to the network is tried again.
       const claim = await this.#request(username, "PUT", "", { write: true });
@@ -206,14 +229,16 @@ export class ApiClient {
     username: string,
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown; write?: boolean },
+    options: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown; write?: boolean; admin?: boolean },
   ): Promise<Response> {
     const headers: Record<string, string> = {
-      Authorization: `Bearer ${await this.#token(username)}`,
+      Authorization: `Bearer ${await (options.admin === true ? this.#admin(username) : this.#token(username))}`,
       "X-Device-Id": this.#deviceId,
       ...options.headers,
     };
     if (options.write && this.#claimSecret !== undefined) headers["X-Claim-Secret"] = this.#claimSecret;
+    if (options.admin !== true && this.#adminToken !== undefined)
+      headers["X-Admin-Hash"] = await this.#adminHash(username);
     let body: BodyInit | undefined;
     if (options.json !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -245,6 +270,16 @@ export class ApiClient {
     // per-user or per-address limit, anything sent before then is refused anyway.
     if (res.status === 429) this.#quietUntil = Math.max(this.#quietUntil, started + (retryAfterMs(res, started) ?? 0));
     return guardBody(res, (cause) => transportError(cause, this.#timeoutMs, `${method} ${this.#base}`));
+  }
+
+  #admin(username: string): Promise<string> {
+    if (this.#adminToken === undefined)
+      throw new SyncError("invalid_config", "This client has no admin credential (ApiClient option adminToken).");
+    return this.#adminToken(username);
+  }
+
+  async #adminHash(username: string): Promise<string> {
+    return tokenHash(await this.#admin(username));
   }
 
   #reportDate(res: Response, started: number): void {
