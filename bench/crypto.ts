@@ -1,5 +1,5 @@
 /**
- * `crypto.*` bench rows (issue 4, item 1): Fernet encrypt and decrypt throughput for our library, the npm
+ * `crypto.*` bench rows: Fernet encrypt and decrypt throughput for our library, the npm
  * `fernet` package and Python's `cryptography`, each against the limit — node:crypto doing the same
  * AES-128-CBC + HMAC-SHA256 on raw buffers, no framing or encoding — measured side by side in this run.
  *

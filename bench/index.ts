@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 4): runs every bench group in its own process, prints one table to stdout
+ * `npm run bench`: runs every bench group in its own process, prints one table to stdout
  * and writes bench/results.json. A group that is absent, fails or overruns its budget becomes a
  * row with value null and a `missing` reason, never a silent gap.
  *

@@ -1,8 +1,8 @@
 /**
- * latency.* rows (issue 4 §4, issue 6): from device A's upload returning to device B holding the
+ * latency.* rows: from device A's upload returning to device B holding the
  * change, B on auto-sync. Push path: B listens on the live socket with polling at minutes.
  * Polling path: B without the socket, polling at a short interval (stated in the row id), since a
- * realistic one (the seed's 5-10 minutes) would take hours for twenty trials.
+ * realistic one (5 to 10 minutes; the Python module's example uses 600 s) would take hours for twenty trials.
  */
 
 import type { Json } from "../client/core/merge/json-value.ts";
@@ -19,7 +19,7 @@ const TRIALS = 20;
 const PUSH_PATH_POLL_SECONDS = 300;
 /** B's interval on the polling path. */
 const POLL_SECONDS = 2;
-/** Issue 6: "a median under one second from upload to the other device's file". */
+/** The push target (README, Performance): a median under one second from upload to the other device's file. */
 const PUSH_BUDGET_MS = 1000;
 const DOC = "notes";
 const USERNAME = "bench-latency";
@@ -165,7 +165,7 @@ export async function runLatencyBench(): Promise<BenchRow[]> {
         unit: "ms",
         baseline: POLL_SECONDS * 1000,
         better: "lower",
-        note: `baseline = the polling interval; at the seed's 5-10 min the median wait is half of it, 150-300 s; ${trials(poll)}`,
+        note: `baseline = the polling interval; at a realistic 5-10 min the median wait is half of it, 150-300 s; ${trials(poll)}`,
       }),
     ];
   } finally {

@@ -1,4 +1,4 @@
-/** Renders bench rows as the stdout table and as the `bench/results.json` document (issue 4, "Output"). */
+/** Renders bench rows as the stdout table and as the `bench/results.json` document (README, Performance). */
 
 import type { BenchRow } from "./rows.ts";
 

@@ -1,5 +1,5 @@
 /**
- * scale.* rows (issue 4 §5): how the time of a full sync grows from 1 to 10 to 50 MB of state, and
+ * scale.* rows: how the time of a full sync grows from 1 to 10 to 50 MB of state, and
  * the peak memory of the Worker (workerd's RSS from /proc) and of the client (a child process)
  * while syncing 50 MB.
  */
@@ -17,7 +17,7 @@ const RUNS = [
   { mb: 10, repeats: 1 },
   { mb: 50, repeats: 1 },
 ] as const;
-/** Issue 4: time per MB at 50 MB over time per MB at 1 MB, "about 1.5" at most. */
+/** The target (README, Performance): time per MB at 50 MB over time per MB at 1 MB, 1.5 at most. */
 const GROWTH_TARGET = 1.5;
 /** A Worker gets 128 MB; "well inside" read as at most half of it for the sync's growth. */
 const WORKER_LIMIT_MB = 128;

@@ -1,6 +1,5 @@
 /**
- * The seed's wire protocol as the Python `CloudSyncManager` speaks it (docs/PROTOCOL.md, "Seed
- * routes"): the envelope as `json.dumps` writes it, a Fernet token's ASCII text, hex of that text
+ * The wire protocol of the Python `CloudSyncManager` (docs/PYTHON-DEVICES.md, "On the wire"): the envelope as `json.dumps` writes it, a Fernet token's ASCII text, hex of that text
  * inside a JSON body. The wire.* rows measure it against ours.
  */
 

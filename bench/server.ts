@@ -1,5 +1,5 @@
 /**
- * server.* rows (issue 4 §2): requests per second and p50/p99 latency of authenticated document
+ * server.* rows: requests per second and p50/p99 latency of authenticated document
  * downloads and uploads through the product Worker in workerd, each measured beside the baseline
  * Worker (constant answer, bare R2) in the same run, on loopback with autocannon.
  */
@@ -27,7 +27,7 @@ const SIZES = [
 const CONNECTIONS = [16, 64] as const;
 const MAX_CONNECTIONS = 64;
 const BASELINE_CONFIG = fileURLToPath(new URL("baseline-worker/wrangler.toml", import.meta.url));
-// Issue 4 targets, as ratios of the constant answer's rate at 1 KiB.
+// The targets (README, Performance), as ratios of the constant answer's rate at 1 KiB.
 const TARGETS = { download: 0.6, upload: 0.3 } as const;
 const OP_NOTES = {
   download: "GET of the current version, a user per connection; baseline = constant answer",

@@ -127,7 +127,7 @@ const BADGES = [
   "centurion",
 ];
 
-/** A Python-like naive ISO timestamp with microseconds, as the seed writes them. */
+/** A naive ISO timestamp with microseconds, as the Python module's `datetime.now().isoformat()` writes them. */
 function isoAt(ms: number, micros: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}.${String(micros).padStart(6, "0")}`;
 }

@@ -1,7 +1,7 @@
 /**
- * wire.* rows (issue 4 §3): bytes that cross the network, counted each way by a loopback TCP proxy
+ * wire.* rows: bytes that cross the network, counted each way by a loopback TCP proxy
  * (request and response, headers included), to sync a realistic Project-AI state of about 1 and
- * 10 MB, and to sync one changed preference, with the seed's hex protocol and with ours. Baseline:
+ * 10 MB, and to sync one changed preference, with the Python module's hex protocol and with ours. Baseline:
  * the state's plaintext JSON.
  */
 
@@ -15,7 +15,7 @@ import { generateState, withOnePreferenceChanged } from "./state-generator.ts";
 
 const SIZES_MB = [1, 10] as const;
 const SEED = 42;
-// Issue 4 targets, as shares of the plaintext state.
+// The targets (README, Performance), as shares of the plaintext state.
 const FULL_SYNC_TARGET = 0.4;
 const CHANGE_TARGET = 0.01;
 
@@ -58,7 +58,7 @@ export async function runWireBench(): Promise<BenchRow[]> {
       console.error(`[wire] seed protocol, ${mb} MB`);
       const seedA = await createAccount(server.url, `wire-seed-${mb}`, "aaaaaaaaaaaaaaaa");
       const seedB = onDevice(seedA, "bbbbbbbbbbbbbbbb");
-      // The seed has one document: every sync moves the whole state, hex of a base64 token.
+      // The Python module has one document: every sync moves the whole state, hex of a base64 token.
       await measure("seed", "full-push", () => seedUpload(proxy.url, seedA, state));
       await measure("seed", "full-pull", () => seedDownload(proxy.url, seedB));
       await measure("seed", "change-push", () => seedUpload(proxy.url, seedA, changed));

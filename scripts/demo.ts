@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the seed's two devices, desktop and mobile, sharing one Fernet key, go through an
+ * `npm run demo`: two devices, desktop and mobile, sharing one Fernet key, go through an
  * upload, a download, a concurrent edit merged, the device list and a rollback, against the Worker
  * at CLOUD_SYNC_URL (default http://127.0.0.1:8787), or a local Worker started for the demo and
  * stopped after it when none answers there.

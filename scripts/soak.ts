@@ -1,5 +1,5 @@
 /**
- * The load soak (issue 5): simulated devices, five per user, hammer the local Worker for a while
+ * The load soak (README, Reliability, "load"): simulated devices, five per user, hammer the local Worker for a while
  * with a mix of edits synced both ways, downloads, device listings and history reads, then settle.
  * It reports requests served, errors (anything but a 2xx, a 304, a 404 for a document not written
  * yet, a 412 lost race or a 429), p50/p99 latency, and whether every device converged and every

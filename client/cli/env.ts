@@ -1,5 +1,5 @@
 /**
- * The CLI's configuration, as the seed reads it: the environment plus a `.env` file in the working
+ * The CLI's configuration, read as the Python module reads its own: the environment plus a `.env` file in the working
  * directory (variables already set in the environment win, as with python-dotenv's `load_dotenv`),
  * checked into a typed SyncConfig whose errors name the variable at fault.
  */
@@ -15,7 +15,7 @@ export interface SyncConfig {
   url: string;
   /** FERNET_KEY: the first key encrypts and is the credential; every one decrypts (`new,old` after a rotation). */
   keys: string[];
-  /** CLOUD_SYNC_DEVICE_ID, or null for the seed's machine fingerprint. */
+  /** CLOUD_SYNC_DEVICE_ID, or null for the machine fingerprint the Python module uses. */
   deviceId: string | null;
   /** CLOUD_SYNC_DATA_DIR, else the per-user data folder. */
   dataDir: string;

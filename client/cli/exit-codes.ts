@@ -1,5 +1,5 @@
 /**
- * The CLI's exit codes (issue 3, "CLI contract") and which failure gets which: one exhaustive
+ * The CLI's exit codes (docs/CLI.md, "Exit codes") and which failure gets which: one exhaustive
  * switch over the client's error codes, so a new code cannot be added without choosing its exit.
  */
 import { SyncError, type SyncErrorCode } from "../core/index.ts";

@@ -1,6 +1,6 @@
 /**
  * The CLI's SyncManager: Node's edges (file store in the data folder, proxy-aware fetch, node:crypto,
- * the seed's fingerprint unless CLOUD_SYNC_DEVICE_ID is set), with a progress bar for large
+ * the Python module's machine fingerprint unless CLOUD_SYNC_DEVICE_ID is set), with a progress bar for large
  * transfers and, under `--verbose`, one line per request (method, path, status, time; never headers).
  */
 import type { FetchLike, SyncManager } from "../core/index.ts";

@@ -1,5 +1,5 @@
 /**
- * A progress bar on stderr for transfers over 1 MB when stderr is a terminal (issue 3): a `fetch`
+ * A progress bar on stderr for transfers over 1 MB when stderr is a terminal (docs/CLI.md): a `fetch`
  * wrapper that streams large request bodies in slices and counts large response bodies as they
  * arrive, drawing one line that it rewrites in place.
  */

@@ -1,4 +1,4 @@
-/** Device ids: the seed's SHA-256 machine fingerprint, so Python and we name a machine alike, or a random one where there is no machine to read. */
+/** Device ids: the Python module's SHA-256 machine fingerprint, so Python and we name a machine alike, or a random one where there is no machine to read. */
 
 import { hexEncode, utf8Encode } from "./protocol/encoding.ts";
 
@@ -15,7 +15,7 @@ export interface MachineInfo {
 }
 
 /**
- * `sha256(f"{hostname}-{system}-{machine}-{mac}").hexdigest()[:16]`, as the seed's `_generate_device_id`.
+ * `sha256(f"{hostname}-{system}-{machine}-{mac}").hexdigest()[:16]`, as the Python module's `_generate_device_id`.
  *
  * @example
  * await fingerprintDeviceId({ hostname: "vm", system: "Linux", machine: "x86_64", mac: 3281355014145n }); // "bd08725c35423ad4"

@@ -17,7 +17,7 @@ export interface SyncManagerOptions {
   key: string | readonly string[];
   /** Where metadata, merge bases and the offline queue live (FileStore in Node, IndexedDBStore in browsers). */
   store: Store;
-  /** This device's id, or how to get it (the seed's fingerprint in Node, a persisted random id in browsers). */
+  /** This device's id, or how to get it (the Python module's fingerprint in Node, a persisted random id in browsers). */
   deviceId: string | DeviceIdSource;
   /** Shown in the device list and in clock-skew reports; registered with `registerDevice`. */
   deviceName?: string;

@@ -1,4 +1,4 @@
-/** The status report (the seed's `get_sync_status`), read from the Store alone: it never waits for the network. */
+/** The status report (the Python module's `get_sync_status`), read from the Store alone: it never waits for the network. */
 import type { AutoSyncState } from "./auto/timer.ts";
 import { clockReport, type ClockReport } from "./sync/clock-skew.ts";
 import type { Store } from "./ports.ts";

@@ -1,6 +1,6 @@
 /**
  * The Node entry (`project-ai-cloud-sync/node`): the file store, the proxy-aware fetch, the fast
- * crypto backend, the seed's machine fingerprint, and `createNodeSyncManager`, which wires them in.
+ * crypto backend, the Python module's machine fingerprint, and `createNodeSyncManager`, which wires them in.
  */
 import { hostname } from "node:os";
 import {
@@ -37,14 +37,14 @@ export interface NodeSyncManagerOptions extends Omit<SyncManagerOptions, "store"
   store?: Store;
   /** Where metadata and the queue live; default CLOUD_SYNC_DATA_DIR from `env`, else the per-user data folder. */
   dataDir?: string;
-  /** Default: the seed's fingerprint of this machine, as the Python module computes it. */
+  /** Default: the fingerprint of this machine, as the Python module computes it (docs/PYTHON-DEVICES.md). */
   deviceId?: string;
   /** Read for HTTPS_PROXY/HTTP_PROXY/NO_PROXY and CLOUD_SYNC_DATA_DIR; default `process.env`. */
   env?: ProxyEnv;
 }
 
 /**
- * A SyncManager with Node's edges: FileStore, proxy-aware fetch, node:crypto, the seed's device id.
+ * A SyncManager with Node's edges: FileStore, proxy-aware fetch, node:crypto, the Python module's device id.
  *
  * @example
  * const manager = await createNodeSyncManager({ url: process.env.CLOUD_SYNC_URL, key: process.env.FERNET_KEY });

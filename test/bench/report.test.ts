@@ -64,7 +64,7 @@ describe("bench rows and the results writer", () => {
   });
 });
 
-describe("the seed's json.dumps", () => {
+describe("the Python module's json.dumps", () => {
   it("writes Python's separators and ASCII escapes", () => {
     expect(pythonJsonDumps({ a: [1, "é"], b: { c: null, d: true } })).toBe(
       '{"a": [1, "\\u00e9"], "b": {"c": null, "d": true}}',

@@ -178,7 +178,7 @@ describe("configuration", () => {
     await a.run(["push", "--username", a.user, "--file", a.file("data.json", { from: "env" })]);
     writeFileSync(
       join(a.dir, ".env"),
-      `# seed-style configuration\nCLOUD_SYNC_URL=${server.url}\nexport FERNET_KEY="${a.key}"\nCLOUD_SYNC_DEVICE_ID=from-dotenv # a comment\n`,
+      `# a Python device's configuration\nCLOUD_SYNC_URL=${server.url}\nexport FERNET_KEY="${a.key}"\nCLOUD_SYNC_DEVICE_ID=from-dotenv # a comment\n`,
     );
     const viaDotenv = await cli.run(["pull", "--username", a.user], {
       cwd: a.dir,
@@ -213,7 +213,7 @@ describe("keygen and device-id", () => {
     expect(other).not.toBe(key);
   });
 
-  it("device-id prints the seed's fingerprint of this machine, or CLOUD_SYNC_DEVICE_ID", async () => {
+  it("device-id prints the Python module's fingerprint of this machine, or CLOUD_SYNC_DEVICE_ID", async () => {
     const expected = await fingerprintDeviceId(nodeMachineInfo());
     const result = await cli.run(["device-id"]);
     expect(result.code).toBe(0);

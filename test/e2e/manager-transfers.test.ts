@@ -217,7 +217,7 @@ describe("the payload", () => {
     const [user, key] = [freshUser(), freshKey()];
     const device = await manager(server.url, { key, deviceId: "desktop" });
     await device.bidirectionalSync(user, { theme: "dark", lang: "en", old: 1 });
-    // What the seed's sync_upload sends: hex of the ASCII token of its envelope, no `sync` field.
+    // What the Python module's sync_upload sends: hex of the ASCII token of its envelope, no `sync` field.
     const envelope = {
       username: user,
       device_id: "python-device",
@@ -239,7 +239,7 @@ describe("the payload", () => {
 });
 
 describe("resolveConflict", () => {
-  it("keeps the seed's rule: the later timestamp wins", async () => {
+  it("keeps the Python module's rule: the later timestamp wins", async () => {
     const device = await manager(server.url, { key: freshKey(), deviceId: "desktop" });
     const local = { content: "local version", timestamp: "2025-01-01T10:00:00" };
     const cloud = { content: "cloud version", timestamp: "2025-01-01T11:00:00" };

@@ -1,4 +1,4 @@
-/** The seed compatibility check: a Python client speaking CloudSyncManager's wire format against the Worker over real HTTP. */
+/** Python devices keep working: a Python client speaking CloudSyncManager's wire format (docs/PYTHON-DEVICES.md) against the Worker over real HTTP. */
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,7 @@ async function pythonClient(username: string, http: "requests" | "urllib", key: 
   return JSON.parse(stdout) as Report;
 }
 
-describe("the Python seed client through CLOUD_SYNC_URL=<origin>/legacy/<token>", () => {
+describe("the Python client through CLOUD_SYNC_URL=<origin>/legacy/<token>", () => {
   for (const http of ["requests", "urllib"] as const) {
     it(`claims, uploads from two devices, downloads the latest and lists devices (${http})`, async () => {
       const key = `${randomBytes(32).toString("base64url")}=`;

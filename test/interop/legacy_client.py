@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Drives the seed routes exactly as Project-AI's Python CloudSyncManager does on the wire.
+"""Drives the legacy routes exactly as Project-AI's Python CloudSyncManager does on the wire.
 
 It derives the per-user auth token from the Fernet key with cryptography's HKDF (docs/PROTOCOL.md,
 "Credential"), claims the username once with a Bearer header, and from then on talks only to

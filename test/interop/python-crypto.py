@@ -45,7 +45,7 @@ def answer(req):
         raw = hashlib.pbkdf2_hmac("sha256", req["passphrase"].encode(), req["salt"].encode(), req["iterations"], 32)
         return base64.urlsafe_b64encode(raw).decode()
     if op == "device_id":
-        # The seed's CloudSyncManager._generate_device_id, verbatim.
+        # CloudSyncManager._generate_device_id, verbatim (docs/PYTHON-DEVICES.md, "Device id").
         machine_info = f"{socket.gethostname()}-{platform.system()}-{platform.machine()}-{uuid.getnode()}"
         return hashlib.sha256(machine_info.encode()).hexdigest()[:16]
     if op == "machine_info":

@@ -38,7 +38,7 @@ describe("CORS on /v1", () => {
     expect(res.headers.get("Access-Control-Expose-Headers")).toBeNull();
   });
 
-  it("leaves the seed routes without CORS", async () => {
+  it("leaves the legacy routes without CORS", async () => {
     const res = await call("/download?username=alice&device_id=d", { headers: { Origin: PAGE } });
     expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });

@@ -191,7 +191,7 @@ describe("rate limits", () => {
     }
   });
 
-  it("refuses a limited seed upload without storing it", async () => {
+  it("refuses a limited legacy upload without storing it", async () => {
     const user = uniqueUser();
     const token = await tokenFor(user);
     expect(

@@ -127,7 +127,7 @@ function setup(v: TestUser, o: TestUser) {
     { method: "GET", path: `/download?username=${u}&device_id=fuzzer` },
     { method: "GET", path: `/devices?username=${u}` },
   ];
-  const seedRoutes = routes.filter((r) => !r.path.startsWith("/v1"));
+  const legacyRoutes = routes.filter((r) => !r.path.startsWith("/v1"));
 
   const badAuth: fc.Arbitrary<Attempt> = fc.oneof(
     fc.tuple(fc.constantFrom(...routes), authHeader).map(([r, auth]) => ({
@@ -138,7 +138,7 @@ function setup(v: TestUser, o: TestUser) {
       why: `credential ${JSON.stringify(auth).slice(0, 60)}`,
     })),
     // Capability URLs with a wrong token, or V's token for O's name.
-    fc.tuple(fc.constantFrom(...seedRoutes), wrongTokens).map(([r, t]) => ({
+    fc.tuple(fc.constantFrom(...legacyRoutes), wrongTokens).map(([r, t]) => ({
       method: r.method,
       path: `/legacy/${encodeURIComponent(t)}${r.path}`,
       headers: r.json ? { "Content-Type": "application/json" } : {},
@@ -243,26 +243,26 @@ function setup(v: TestUser, o: TestUser) {
       path: `${cap}/upload`,
       headers: { "Content-Type": "application/json" },
       body: json({ ...validUpload, device_id: n }),
-      why: `seed device_id ${JSON.stringify(n)}`,
+      why: `legacy device_id ${JSON.stringify(n)}`,
     })),
     badName(USERNAME_PATTERN).map((n) => ({
       method: "POST",
       path: `${cap}/upload`,
       headers: { "Content-Type": "application/json" },
       body: json({ ...validUpload, username: n }),
-      why: `seed username ${JSON.stringify(n)}`,
+      why: `legacy username ${JSON.stringify(n)}`,
     })),
     badName(USERNAME_PATTERN).map((n) => ({
       method: "GET",
       path: `${cap}/download?username=${encodeURIComponent(n)}`,
       headers: {},
-      why: `seed query username ${JSON.stringify(n)}`,
+      why: `legacy query username ${JSON.stringify(n)}`,
     })),
     badName(DEVICE_ID_PATTERN).map((n) => ({
       method: "GET",
       path: `${cap}/download?username=${u}&device_id=${encodeURIComponent(n)}`,
       headers: {},
-      why: `seed query device_id ${JSON.stringify(n)}`,
+      why: `legacy query device_id ${JSON.stringify(n)}`,
     })),
   );
 
@@ -297,7 +297,7 @@ function setup(v: TestUser, o: TestUser) {
     { method: "GET", path: `//v1/users/${u}/docs/notes`, headers: auth, why: "double slash" },
     { method: "GET", path: `/v1/users/${u}/docs/notes%00`, headers: auth, why: "NUL" },
     { method: "GET", path: `/V1/users/${u}/docs/notes`, headers: auth, why: "upper-case prefix" },
-    { method: "GET", path: `${cap}/..%2fdownload?username=${u}`, headers: {}, why: "encoded slash in the seed path" },
+    { method: "GET", path: `${cap}/..%2fdownload?username=${u}`, headers: {}, why: "encoded slash in the legacy path" },
     {
       method: "GET",
       path: `/legacy/${v.token}/%2e%2e/%2e%2e/v1/users/${o.user}/docs/notes`,
@@ -480,14 +480,14 @@ function setup(v: TestUser, o: TestUser) {
       path: `${cap}/upload`,
       headers: { "Content-Type": "application/json" },
       body,
-      why: `seed upload ${body.slice(0, 80)}`,
+      why: `legacy upload ${body.slice(0, 80)}`,
     })),
     uploadBodies.map((body) => ({
       method: "POST",
       path: "/upload",
       headers: { ...auth, "Content-Type": "application/json" },
       body,
-      why: `seed upload ${body.slice(0, 80)}`,
+      why: `legacy upload ${body.slice(0, 80)}`,
     })),
     fc
       .constantFrom("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x")
@@ -496,7 +496,7 @@ function setup(v: TestUser, o: TestUser) {
         path: `${cap}/upload`,
         headers: { "Content-Type": type },
         body: `username=${u}&device_id=fuzzer&encrypted_data=${hex}`,
-        why: `seed upload as ${type}`,
+        why: `legacy upload as ${type}`,
       })),
     deviceBodies.map((body) => ({
       method: "PUT",
@@ -527,7 +527,7 @@ function setup(v: TestUser, o: TestUser) {
       headers: { "Content-Type": "application/json" },
       body: json({ ...validUpload, encrypted_data: "0".repeat(n) }),
       smallLimit: true,
-      why: "seed upload over the limit",
+      why: "legacy upload over the limit",
     })),
   );
 
@@ -553,7 +553,7 @@ function setup(v: TestUser, o: TestUser) {
       `${cap}/devices`,
       `${cap}/download?username=${u}&device_id=`,
       `${cap}/download?username=%E0%A4%A`,
-    ].map((path) => ({ method: "GET", path, headers: {}, why: "seed query" })),
+    ].map((path) => ({ method: "GET", path, headers: {}, why: "legacy query" })),
   );
 
   return fc.oneof(badAuth, badNames, tricks, badBodies, wrongMethods, queries);

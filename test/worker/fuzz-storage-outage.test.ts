@@ -49,7 +49,7 @@ const ROUTES: RouteCase[] = [
     request: (u) => [`/v1/users/${u.user}/docs/fresh`, withAuth(u, { method: "PUT", body: fernetBytes() })],
   },
   {
-    name: "seed upload",
+    name: "legacy upload",
     kind: "write",
     request: (u) => [
       `/legacy/${u.token}/upload`,
@@ -103,7 +103,7 @@ const ROUTES: RouteCase[] = [
     ],
   },
   {
-    name: "claim by seed upload",
+    name: "claim by legacy upload",
     kind: "claim",
     request: (_, f) => [
       `/legacy/${f.token}/upload`,
@@ -126,7 +126,7 @@ const ROUTES: RouteCase[] = [
     }),
   ),
   {
-    name: "seed download",
+    name: "legacy download",
     kind: "read",
     request: (u) => [`/legacy/${u.token}/download?username=${u.user}&device_id=d2`, {}],
   },

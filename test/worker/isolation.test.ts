@@ -54,7 +54,7 @@ describe("user A's token against user B's data", () => {
     expect(devices.devices.map((d) => d.name)).toContain("B's phone");
   });
 
-  it("cannot read, list or overwrite B through the seed routes", async () => {
+  it("cannot read, list or overwrite B through the legacy routes", async () => {
     const a = await claimedUser("a");
     const b = await claimedUser("b");
     const data = encryptedDataOf(fernetBytes());
@@ -113,7 +113,7 @@ describe("crafted names", () => {
     expect(await errorOf(res)).toEqual(unauthorized);
   });
 
-  it("refuses a seed upload whose username tries to climb out of its prefix", async () => {
+  it("refuses a legacy upload whose username tries to climb out of its prefix", async () => {
     const a = await claimedUser("a");
     const res = await postJson(`/legacy/${a.token}/upload`, {
       username: `${a.user}/../x`,

@@ -15,7 +15,7 @@ function upload(base: string, user: string, deviceId: string, data = encryptedDa
   return postJson(`${base}/upload`, { username: user, device_id: deviceId, encrypted_data: data });
 }
 
-describe("seed upload and download through /legacy/<token>", () => {
+describe("legacy upload and download through /legacy/<token>", () => {
   it("stores an upload and answers it byte for byte to a download from another device", async () => {
     const { user, base } = await newUser();
     const data = encryptedDataOf(fernetBytes(5));
@@ -82,7 +82,7 @@ describe("seed upload and download through /legacy/<token>", () => {
   });
 });
 
-describe("seed routes with Authorization: Bearer", () => {
+describe("legacy routes with Authorization: Bearer", () => {
   it("serves upload, download and devices at the root with a Bearer header", async () => {
     const { user, token } = await newUser();
     const data = encryptedDataOf(fernetBytes());
@@ -100,7 +100,7 @@ describe("seed routes with Authorization: Bearer", () => {
   });
 });
 
-describe("seed route authentication", () => {
+describe("legacy route authentication", () => {
   const unauthorized = { status: 401, code: "unauthorized", message: "missing or invalid credentials" };
 
   it("answers 401 to a wrong token for an existing user", async () => {
@@ -135,7 +135,7 @@ describe("seed route authentication", () => {
   });
 });
 
-describe("seed upload validation", () => {
+describe("legacy upload validation", () => {
   /** Uploads `body` as a claimed user; a username of CLAIMED stands for that user's name. */
   async function rejected(body: Record<string, unknown>) {
     const { user, base } = await newUser();

@@ -43,7 +43,7 @@ async function connect(
   return { socket, inbox: inboxOf(socket), res };
 }
 
-/** A write through the seed route, which takes the same one write path as every other. */
+/** A write through the legacy upload route, which takes the same one write path as every other. */
 async function upload(user: string, token: string, device: string, options: { settle?: boolean } = {}): Promise<void> {
   const init = {
     method: "POST",

@@ -1,3 +1,4 @@
+// worker/auth/: who a request acts for: token hashing, the verified-account cache, authorize() and the admin token.
 /**
  * Authenticates a request as a username: a Bearer header (the routine token, or the admin token for
  * the routes that change credentials or remove things) or a `/legacy/<token>` capability URL,

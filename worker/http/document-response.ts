@@ -1,3 +1,4 @@
+// worker/http/: HTTP details the routes share: token bodies, conditional headers, body limit, `Date`, 405s.
 /** How a stored version appears on the wire: its JSON description and its raw-bytes answer with sync headers. */
 import type { VersionInfo } from "../storage/version-info.ts";
 import { etagOf } from "../write/condition.ts";

@@ -1,4 +1,4 @@
-/** The seed's `encrypted_data`: hex of the ASCII Fernet token, converted to and from the raw token bytes we store. */
+/** The legacy routes' `encrypted_data` (the Python module's upload field): hex of the ASCII Fernet token, converted to and from the raw token bytes we store. */
 import {
   base64urlDecode,
   base64urlEncode,

@@ -1,3 +1,4 @@
+// worker/limits/: abuse limits through the Workers Rate Limiting bindings.
 /**
  * Per-user and per-address limits with the Workers Rate Limiting bindings (USER_LIMITER,
  * ADDRESS_LIMITER in wrangler.toml, where their limits and periods live).

@@ -1,3 +1,4 @@
+// worker/realtime/: live updates: the per-user Durable Object and how a stored version is announced to it.
 /**
  * One Durable Object per user (named by username) holding that user's live WebSockets through the
  * Hibernation API, so idle devices cost nothing, and fanning each new document version out to them.

@@ -1,3 +1,4 @@
+// worker/routes/: one file per resource: OpenAPI route groups that authenticate, validate and call write/ or storage/.
 /** Document routes under `/v1/users/{username}/docs`: list, read (conditional), write (compare-and-swap), delete. */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { authenticateFirst, authOf } from "../auth/authenticate-first.ts";

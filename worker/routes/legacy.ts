@@ -1,7 +1,7 @@
 /**
- * The seed's routes (`/upload`, `/download`, `/devices`), byte-compatible with the Python
- * CloudSyncManager, served under the capability base URL `/legacy/<token>` (no header needed) and
- * at the root with `Authorization: Bearer`. They read and write the document `default`.
+ * The legacy routes (`/upload`, `/download`, `/devices`), byte-compatible with the Python
+ * CloudSyncManager (docs/PYTHON-DEVICES.md), served under the capability base URL `/legacy/<token>`
+ * (no header needed) and at the root with `Authorization: Bearer`. They read and write the document `default`.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { credentialPresented } from "../auth/authenticate-first.ts";
@@ -24,7 +24,7 @@ import {
 import { listDevices, noteActivity } from "../storage/devices.ts";
 import { readCurrent } from "../storage/documents.ts";
 
-/** The document the seed routes read and write. */
+/** The document the legacy routes read and write. */
 export const LEGACY_DOC = "default";
 
 function routes(prefix: "/legacy/{token}" | "") {

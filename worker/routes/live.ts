@@ -1,4 +1,4 @@
-/** `GET /v1/users/{username}/live`: the WebSocket upgrade to the user's hub (issue 6, PROTOCOL.md). */
+/** `GET /v1/users/{username}/live`: the WebSocket upgrade to the user's hub (docs/PROTOCOL.md, `GET /v1/users/:u/live`). */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";

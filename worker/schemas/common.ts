@@ -1,3 +1,4 @@
+// worker/schemas/: zod schemas per resource: they validate requests, type the handlers and generate /openapi.json.
 /** Schemas shared by every route: the error body, the auth header, and the hook that turns validation failures into 400s. */
 import { z, type Hook } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.ts";

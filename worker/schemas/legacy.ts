@@ -1,4 +1,4 @@
-/** Schemas of the seed's three routes, byte-compatible with the Python CloudSyncManager. */
+/** Schemas of the legacy routes (`/upload`, `/download`, `/devices`), byte-compatible with the Python CloudSyncManager (docs/PYTHON-DEVICES.md). */
 import { z } from "@hono/zod-openapi";
 import { deviceIdSchema, usernameSchema } from "./names.ts";
 

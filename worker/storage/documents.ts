@@ -1,3 +1,4 @@
+// worker/storage/: R2 and KV access only (accounts, versions, devices, caches); no HTTP statuses, no calls upward.
 /**
  * Document versions in R2: read the current or a given version, create one version, list, prune and delete.
  *

@@ -1,6 +1,7 @@
+// worker/write/: the write use case: owner write, compare-and-swap condition, next version, head hints, quota.
 /**
  * The two ways a document changes, through one compare-and-swap (next-version.ts): a write (v1
- * PUT, restore, seed upload) stores a new version, with quota, device activity, pruning and the
+ * PUT, restore, legacy upload) stores a new version, with quota, device activity, pruning and the
  * realtime announcement around it; a delete stores a tombstone and removes the history below it.
  */
 import type { Config, Env } from "../config.ts";

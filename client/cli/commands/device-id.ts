@@ -1,4 +1,4 @@
-/** `cloud-sync device-id`: this device's id, CLOUD_SYNC_DEVICE_ID or the seed's machine fingerprint (as the Python module computes it). */
+/** `cloud-sync device-id`: this device's id, CLOUD_SYNC_DEVICE_ID or the machine fingerprint, as the Python module computes it. */
 import { fingerprintDeviceId } from "../../core/index.ts";
 import { nodeMachineInfo } from "../../node/machine-info.ts";
 import type { Command } from "../command.ts";

@@ -1,7 +1,7 @@
 /**
  * `cloud-sync legacy-url`: the CLOUD_SYNC_URL that lets the unmodified Python module use the Worker,
  * `<base>/legacy/<token>` (PROTOCOL.md "Credential"), after claiming the username for this key so
- * the seed routes can write to it (deployments with CLAIM_SECRET accept seed writes to claimed names only).
+ * the legacy routes can write to it (deployments with CLAIM_SECRET accept legacy writes to claimed names only).
  */
 import { deriveAuthToken } from "../../core/index.ts";
 import type { Command } from "../command.ts";

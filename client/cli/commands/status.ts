@@ -1,4 +1,4 @@
-/** `cloud-sync status`: what this device knows of its syncs (the seed's `get_sync_status`), read locally without the network. */
+/** `cloud-sync status`: what this device knows of its syncs (the Python module's `get_sync_status`), read locally without the network. */
 import type { SyncStatus } from "../../core/index.ts";
 import type { Command } from "../command.ts";
 import { userOf, USERNAME } from "../options.ts";

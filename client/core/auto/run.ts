@@ -1,3 +1,4 @@
+// client/core/auto/: auto-sync: the timer, one run over the documents, waking on live announcements.
 /**
  * Auto-sync's side of the manager: what it syncs with (the application's copy of each document)
  * and one run over the documents, each read, synced and written back as one serialized step.

@@ -32,6 +32,6 @@ export function decodeFernetKey(key: string | Uint8Array): Uint8Array {
 }
 
 function invalidKey(): SyncError {
-  // Python's wording, so a user who met the seed's error recognises it; the key itself is never echoed.
+  // cryptography's wording, so a user who met it on a Python device recognises it; the key itself is never echoed.
   return new SyncError("invalid_key", "Fernet key must be 32 url-safe base64-encoded bytes.");
 }

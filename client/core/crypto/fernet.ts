@@ -1,3 +1,4 @@
+// client/core/crypto/: all that uses the key: Fernet and MultiFernet, keys, the credential (HKDF), passphrase keys.
 /**
  * Fernet symmetric tokens (spec: github.com/fernet/spec, Spec.md), byte-compatible with Python's
  * `cryptography.fernet`: a token made here decrypts there and the reverse.
@@ -42,7 +43,7 @@ export interface DecryptOptions {
   maxClockSkew?: number;
 }
 
-/** A token as raw bytes, as its ASCII text, or as the bytes of that text (what the seed's hex decodes to). */
+/** A token as raw bytes, as its ASCII text, or as the bytes of that text (what the legacy routes' hex decodes to). */
 export type FernetToken = Uint8Array | string;
 
 /**

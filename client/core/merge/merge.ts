@@ -1,3 +1,4 @@
+// client/core/merge/: merging JSON documents: hybrid logical clocks, per-key registers, record rules.
 /**
  * Conflict-free merge of JSON documents edited on several devices: per key at any depth, the later
  * write by hybrid logical clock wins, deletions included, with `append` and `max` rules for records

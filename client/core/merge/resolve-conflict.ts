@@ -1,4 +1,4 @@
-/** The seed's whole-document conflict rule, kept for `resolveConflict`: the later timestamp wins. */
+/** The Python module's whole-document conflict rule, kept for `resolveConflict`: the later timestamp wins. */
 
 /**
  * Returns whichever of `local` and `cloud` has the later `timestamp`, compared as the Python module

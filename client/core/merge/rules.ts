@@ -16,7 +16,7 @@ export type MergeRule = "lww" | "append" | "max";
 export type MergeRules = Record<string, MergeRule>;
 
 /**
- * Defaults for the default document's Project-AI shape (the seed's CLOUD_SYNC.md: AI persona,
+ * Defaults for the default document's Project-AI shape (docs/PYTHON-DEVICES.md: AI persona,
  * memory with conversation history and knowledge, user preferences, learning progress):
  * conversation turns and learned items are records that both devices may add to, and progress
  * counters only grow. Everything else (preferences, persona traits) is last-writer-wins per key.

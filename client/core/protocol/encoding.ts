@@ -1,4 +1,4 @@
-/** Byte codecs used on the wire: base64url (Fernet keys and tokens), hex (the seed's `encrypted_data`), UTF-8. */
+/** Byte codecs used on the wire: base64url (Fernet keys and tokens), hex (the legacy routes' `encrypted_data`), UTF-8. */
 
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const B64_CODES = Uint8Array.from(B64URL, (c) => c.charCodeAt(0));

@@ -1,3 +1,4 @@
+// client/core/protocol/: what the Worker and the client share: name rules, byte codecs, a Fernet token's shape.
 /**
  * Name rules of docs/PROTOCOL.md ("Names"), checked on the device before a name reaches a URL or a
  * store key. The patterns are the one source of them: the Worker validates requests with these too.
@@ -9,7 +10,7 @@ export const USERNAME_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 export const DEVICE_ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const DOC_NAME_PATTERN = /^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,63}$/;
 
-/** The document the seed routes (and so the Python module) read and write. */
+/** The document the legacy routes (and so the Python module) read and write. */
 export const DEFAULT_DOC = "default";
 
 export function isUsername(value: unknown): value is string {

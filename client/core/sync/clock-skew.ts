@@ -5,7 +5,7 @@
  */
 import type { DeviceClock, UserMeta } from "./state.ts";
 
-/** Devices whose clock is off by more than this are reported (issue 3: "more than a minute"). */
+/** Devices whose clock is off by more than this are reported (`cloud-sync status`: "more than a minute"). */
 export const SKEW_REPORT_MS = 60_000;
 /** Below this, whole-second `Date` headers and network time cannot tell skew from noise. */
 const CORRECTION_MIN_MS = 2_000;

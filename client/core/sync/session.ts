@@ -1,3 +1,4 @@
+// client/core/sync/: operations on a user's documents: transfers, history, the queue, integrity checks, state.
 /**
  * One operation's view of one user: the stored state it reads and saves, and the two primitives
  * every operation is built from. `fetchRemote` reads a document and checks it (rollback, fork, key)

@@ -1,4 +1,4 @@
-/** Device ids: the seed's fingerprint formula, equal to what python3 computes on this machine. */
+/** Device ids: the Python module's fingerprint formula, equal to what python3 computes on this machine. */
 
 import { describe, expect, it } from "vitest";
 import { fingerprintDeviceId, randomDeviceId } from "../../../client/core/device-id.ts";
@@ -13,7 +13,7 @@ interface PythonMachineInfo {
 }
 
 describe("fingerprintDeviceId", () => {
-  it("equals the seed's Python formula run by python3 on this machine", async () => {
+  it("equals the Python module's formula run by python3 on this machine", async () => {
     expect(await fingerprintDeviceId(nodeMachineInfo())).toBe(python<string>({ op: "device_id" }));
   });
 

@@ -23,7 +23,7 @@ export function fernetBytes(blocks = 2): Uint8Array {
   return raw;
 }
 
-/** The seed's `encrypted_data` for raw token bytes: hex of the padded base64url text. */
+/** The legacy routes' `encrypted_data` for raw token bytes: hex of the padded base64url text. */
 export function encryptedDataOf(raw: Uint8Array): string {
   return hexEncode(utf8Encode(base64urlEncode(raw, true)));
 }

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { resolveConflict } from "../../../../client/core/merge/resolve-conflict.ts";
 
-// The example from the seed's CLOUD_SYNC.md, "Conflict Resolution".
+// The Python module's documented example of its conflict rule (docs/PYTHON-DEVICES.md).
 const localData = { content: "local version", timestamp: "2025-01-01T10:00:00" };
 const cloudData = { content: "cloud version", timestamp: "2025-01-01T11:00:00" };
 
-describe("resolveConflict (the seed's rule)", () => {
-  test("returns the cloud data when it is newer, as in the seed's example", () => {
+describe("resolveConflict (the Python module's rule)", () => {
+  test("returns the cloud data when it is newer, as in the Python module's example", () => {
     expect(resolveConflict(localData, cloudData)).toBe(cloudData);
   });
 

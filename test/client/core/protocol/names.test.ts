@@ -33,7 +33,7 @@ describe("name patterns", () => {
     expect(documentedPattern("document name")).toBe(DOC_NAME_PATTERN.source);
   });
 
-  it("accept the seed's names and refuse '..', '/' and a leading dot", () => {
+  it("accept the Python module's names and refuse '..', '/' and a leading dot", () => {
     expect(isUsername("alice@example.com")).toBe(true);
     expect(isDeviceId("a1b2c3d4e5f60718")).toBe(true);
     expect(isDocName("default")).toBe(true);
