@@ -63,7 +63,11 @@ export function progressFetch(inner: FetchLike, stream: TextStream, threshold = 
     if (body instanceof Uint8Array && body.byteLength >= threshold) {
       upload = new ProgressBar(stream, `upload  ${pathOf(input)}`, body.byteLength);
       // A stream body is sent as it is read, so the bar follows the socket; `duplex` is required for it.
-      sent = { ...init, body: sliced(body, upload), duplex: "half" } as RequestInit;
+      // Its length is declared as the bytes' was: sent chunked instead, a large body is refused (411),
+      // as the Worker buffers a body of undeclared length only up to 1 MB.
+      const headers = new Headers(init.headers);
+      headers.set("Content-Length", String(body.byteLength));
+      sent = { ...init, headers, body: sliced(body, upload), duplex: "half" } as RequestInit;
     }
     let res: Response;
     try {

@@ -3,9 +3,12 @@
  * rules travelling inside the document to devices that pass none, Project-AI's defaults for its
  * well-known named documents, and a bad rules file refused before anything changes.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { progressFetch } from "../../client/cli/progress.ts";
+import { createNodeSyncManager } from "../../client/node/index.ts";
 import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
 import { eventually, freshKey, freshUser } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
@@ -25,12 +28,12 @@ afterAll(async () => {
   dirs.forEach(removeDir);
 });
 
-interface Turn {
+type Turn = {
   id: string;
   role: string;
   content: string;
   timestamp: number;
-}
+};
 
 const T0 = Date.UTC(2026, 0, 5, 9) / 1000;
 
@@ -115,6 +118,49 @@ describe("sync of a named document by Project-AI's default rules", () => {
       // Both appended turns, after the shared history, in their own time order (desktop's is the earlier).
       expect(held.slice(-2), id).toEqual([fromDesktop, fromLaptop]);
       expect(held).toHaveLength(history.length + 2);
+    }
+  });
+});
+
+describe("sync of a large document from a terminal", () => {
+  it("keeps both turns when two terminals append to a 4 MB memory document and sync at once", async () => {
+    // On a terminal the CLI streams uploads over 1 MB to draw its bar (openManager's progressFetch);
+    // a stream without a declared length past 1 MB was refused (411), so neither sync merged.
+    const key = freshKey();
+    const user = freshUser("bigrules");
+    const tty = { isTTY: true, write: () => true };
+    const open = (id: string) => {
+      const dataDir = freshWorkDir();
+      dirs.push(dataDir);
+      return createNodeSyncManager({
+        url: server.url,
+        key,
+        deviceId: id,
+        dataDir,
+        fetch: progressFetch((u, i) => fetch(u, i), tty),
+      });
+    };
+    const [desktop, laptop] = await Promise.all([open("desktop"), open("laptop")]);
+    // Random text, so the compressed token stays well over 1 MB.
+    const history = turns(4_000_000).map((t) => ({ ...t, content: randomBytes(40).toString("hex") }));
+    const first = await desktop.bidirectionalSync(user, { conversations: history }, { doc: "memory" });
+    expect(first.uploaded).toBe(true);
+    const checkout = await laptop.syncDownload(user, { doc: "memory" });
+    await laptop.bidirectionalSync(user, checkout!, { doc: "memory" });
+
+    const turn = (id: string, at: number): Turn => ({ id, role: "user", content: id, timestamp: T0 + 2_000_000 + at });
+    const [a, b] = await Promise.all([
+      desktop.bidirectionalSync(user, { conversations: [...history, turn("desktop", 1)] }, { doc: "memory" }),
+      laptop.bidirectionalSync(user, { conversations: [...history, turn("laptop", 2)] }, { doc: "memory" }),
+    ]);
+    const last = a.version! > b.version! ? a : b;
+    expect((last.data as unknown as { conversations: Turn[] }).conversations.slice(-2).map((t) => t.id)).toEqual([
+      "desktop",
+      "laptop",
+    ]);
+    for (const device of [desktop, laptop]) {
+      const held = await device.bidirectionalSync(user, (device === desktop ? a : b).data, { doc: "memory" });
+      expect(held.data).toEqual(last.data);
     }
   });
 });

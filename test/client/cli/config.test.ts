@@ -155,4 +155,18 @@ describe("progressFetch", () => {
     expect(text).toMatch(/download \/v1\/big \[#{24}\] 100% 2\.0\/2\.0 MB/);
     expect(text.match(/\n/g)).toHaveLength(2);
   });
+
+  it("declares the length of a body it streams for the bar, keeping the request's other headers", async () => {
+    const seen: Headers[] = [];
+    const inner: FetchLike = async (url, init) => {
+      seen.push(new Headers(init.headers));
+      return echo(url, init);
+    };
+    const fetchWithBar = progressFetch(inner, { isTTY: true, write: () => true });
+    const headers = { "If-Match": '"3"', "Content-Type": "application/octet-stream" };
+    await (await fetchWithBar("http://h/v1/big", { method: "PUT", body: bytes, headers })).arrayBuffer();
+    expect(seen[0]?.get("Content-Length")).toBe(String(bytes.byteLength));
+    expect(seen[0]?.get("If-Match")).toBe('"3"');
+    expect(seen[0]?.get("Content-Type")).toBe("application/octet-stream");
+  });
 });
