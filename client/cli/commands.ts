@@ -1,5 +1,4 @@
 // client/cli/commands/: one file per command (its options, help and run); this list registers them.
-// client/cli/commands/: one file per command (its options, help and run); this list registers them.
 /** Every command of the CLI, in the order `cloud-sync --help` lists them. */
 import type { Command } from "./command.ts";
 import { account } from "./commands/account.ts";

@@ -1,5 +1,4 @@
 // client/cli/: the `cloud-sync` CLI: configuration from the environment and .env, commands, output, exit codes.
-// client/cli/: the `cloud-sync` CLI: configuration from the environment and .env, commands, output, exit codes.
 /** The `cloud-sync` executable (dist/cli.mjs): runs the command and exits with its code. The only file that exits. */
 import { createInterface } from "node:readline/promises";
 import { runCli } from "./run.ts";

@@ -1,5 +1,4 @@
 // client/core/wire/: what crosses the network: the API client, answers, envelope, document codec, live socket.
-// client/core/wire/: what crosses the network: the API client, answers, envelope, document codec, live socket.
 /**
  * The Worker's versioned API (docs/PROTOCOL.md, `/v1/users/:u/...`) as typed calls. It moves opaque
  * token bytes and JSON records; it never sees a key. Every failure becomes a SyncError.
