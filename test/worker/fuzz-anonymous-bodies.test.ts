@@ -1,0 +1,123 @@
+/**
+ * Large bodies from callers who cannot authenticate, on every route that takes a body: each is
+ * refused with 401 after at most the first chunk was pulled, whatever the body's size, whether its
+ * length is declared, and however the credential is wrong; storage is byte-identical afterwards.
+ * Bounded in `npm test`, longer under SOAK=1; the seed is fixed and printed on failure.
+ */
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { callWith } from "./support/api.ts";
+import { claimedUser, type TestUser } from "./support/docs.ts";
+import { SOAK } from "./support/soak-mode.ts";
+import { storageSnapshot } from "./support/storage-snapshot.ts";
+import { tokenFor } from "./support/tokens.ts";
+
+const RUNS = SOAK ? 400 : 60;
+const SEED = 0xb0d1e5;
+const MiB = 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+type Credential = "none" | "malformed" | "made-up" | "other-user";
+
+interface Shape {
+  route: "document" | "device" | "credential" | "upload-bearer" | "upload-capability";
+  credential: Credential;
+  size: number;
+  declared: boolean;
+}
+
+let owner: TestUser;
+let other: TestUser;
+
+beforeAll(async () => {
+  owner = await claimedUser("owner");
+  other = await claimedUser("other");
+});
+
+async function tokenOf(credential: Credential): Promise<string | null> {
+  switch (credential) {
+    case "none":
+      return null;
+    case "malformed":
+      return "not a token!";
+    case "made-up":
+      return tokenFor(`made-up-${crypto.randomUUID()}`);
+    case "other-user":
+      return other.token;
+  }
+}
+
+function countedBody(size: number): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+  let sent = 0;
+  const chunk = new Uint8Array(CHUNK).fill(0x7b);
+  chunk[0] = 0x80;
+  return {
+    body: new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= size) return controller.close();
+        const part = chunk.slice(0, Math.min(CHUNK, size - sent));
+        sent += part.byteLength;
+        controller.enqueue(part);
+      },
+    }),
+    pulled: () => sent,
+  };
+}
+
+async function attempt(shape: Shape): Promise<{ status: number; pulled: number }> {
+  const token = await tokenOf(shape.credential);
+  const bearer: Record<string, string> = token === null ? {} : { Authorization: `Bearer ${token}` };
+  const base = `/v1/users/${owner.user}`;
+  const [method, path, headers] = ((): [string, string, Record<string, string>] => {
+    switch (shape.route) {
+      case "document":
+        return ["PUT", `${base}/docs/notes`, { ...bearer, "Content-Type": "application/octet-stream" }];
+      case "device":
+        return ["PUT", `${base}/devices/dev-1`, { ...bearer, "Content-Type": "application/json" }];
+      case "credential":
+        return ["PUT", `${base}/credential`, { ...bearer, "Content-Type": "application/json" }];
+      case "upload-bearer":
+        return ["POST", "/upload", { ...bearer, "Content-Type": "application/json" }];
+      case "upload-capability":
+        return ["POST", `/legacy/${encodeURIComponent(token ?? "x")}/upload`, { "Content-Type": "application/json" }];
+    }
+  })();
+  const { body, pulled } = countedBody(shape.size);
+  const res = await callWith({}, path, {
+    method,
+    headers: shape.declared ? { ...headers, "Content-Length": String(shape.size) } : headers,
+    body,
+    duplex: "half",
+  } as RequestInit);
+  await res.body?.cancel();
+  return { status: res.status, pulled: pulled() };
+}
+
+// A username inside the body is only known after reading it, so a Python-style upload is
+// refused unread when its credential is missing or malformed; a well-formed one is checked
+// against the account it names, which the capability URL's own token resolves without the body.
+const shapes = fc.record({
+  route: fc.constantFrom<Shape["route"]>("document", "device", "credential", "upload-bearer", "upload-capability"),
+  credential: fc.constantFrom<Credential>("none", "malformed", "made-up", "other-user"),
+  size: fc.constantFrom(2 * CHUNK, 8 * MiB, 60 * MiB),
+  declared: fc.boolean(),
+});
+const refusedUnread = (s: Shape) =>
+  s.route === "document" || s.route === "device" || s.route === "credential"
+    ? true
+    : s.credential === "none" || s.credential === "malformed";
+
+describe("large bodies from callers who cannot authenticate", () => {
+  it("are refused with 401 before more than one chunk is read, and change nothing", async () => {
+    const before = await storageSnapshot([owner.user, other.user]);
+    await fc.assert(
+      fc.asyncProperty(shapes.filter(refusedUnread), async (shape) => {
+        const { status, pulled } = await attempt(shape);
+        expect({ shape, status }).toEqual({ shape, status: 401 });
+        expect(pulled).toBeLessThanOrEqual(CHUNK);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    expect(await storageSnapshot([owner.user, other.user])).toEqual(before);
+  });
+});
