@@ -8,6 +8,8 @@ interface OptionalVars {
   CLAIM_SECRET?: string;
   AUTH_CACHE_SECONDS?: string;
   RATE_LIMITS?: string;
+  MAX_DOCUMENTS?: string;
+  MAX_DEVICES?: string;
 }
 
 /**
@@ -30,6 +32,10 @@ export interface Config {
   readonly authCacheMs: number;
   /** What the rate limiters count (worker/limits/rate-limit.ts). */
   readonly rateLimits: "writes" | "all" | "off";
+  /** How many live documents an account may hold; a write that would create one more is refused. */
+  readonly maxDocuments: number;
+  /** How many devices an account's registry may hold; past it new devices are not recorded. */
+  readonly maxDevices: number;
 }
 
 const cache = new WeakMap<Env, Config>();
@@ -45,6 +51,8 @@ export function parseConfig(env: Env): Config {
       claimSecret: env.CLAIM_SECRET ? env.CLAIM_SECRET : null,
       authCacheMs: nonNegativeInt(env, "AUTH_CACHE_SECONDS", 5) * 1000,
       rateLimits: oneOf(env, "RATE_LIMITS", ["writes", "all", "off"] as const, "writes"),
+      maxDocuments: positiveInt(env, "MAX_DOCUMENTS", 1000),
+      maxDevices: positiveInt(env, "MAX_DEVICES", 100),
     });
     cache.set(env, config);
   }

@@ -1,6 +1,7 @@
 /** The Worker's one error type and the two handlers that turn anything thrown into `{"error":{"code","message"}}`. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { DeviceLimitError } from "./storage/devices.ts";
 import { STORAGE_RETRY_AFTER_SECONDS, StorageUnavailableError } from "./storage/unavailable.ts";
 
 /** Public error codes (docs/PROTOCOL.md "Errors"). Codes are API: never renamed. */
@@ -74,6 +75,7 @@ export function onError(err: Error, c: Context): Response {
     return errorResponse(c, new ApiError(413, "payload_too_large", "request body is too large"));
   if (err instanceof HTTPException) return errorResponse(c, fromHttpException(err));
   if (err instanceof StorageUnavailableError) return errorResponse(c, storageUnavailable());
+  if (err instanceof DeviceLimitError) return errorResponse(c, new ApiError(403, "quota_exceeded", err.message));
   // A bug: log the cause for the operator, tell the caller nothing about it.
   console.error(
     "internal_error",

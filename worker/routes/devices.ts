@@ -60,7 +60,10 @@ export function deviceRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(register, async (c) => {
     const { id } = c.req.valid("param");
     const details = c.req.valid("json");
-    return c.json(await registerDevice(c.env.DEVICES, authOf(c).account.space, id, details, new Date()), 200);
+    return c.json(
+      await registerDevice(c.env.DEVICES, authOf(c).account.space, id, details, new Date(), c.var.config.maxDevices),
+      200,
+    );
   });
 
   app.openapi(remove, async (c) => {

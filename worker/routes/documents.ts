@@ -128,7 +128,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
       : await openVersion(c.env.BLOBS, space, head);
     if (found === null) throw noDocument();
     // Only once the answer is in hand: a download that failed is no activity to record.
-    if (device !== undefined) await noteActivity(c.env.DEVICES, space, device, "download");
+    if (device !== undefined) await noteActivity(c.env.DEVICES, space, device, "download", c.var.config.maxDevices);
     if ("body" in found) return tokenBytesResponse(found.info, found.body);
     return c.body(null, 304, versionHeaders(found));
   });

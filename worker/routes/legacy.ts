@@ -9,7 +9,8 @@ import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { ownerWrite } from "../write/owner-write.ts";
-import { decodeEncryptedData, encodeEncryptedData } from "../http/legacy-token.ts";
+import { decodeEncryptedData, encryptedDataLength, encryptedDataStream } from "../http/legacy-token.ts";
+import { utf8Encode } from "../../client/core/protocol/encoding.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
 import {
@@ -96,18 +97,32 @@ async function download(c: AppContext, query: { username: string; device_id?: st
   const { space } = (await authorize(c, query.username)).account;
   const found = await readCurrent(c.env.BLOBS, space, LEGACY_DOC);
   if (found === null) throw new ApiError(404, "not_found", "nothing has been uploaded for this user yet");
-  const raw = await new Response(found.body).arrayBuffer();
   // Only once the answer is in hand: a download that failed is no activity to record.
-  if (query.device_id !== undefined) await noteActivity(c.env.DEVICES, space, query.device_id, "download");
-  return c.json(
-    {
-      username: query.username,
-      device_id: found.info.deviceId,
-      encrypted_data: encodeEncryptedData(new Uint8Array(raw)),
-      timestamp: found.info.updatedAt,
-    },
-    200,
+  if (query.device_id !== undefined)
+    await noteActivity(c.env.DEVICES, space, query.device_id, "download", c.var.config.maxDevices);
+  // The Python module's JSON, streamed: the hex of a large token is never held whole in memory.
+  const head = utf8Encode(
+    `{"username":${JSON.stringify(query.username)},"device_id":${JSON.stringify(found.info.deviceId)},"encrypted_data":"`,
   );
+  const tail = utf8Encode(`","timestamp":${JSON.stringify(found.info.updatedAt)}}`);
+  const raw = found.body instanceof Uint8Array ? new Response(found.body).body! : found.body;
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  c.executionCtx.waitUntil(
+    (async () => {
+      const writer = writable.getWriter();
+      await writer.write(head);
+      writer.releaseLock();
+      await encryptedDataStream(raw).pipeTo(writable, { preventClose: true });
+      const end = writable.getWriter();
+      await end.write(tail);
+      await end.close();
+    })().catch((err: unknown) => console.error("legacy download stream", err)),
+  );
+  const length = head.byteLength + encryptedDataLength(found.info.size) + tail.byteLength;
+  return new Response(readable, {
+    status: 200,
+    headers: { "Content-Type": "application/json", "Content-Length": String(length) },
+  });
 }
 
 async function devices(c: AppContext, query: { username: string }) {
@@ -121,7 +136,9 @@ export function legacyRoutes(): OpenAPIHono<AppEnv> {
   for (const prefix of ["/legacy/{token}", ""] as const) {
     const r = routes(prefix);
     app.openapi(r.upload, (c) => upload(c, c.req.valid("json")));
-    app.openapi(r.download, (c) => download(c, c.req.valid("query")));
+    // A streamed JSON answer (see download) is a plain Response, which hono's typed c.json cannot
+    // express; the route's schema still describes its shape.
+    app.openapi(r.download, (c) => download(c, c.req.valid("query")) as never);
     app.openapi(r.devices, (c) => devices(c, c.req.valid("query")));
   }
   return app;

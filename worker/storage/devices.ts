@@ -17,6 +17,23 @@ export interface DeviceRecord {
   last_sync: string | null;
 }
 
+/** MAX_DEVICES' default: more than any one person's devices, few enough to list in one KV page. */
+export const DEFAULT_MAX_DEVICES = 100;
+
+/** The registry already holds the most devices an account may have. */
+export class DeviceLimitError extends Error {
+  override readonly name = "DeviceLimitError";
+  constructor(readonly limit: number) {
+    super(`this account has ${limit} devices, the most it may register (MAX_DEVICES); remove one first`);
+  }
+}
+
+/** True when the user's registry holds `limit` devices or more: one KV list of at most `limit` keys. */
+async function isFull(kv: KVNamespace, username: string, limit: number): Promise<boolean> {
+  const page = await guard("devices.list", () => kv.list({ prefix: `${username}/`, limit }));
+  return page.keys.length >= limit;
+}
+
 /** Activity timestamps are rewritten only when older than this, so KV is not written per request. */
 export const ACTIVITY_RESOLUTION_MS = 60_000;
 
@@ -71,8 +88,10 @@ export async function registerDevice(
   deviceId: string,
   details: { name: string; platform: string },
   now: Date,
+  maxDevices = DEFAULT_MAX_DEVICES,
 ): Promise<DeviceRecord> {
   const existing = await readDevice(kv, username, deviceId);
+  if (existing === null && (await isFull(kv, username, maxDevices))) throw new DeviceLimitError(maxDevices);
   const record = {
     ...(existing ?? newRecord(deviceId, now.toISOString())),
     name: details.name,
@@ -111,6 +130,7 @@ export async function recordActivity(
   deviceId: string,
   kind: "upload" | "download",
   now: Date,
+  maxDevices = DEFAULT_MAX_DEVICES,
 ): Promise<void> {
   const key = deviceKey(username, deviceId);
   const field = kind === "upload" ? "last_upload" : "last_download";
@@ -120,6 +140,12 @@ export async function recordActivity(
   const stored = await readDevice(kv, username, deviceId);
   if (stored !== null && isRecent(stored[field], now)) {
     memoryFor(kv).set(key, stored);
+    return;
+  }
+  // A full registry records no new device: X-Device-Id is the caller's word, so a token holder
+  // could otherwise fill KV with made-up ids. The read or write itself still succeeds.
+  if (stored === null && (await isFull(kv, username, maxDevices))) {
+    console.warn("device_limit", maxDevices);
     return;
   }
   const at = now.toISOString();
@@ -139,6 +165,9 @@ export async function noteActivity(
   username: string,
   deviceId: string,
   kind: "upload" | "download",
+  maxDevices = DEFAULT_MAX_DEVICES,
 ): Promise<void> {
-  await recordActivity(kv, username, deviceId, kind, new Date()).catch((err) => console.error("device_activity", err));
+  await recordActivity(kv, username, deviceId, kind, new Date(), maxDevices).catch((err) =>
+    console.error("device_activity", err),
+  );
 }

@@ -307,8 +307,19 @@ export async function summarizeDocuments(
  * Bytes of the versions still within retention, over all of a user's documents. Keys and sizes
  * are all it needs, so it lists without custom metadata, which in R2 costs about as much again.
  */
-export async function measureUsage(bucket: R2Bucket, username: string, retention: number): Promise<number> {
-  return walkDocuments(username, await listKeys(bucket, docsPrefix(username)), retention).usageBytes;
+/** The bytes the quota counts and the names of the live documents, from one listing without metadata. */
+export async function measureUsage(
+  bucket: R2Bucket,
+  username: string,
+  retention: number,
+): Promise<{ bytes: number; documents: string[] }> {
+  const { heads, usageBytes } = walkDocuments(username, await listKeys(bucket, docsPrefix(username)), retention);
+  const documents: string[] = [];
+  for (const head of heads) {
+    const parsed = parseVersionKey(username, head.key);
+    if (parsed !== null) documents.push(parsed.doc);
+  }
+  return { bytes: usageBytes, documents };
 }
 
 /**

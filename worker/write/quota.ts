@@ -3,7 +3,8 @@
  * every document, measured by listing the user's objects. An isolate reuses its measurement for
  * up to USAGE_FRESH_MS and adds what it wrote itself; a write that would pass the quota is always
  * re-measured before it is refused. So refusals are exact, and the quota can be overshot only by
- * writes made through other isolates within that window.
+ * writes made through other isolates within that window. The same measurement names the live
+ * documents, so MAX_DOCUMENTS bounds how many an account holds (and so what a listing costs).
  */
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
@@ -14,20 +15,44 @@ const USAGE_FRESH_MS = 10_000;
 
 interface Measured {
   bytes: number;
+  documents: Set<string>;
   at: number;
 }
 
 const measuredFor = perBinding<R2Bucket, Map<string, Measured>>(() => new Map());
 
-/** Throws 413 `quota_exceeded` when `size` more bytes would take the user past the quota. */
-export async function checkQuota(bucket: R2Bucket, config: Config, username: string, size: number): Promise<void> {
+/**
+ * Throws 413 `quota_exceeded` when `size` more bytes would take the user past the quota, and 403
+ * `quota_exceeded` when writing `doc` would create a document past MAX_DOCUMENTS.
+ */
+export async function checkQuota(
+  bucket: R2Bucket,
+  config: Config,
+  username: string,
+  size: number,
+  doc: string,
+): Promise<void> {
   const map = measuredFor(bucket);
   const now = Date.now();
   let measured = map.get(username);
-  if (measured === undefined || now - measured.at > USAGE_FRESH_MS || measured.bytes + size > config.userQuotaBytes) {
-    measured = { bytes: await measureUsage(bucket, username, config.historyRetention), at: now };
+  const overCount = (m: Measured) => !m.documents.has(doc) && m.documents.size >= config.maxDocuments;
+  if (
+    measured === undefined ||
+    now - measured.at > USAGE_FRESH_MS ||
+    measured.bytes + size > config.userQuotaBytes ||
+    overCount(measured)
+  ) {
+    const usage = await measureUsage(bucket, username, config.historyRetention);
+    measured = { bytes: usage.bytes, documents: new Set(usage.documents), at: now };
     if (map.size > 10_000) map.clear();
     map.set(username, measured);
+  }
+  if (overCount(measured)) {
+    throw new ApiError(
+      403,
+      "quota_exceeded",
+      `this account holds ${measured.documents.size} documents, the most it may (MAX_DOCUMENTS); delete one first`,
+    );
   }
   if (measured.bytes + size > config.userQuotaBytes) {
     throw new ApiError(
@@ -39,9 +64,11 @@ export async function checkQuota(bucket: R2Bucket, config: Config, username: str
 }
 
 /** Adds a successful write to this isolate's measurement. */
-export function recordUsage(bucket: R2Bucket, username: string, size: number): void {
+export function recordUsage(bucket: R2Bucket, username: string, size: number, doc: string): void {
   const measured = measuredFor(bucket).get(username);
-  if (measured !== undefined) measured.bytes += size;
+  if (measured === undefined) return;
+  measured.bytes += size;
+  measured.documents.add(doc);
 }
 
 /** Drops the measurement after deletions, so the next write re-measures. */

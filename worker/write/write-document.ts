@@ -1,7 +1,7 @@
 // worker/write/: the write use case: owner write, compare-and-swap condition, next version, head hints, quota.
 /**
  * The two ways a document changes, through one compare-and-swap (next-version.ts): a write (v1
- * PUT, restore, legacy upload) stores a new version, with quota, device activity, pruning and the
+ * PUT, legacy upload) stores a new version, with quota, device activity, pruning and the
  * realtime announcement around it; a delete stores a tombstone and removes the history below it.
  */
 import type { Config, Env } from "../config.ts";
@@ -51,14 +51,14 @@ export async function writeDocument(
   input: WriteInput,
 ): Promise<WriteResult> {
   const { username, doc, body } = input;
-  await checkQuota(env.BLOBS, config, username, body.size);
+  await checkQuota(env.BLOBS, config, username, body.size, doc);
   const { info, replaced } = await createNextVersion(
     env.BLOBS,
     input,
     (next) => createVersion(env.BLOBS, username, doc, next, body, metaFor(input.deviceId)),
     { repeatable: "bytes" in body },
   );
-  recordUsage(env.BLOBS, username, info.size);
+  recordUsage(env.BLOBS, username, info.size, doc);
   const next = info.version;
   if (next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
     waitUntil(
@@ -67,7 +67,7 @@ export async function writeDocument(
       ),
     );
   }
-  await noteActivity(env.DEVICES, username, input.deviceId, "upload");
+  await noteActivity(env.DEVICES, username, input.deviceId, "upload", config.maxDevices);
   // Other devices hear of it after the response; a hub failure never fails the write.
   announceVersion(env, waitUntil, username, announcementOf(info));
   return { ...info, created: replaced === null };
