@@ -4,7 +4,10 @@ import type { Command } from "./command.ts";
 import { account } from "./commands/account.ts";
 import { deviceId } from "./commands/device-id.ts";
 import { devices } from "./commands/devices.ts";
+import { docs } from "./commands/docs.ts";
+import { exportCommand } from "./commands/export.ts";
 import { history } from "./commands/history.ts";
+import { importCommand } from "./commands/import.ts";
 import { keygen } from "./commands/keygen.ts";
 import { legacyUrl } from "./commands/legacy-url.ts";
 import { pull } from "./commands/pull.ts";
@@ -23,6 +26,9 @@ export const COMMANDS: readonly Command[] = [
   pull,
   sync,
   watch,
+  docs,
+  exportCommand,
+  importCommand,
   status,
   devices,
   history,

@@ -21,6 +21,8 @@ export interface SyncConfig {
   dataDir: string;
   /** CLOUD_SYNC_CLAIM_SECRET, for deployments that set CLAIM_SECRET. */
   claimSecret: string | null;
+  /** CLOUD_SYNC_DEVICE_NAME: how this device shows in the device list (default: the machine's name). */
+  deviceName: string | null;
 }
 
 /** The process environment over the `.env` of `cwd` (a missing `.env` is no error). */
@@ -77,6 +79,7 @@ export function syncConfig(env: EnvVars, cwd: string): SyncConfig {
     deviceId: deviceIdOverride(env),
     dataDir: resolve(cwd, defaultDataDir(env)),
     claimSecret: nonEmpty(env["CLOUD_SYNC_CLAIM_SECRET"]) ?? null,
+    deviceName: nonEmpty(env["CLOUD_SYNC_DEVICE_NAME"]) ?? null,
   };
 }
 

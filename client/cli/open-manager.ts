@@ -25,6 +25,7 @@ export async function openManager(
     fetch,
     ...(config.deviceId === null ? {} : { deviceId: config.deviceId }),
     ...(config.claimSecret === null ? {} : { claimSecret: config.claimSecret }),
+    ...(config.deviceName === null ? {} : { deviceName: config.deviceName }),
     ...(extras.rules === undefined ? {} : { rules: extras.rules }),
   });
   out.detail(

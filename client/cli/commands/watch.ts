@@ -11,7 +11,21 @@ import type { Json, LiveStatus, SyncManager } from "../../core/index.ts";
 import type { Command, CommandContext } from "../command.ts";
 import { EXIT, exitCodeFor } from "../exit-codes.ts";
 import { readJsonFile, writeJsonFileAtomic } from "../json-file.ts";
-import { DOC, docOf, FILE, numberOption, required, RULES, rulesOption, userOf, USERNAME } from "../options.ts";
+import { DIR, EXCLUDE, INCLUDE } from "../folder.ts";
+import { introduceDevice } from "../introduce.ts";
+import {
+  DOC,
+  docOf,
+  FILE,
+  numberOption,
+  optional,
+  required,
+  RULES,
+  rulesOption,
+  userOf,
+  USERNAME,
+} from "../options.ts";
+import { watchDir } from "./watch-dir.ts";
 
 const DEFAULT_INTERVAL_SECONDS = 60;
 /** Editors save in several steps; one sync after they settle. */
@@ -19,12 +33,16 @@ const FILE_SETTLE_MS = 200;
 
 export const watch: Command = {
   name: "watch",
-  summary: "keep a JSON file in sync with the document until interrupted",
-  usage: "--username U --file F [--doc D] [--interval S] [--rules FILE]",
+  summary: "keep a JSON file, or a folder of them, in sync until interrupted",
+  usage:
+    "--username U (--file F [--doc D] | --dir DIR [--include GLOB]... [--exclude GLOB]...) [--interval S] [--rules FILE]",
   options: {
     username: USERNAME,
     file: FILE,
     doc: DOC,
+    dir: DIR,
+    include: INCLUDE,
+    exclude: EXCLUDE,
     rules: RULES,
     interval: {
       type: "string",
@@ -33,14 +51,24 @@ export const watch: Command = {
       description: `seconds between polls (default ${DEFAULT_INTERVAL_SECONDS}); other devices' changes arrive at once over the live socket when the server offers it`,
     },
   },
-  details: "Stops cleanly (exit 0) on Ctrl-C or SIGTERM. With --json, each event is one JSON line on stdout.",
+  details:
+    "Stops cleanly (exit 0) on Ctrl-C or SIGTERM. With --json, each event is one JSON line on stdout.\n" +
+    "With --dir, a file is synced within a second of changing (alone), another device's write as soon as the\n" +
+    "server announces it; the server is polled every --interval seconds only while live updates are down.",
   async run(ctx) {
     const username = userOf(ctx.values, "watch");
+    if (optional(ctx.values, "dir") !== undefined)
+      return watchDir(
+        ctx,
+        username,
+        numberOption(ctx.values, "interval", { integer: false }) ?? DEFAULT_INTERVAL_SECONDS,
+      );
     const file = required(ctx.values, "file", "watch");
     const doc = docOf(ctx.values);
     const interval = numberOption(ctx.values, "interval", { integer: false }) ?? DEFAULT_INTERVAL_SECONDS;
     const rules = await rulesOption(ctx.values, ctx.cwd);
     const manager = await ctx.manager(rules === undefined ? {} : { rules: { [doc]: rules } });
+    await introduceDevice(ctx, manager, username);
     const session = new WatchSession(ctx, manager, { username, doc, file, path: resolve(ctx.cwd, file) });
     const outcome = await session.run(interval);
     return {

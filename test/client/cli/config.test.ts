@@ -48,6 +48,7 @@ describe("syncConfig", () => {
       deviceId: null,
       dataDir: "/work/here/state",
       claimSecret: null,
+      deviceName: null,
     });
   });
 
@@ -59,10 +60,12 @@ describe("syncConfig", () => {
         XDG_DATA_HOME: "/home/u/.data",
         CLOUD_SYNC_DEVICE_ID: "laptop",
         CLOUD_SYNC_CLAIM_SECRET: "s3cret",
+        CLOUD_SYNC_DEVICE_NAME: "Kitchen laptop",
       },
       "/",
     );
     expect(config).toMatchObject({
+      deviceName: "Kitchen laptop",
       url: "http://127.0.0.1:8787",
       dataDir: "/home/u/.data/cloud-sync",
       deviceId: "laptop",
