@@ -5,10 +5,8 @@
 import { createBrowserSyncManager } from "../client/browser/index.ts";
 import {
   ApiClient,
-  Fernet,
   MemoryStore,
   SyncError,
-  decodeEnvelope,
   deriveAdminToken,
   deriveAuthToken,
   isUsername,
@@ -24,12 +22,11 @@ export interface Session {
   /** The credential token: sent to the server, and offered to the live socket. */
   token: string;
   api: ApiClient;
-  fernet: Fernet;
   /**
-   * Writes (restores) go through the client library, as any device's: it re-encrypts the old content
-   * as a fresh edit on top of the current version, which every device then merges correctly, even
-   * one that skipped versions (the server's restore route copies an old token, which only merges
-   * right on a device that saw the version before it).
+   * Reads of history and writes (restores) go through the client library, as any device's: a
+   * version is shown only if its token is bound to this user, document and version, and a restore
+   * re-seals the old content as a fresh edit on top of the current version, which every device then
+   * merges (the server keeps no way to copy an old token: devices would refuse it, tamper_detected).
    */
   manager: SyncManager;
 }
@@ -54,7 +51,6 @@ export async function openSession(input: SignIn): Promise<Session> {
   }
   if (input.secret === "") throw new SyncError("invalid_key", "Enter your Fernet key or passphrase.");
   const key = input.kind === "passphrase" ? await keyFromPassphrase(input.secret, username) : input.secret.trim();
-  const fernet = await Fernet.create(key);
   const [token, admin] = await Promise.all([deriveAuthToken(key, username), deriveAdminToken(key, username)]);
   const deviceId = dashboardDeviceId();
   // The admin token only for removing a device (after a confirmation); every other call is routine.
@@ -73,7 +69,7 @@ export async function openSession(input: SignIn): Promise<Session> {
     deviceId,
     deviceName: "Web dashboard",
   });
-  return { username, baseUrl: input.baseUrl, token, api, fernet, manager };
+  return { username, baseUrl: input.baseUrl, token, api, manager };
 }
 
 /** One random id per browser, so repeated restores from here count as one device. */
@@ -90,12 +86,13 @@ function dashboardDeviceId(): string {
   }
 }
 
-/** A version's envelope, decrypted here. A device with a fast clock still reads fine (no skew limit). */
+/**
+ * A version's envelope, decrypted here by the client library, which refuses a token bound to
+ * another user, document or version (`tamper_detected`) and reads a device with a fast clock fine.
+ */
 export async function readVersion(session: Session, doc: string, version: number): Promise<Envelope> {
-  const served = await session.api.getVersion(session.username, doc, version);
-  if (served === null) throw new SyncError("not_found", `Version ${version} of ${doc} is no longer kept.`);
-  const plaintext = await session.fernet.decrypt(served.bytes, { maxClockSkew: Number.POSITIVE_INFINITY });
-  return decodeEnvelope(plaintext);
+  const content = await session.manager.getVersion(session.username, { doc, version });
+  return { username: session.username, device_id: content.deviceId, timestamp: content.timestamp, data: content.data };
 }
 
 /** Words for an error a person can act on. */

@@ -17,6 +17,7 @@ import { keyFromPassphrase } from "../../client/core/crypto/kdf.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
 import type { Json } from "../../client/core/merge/json-value.ts";
 import { SyncManager } from "../../client/core/manager.ts";
+import { ApiClient } from "../../client/core/wire/api-client.ts";
 import { MemoryStore } from "../../client/core/ports.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 import { seedDevice, type SeedDevice } from "../support/seed-device.ts";
@@ -182,6 +183,25 @@ describe("the dashboard at /app/", () => {
     expect(next.data).toEqual({ todo: ["milk"], theme: "light" });
     expect(next.version).toBe(4);
     expect(await tablet.syncDownload(username, { doc: "notes" })).toEqual({ todo: ["milk"], theme: "light" });
+  });
+
+  it("shows the device sealed in each version, and flags a server record that the token does not confirm", async () => {
+    // Someone with only the bearer token writes the laptop's token of settings again, claiming to be the phone.
+    const claimant = new ApiClient({
+      baseUrl: server.url,
+      deviceId: phone.deviceId,
+      token: () => deriveAuthToken(key, username),
+    });
+    const stored = (await claimant.getVersion(username, "settings", 1))!.bytes;
+    expect(await claimant.putDocument(username, "settings", stored, { ifMatch: 1 })).toMatchObject({ ok: true });
+    await page.getByRole("button", { name: "Show history of settings" }).click();
+    await page.locator("#history-heading", { hasText: "History of settings" }).waitFor();
+    await expect.poll(() => page.locator("#versions-table tbody tr").count()).toBe(2);
+    const row = page.locator('#versions-table tr[data-version="2"]');
+    const cell = (await row.locator("td").nth(1).textContent()) ?? "";
+    expect(cell).toContain("Dana's laptop");
+    expect(cell).toContain("the server recorded Dana's phone, which the token does not confirm");
+    expect(await page.locator('#versions-table tr[data-version="1"] td').nth(1).textContent()).toBe("Dana's laptop");
   });
 
   it("removes a device after confirmation", async () => {
