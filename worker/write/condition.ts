@@ -33,9 +33,9 @@ export function preconditionFailed(current: number | null): ApiError {
  * delete, whose tombstone took a number of its own).
  */
 export function versionMismatch(current: number | null, next: number): ApiError {
-  const error = preconditionFailed(current);
-  return new ApiError(412, "precondition_failed", `${error.message}; this write would be version ${next}`, {
-    ...(current === null ? {} : { ETag: etagOf(current) }),
+  const stale = preconditionFailed(current);
+  return new ApiError(412, "precondition_failed", `${stale.message}; this write would be version ${next}`, {
+    ...stale.headers,
     "X-Sync-Next-Version": String(next),
   });
 }

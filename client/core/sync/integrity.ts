@@ -106,7 +106,7 @@ export function checkHistoric(record: IntegrityRecord | undefined, where: string
 export interface HistoryReader {
   /** A version's raw token, or null when the server no longer has it (pruned, deleted, never written). */
   readVersion(version: number): Promise<Uint8Array | null>;
-  /** Decrypts a token read from the history (its binding is checked here, against the version it was read as). */
+  /** Decrypts a token read from the history (the walk checks its binding against the version it was read as). */
   open(bytes: Uint8Array): Promise<Envelope>;
 }
 

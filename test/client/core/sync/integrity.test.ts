@@ -185,6 +185,19 @@ describe("verifyServed", () => {
     ).toBe("fork_detected");
   });
 
+  it("takes a Python upload on default across a pruned gap as unverifiable, and refuses one elsewhere", async () => {
+    const seenFive = recordSeen(undefined, 5, "h5");
+    const python: Envelope = { username: "alice", device_id: "py", timestamp: "2025-01-01T10:00:00", data: {} };
+    const onDefault = { username: "alice", doc: "default", version: 8 };
+    expect(await verifyServed(seenFive, onDefault, where, { hash: "h8", envelope: python }, historyOf({}))).toBe(
+      "unverifiable",
+    );
+    const elsewhere = await refusal(
+      verifyServed(seenFive, place(8), where, { hash: "h8", envelope: python }, historyOf({})),
+    );
+    expect(elsewhere.code).toBe("tamper_detected");
+  });
+
   it("refuses a token of another document met in the gap as tamper_detected", async () => {
     const seenFive = recordSeen(undefined, 5, "h5");
     const foreign = ours("other", "h5", 6);
