@@ -6,7 +6,7 @@
  */
 import { AutoSyncTimer, type AutoSyncState } from "./auto/timer.ts";
 import { ServerClock } from "./sync/clock-skew.ts";
-import { deriveAdminToken, deriveAuthToken, tokenHash } from "./crypto/credential.ts";
+import { deriveAdminToken, deriveAuthToken, deriveCapabilityToken, tokenHash } from "./crypto/credential.ts";
 import { SyncError } from "./errors.ts";
 import { Fernet } from "./crypto/fernet.ts";
 import { MultiFernet } from "./crypto/multi-fernet.ts";
@@ -338,6 +338,30 @@ export class SyncManager {
       this.#fernet = new MultiFernet(this.#fernets);
       return { documents: await history.reencryptAll(s) };
     });
+  }
+
+  /**
+   * The capability URL's token (`<url>/legacy/<token>`, the Python module's CLOUD_SYNC_URL), derived
+   * from the key and the server's token number: the current one, or with `rotate` (or when none is
+   * active) the next, issued with the admin credential, after which the previous URL opens nothing.
+   */
+  async capabilityToken(
+    username: string,
+    options: { rotate?: boolean } = {},
+  ): Promise<{ token: string; issued: boolean }> {
+    return this.#withUser(username, undefined, async () => {
+      const { generation, active } = await this.#api.capability(username);
+      if (active && options.rotate !== true)
+        return { token: await deriveCapabilityToken(this.#credentialKey, username, generation), issued: false };
+      const token = await deriveCapabilityToken(this.#credentialKey, username, generation + 1);
+      await this.#api.issueCapability(username, token, generation + 1);
+      return { token, issued: true };
+    });
+  }
+
+  /** Revokes the capability URL: nothing at `/legacy/<token>` opens the account until `capabilityToken` issues another. */
+  async revokeCapability(username: string): Promise<void> {
+    return this.#withUser(username, undefined, () => this.#api.revokeCapability(username));
   }
 
   /** Deletes the account, every document, version and device on the server, and this device's state for it. */

@@ -376,7 +376,7 @@ describe("a writer that created the current version itself", () => {
       (await callWith(elsewhere(), `/v1/users/${first.user}`, { method: "DELETE", headers: first.admin })).status,
     ).toBe(204);
     const token = await tokenFor(`${first.user}-next-owner`);
-    const next: TestUser = { user: first.user, token, auth: bearer(token) };
+    const next: Pick<TestUser, "user" | "auth"> = { user: first.user, auth: bearer(token) };
     expect((await call(`/v1/users/${next.user}`, { method: "PUT", headers: next.auth })).status).toBe(201);
     expect(await errorOf(await putDoc(next, "notes", fernetBytes(), { "If-Match": '"3"' }))).toMatchObject({
       status: 412,

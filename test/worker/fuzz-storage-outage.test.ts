@@ -37,6 +37,12 @@ const withAuth = (u: TestUser, init: RequestInit = {}): RequestInit => ({
   headers: { ...u.auth, "X-Device-Id": "d1", ...(init.headers as Record<string, string>) },
 });
 
+/** As withAuth, with the admin token: the routes that change credentials or remove things. */
+const withAdmin = (u: TestUser, init: RequestInit = {}): RequestInit => ({
+  ...init,
+  headers: { ...u.admin, "X-Device-Id": "d1", ...(init.headers as Record<string, string>) },
+});
+
 const ROUTES: RouteCase[] = [
   {
     name: "document write",
@@ -79,14 +85,14 @@ const ROUTES: RouteCase[] = [
   {
     name: "device removal",
     kind: "write",
-    request: (u) => [`/v1/users/${u.user}/devices/phone`, withAuth(u, { method: "DELETE" })],
+    request: (u) => [`/v1/users/${u.user}/devices/phone`, withAdmin(u, { method: "DELETE" })],
   },
   {
     name: "credential",
     kind: "write",
     request: (u, f) => [
       `/v1/users/${u.user}/credential`,
-      { method: "PUT", ...json({ token: f.token }), headers: { ...u.auth, "Content-Type": "application/json" } },
+      { method: "PUT", ...json({ token: f.token }), headers: { ...u.admin, "Content-Type": "application/json" } },
     ],
   },
   {
@@ -116,7 +122,7 @@ const ROUTES: RouteCase[] = [
   {
     name: "account deletion",
     kind: "account-delete",
-    request: (u) => [`/v1/users/${u.user}`, withAuth(u, { method: "DELETE" })],
+    request: (u) => [`/v1/users/${u.user}`, withAdmin(u, { method: "DELETE" })],
   },
   ...["", "/docs", "/docs/notes", "/docs/notes/versions", "/docs/notes/versions/1", "/devices"].map(
     (path): RouteCase => ({
@@ -213,7 +219,7 @@ describe("storage failing at any point of any request", () => {
           if (route.kind === "account-delete") {
             // Resumable, not atomic: the record goes last, so the owner can always finish the job.
             expect(await env.BLOBS.head(`users/${u.user}/account.json`)).not.toBeNull();
-            expect((await call(path, withAuth(u, { method: "DELETE" }))).status).toBe(204);
+            expect((await call(path, withAdmin(u, { method: "DELETE" }))).status).toBe(204);
             expect(await storageSnapshot([u.user])).toEqual([]);
           } else if (route.kind === "claim" && after.length === before.length + 1) {
             // The only thing a refused first write may leave: the name, claimed by the same token.

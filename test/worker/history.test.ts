@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, callWith, errorOf } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, type TestUser } from "./support/docs.ts";
+import { docsPrefixOf } from "./support/space.ts";
 import { fernetBytes } from "./support/tokens.ts";
 
 async function writeVersions(
@@ -66,14 +67,15 @@ describe("document history", () => {
     const u = await claimedUser();
     await writeVersions(u, "notes", 8, { HISTORY_RETENTION: "3" });
     const { env } = await import("cloudflare:workers");
-    const listed = await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/v/` });
+    const listed = await env.BLOBS.list({ prefix: `${await docsPrefixOf(u.user)}notes/v/` });
     expect(listed.objects).toHaveLength(3);
   });
 
   it("prunes in batches of half the retention, so storage holds at most half as many again", async () => {
     const u = await claimedUser();
     const { env } = await import("cloudflare:workers");
-    const stored = async () => (await env.BLOBS.list({ prefix: `users/${u.user}/docs/notes/v/` })).objects.length;
+    const stored = async () =>
+      (await env.BLOBS.list({ prefix: `${await docsPrefixOf(u.user)}notes/v/` })).objects.length;
     await writeVersions(u, "notes", 29, { HISTORY_RETENTION: "20" });
     expect(await stored()).toBe(29);
     await writeVersions(u, "notes", 1, { HISTORY_RETENTION: "20" });

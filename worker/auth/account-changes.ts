@@ -10,6 +10,7 @@ import { docsPrefix } from "../storage/document-keys.ts";
 import { deletePrefix } from "../storage/documents.ts";
 import { forgetUsage } from "../write/quota.ts";
 import { forgetAccount, rememberAccount } from "./account-cache.ts";
+import { dropIndexEntry } from "./capability.ts";
 
 /**
  * Replaces the routine token (and the admin token when a new hash is given), as a key rotation
@@ -32,6 +33,7 @@ export async function replaceCredentials(
   if (replaced === null)
     throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
   rememberAccount(c.env.BLOBS, replaced, Date.now(), c.var.config.authCacheMs);
+  await dropIndexEntry(c, account.capabilityHash);
   return replaced;
 }
 
@@ -42,6 +44,7 @@ export async function deleteAccount(c: AppContext, account: Account): Promise<vo
   await deleteAccountRecord(c.env.BLOBS, account.username);
   forgetAccount(c.env.BLOBS, account.username);
   forgetUsage(c.env.BLOBS, account.space);
+  await dropIndexEntry(c, account.capabilityHash);
 }
 
 /** Removes a device from the registry; 404 when it is not there. */

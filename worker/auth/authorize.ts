@@ -11,6 +11,7 @@ import { createAccount, deleteUnusedAccount, readAccount, type Account } from ".
 import { hasDocuments } from "../storage/documents.ts";
 import { cachedAccount, forgetAccount, rememberAccount } from "./account-cache.ts";
 import { adoptAdminHash, offeredAdminHash } from "./admin.ts";
+import { verifyCapabilityUrl } from "./capability.ts";
 import { constantTimeEqual, hashToken, isAuthTokenShape, secretsEqual } from "./token-hash.ts";
 
 export interface Authorized {
@@ -121,6 +122,12 @@ export async function authorize(c: AppContext, username: string, options: Author
 }
 
 async function verify(c: AppContext, username: string, options: AuthorizeOptions): Promise<Authorized> {
+  // A capability URL's token opens the legacy routes only, by rules of its own, and never claims.
+  const fromPath = options.token === undefined ? c.req.param("token") : undefined;
+  if (fromPath !== undefined) {
+    if (!isAuthTokenShape(fromPath)) throw unauthorized();
+    return { account: await verifyCapabilityUrl(c, username, await hashToken(fromPath)), claimed: false };
+  }
   const admin = options.credential === "admin";
   const mayClaim = options.mayClaim === true && !admin;
   const token = options.token ?? presentedToken(c);

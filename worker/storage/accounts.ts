@@ -17,8 +17,9 @@ export interface Account {
   capabilityHash: string | null;
   /**
    * How many capability tokens were issued (the client derives the token from the key and this
-   * number). Null only for a previous-release account that never issued or revoked one: its routine
-   * token still opens `/legacy/<token>`, as the previous release's capability URLs did.
+   * number). Null while none was ever issued or revoked and the credential never replaced: until
+   * then the routine token still opens `/legacy/<token>`, as the previous release's capability URLs
+   * did (auth/capability.ts).
    */
   capabilityGeneration: number | null;
   createdAt: string;
@@ -74,11 +75,6 @@ function toBody(account: Omit<Account, "etag">): AccountBody {
   };
 }
 
-/** True for an account created by the previous release: no incarnation, documents under `users/<username>/docs/`. */
-export function isPreviousRelease(account: Account): boolean {
-  return account.space === account.username;
-}
-
 export async function readAccount(bucket: R2Bucket, username: string): Promise<Account | null> {
   return guard("account.read", async () => {
     const obj = await bucket.get(accountKey(username));
@@ -106,7 +102,7 @@ export async function createAccount(
     username,
     ...hashes,
     capabilityHash: null,
-    capabilityGeneration: 0,
+    capabilityGeneration: null,
     createdAt: now.toISOString(),
     space: `${username}/${newIncarnation()}`,
   };

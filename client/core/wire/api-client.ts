@@ -104,6 +104,24 @@ export class ApiClient {
     await this.#send(username, "PUT", "/credential", { json, admin: true });
   }
 
+  /** `GET /v1/users/:u/capability` (admin): which capability token number is current, and whether it opens anything. */
+  async capability(username: string): Promise<{ generation: number; active: boolean }> {
+    return (await this.#send(username, "GET", "/capability", { admin: true })).json() as Promise<{
+      generation: number;
+      active: boolean;
+    }>;
+  }
+
+  /** `PUT /v1/users/:u/capability` (admin): `token` becomes capability number `generation`; the previous one stops working. */
+  async issueCapability(username: string, token: string, generation: number): Promise<void> {
+    await this.#send(username, "PUT", "/capability", { json: { token, generation }, admin: true });
+  }
+
+  /** `DELETE /v1/users/:u/capability` (admin): no capability URL opens the account any more. */
+  async revokeCapability(username: string): Promise<void> {
+    await this.#send(username, "DELETE", "/capability", { admin: true });
+  }
+
   async listDocuments(username: string): Promise<DocumentInfo[]> {
     const body = (await (await this.#send(username, "GET", "/docs")).json()) as { documents: DocumentInfo[] };
     return body.documents;

@@ -25,7 +25,7 @@ export async function claimedUser(label = "user"): Promise<TestUser> {
 }
 
 export function putDoc(
-  u: TestUser,
+  u: Pick<TestUser, "user" | "auth">,
   doc: string,
   body: Uint8Array = fernetBytes(),
   headers: Record<string, string> = {},
@@ -37,7 +37,11 @@ export function putDoc(
   });
 }
 
-export function getDoc(u: TestUser, doc: string, headers: Record<string, string> = {}): Promise<Response> {
+export function getDoc(
+  u: Pick<TestUser, "user" | "auth">,
+  doc: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return call(`/v1/users/${u.user}/docs/${doc}`, { headers: { ...u.auth, ...headers } });
 }
 
