@@ -8,6 +8,7 @@ import { SyncError } from "../errors.ts";
 import { isTransientError } from "../errors.ts";
 import { merge, type Json, type Stamped } from "../merge/merge.ts";
 import type { DrainResult, QueuedChange } from "./queue.ts";
+import { checkBinding } from "./binding.ts";
 import { describeDoc, type Remote, type UserSession } from "./session.ts";
 import { markServer, markSynced, moveBase, type DocState } from "./state.ts";
 
@@ -176,7 +177,10 @@ async function landedAlready(s: UserSession, entry: QueuedChange, remote: Remote
     if (v.version <= after || v.version >= remote.version || v.device_id !== s.ctx.deviceId) continue;
     const served = await s.ctx.api.getVersion(s.username, entry.doc, v.version);
     if (served === null) continue;
-    const opened = await openDocument(s.ctx.fernet(), served.bytes, describeDoc(s.username, entry.doc));
+    const where = describeDoc(s.username, entry.doc);
+    const opened = await openDocument(s.ctx.fernet(), served.bytes, where);
+    // A token of another document carrying a later counter of this device must not pass for this change.
+    checkBinding(opened.envelope, { username: s.username, doc: entry.doc, version: v.version }, where);
     if (ours(opened.envelope)) return true;
   }
   return false;
