@@ -131,11 +131,12 @@ export class SyncManager {
 
   /**
    * The document's current data, or null when it does not exist. It does not change what the next
-   * `bidirectionalSync` merges against: pass the downloaded data to it if the application adopts it.
+   * `bidirectionalSync` merges against, unless `adopt` says the application now holds exactly this
+   * data (a file written from it): then it does, with the writers' own clocks, as auto-sync does.
    */
-  async syncDownload(username: string, options: DocOption = {}): Promise<Json | null> {
+  async syncDownload(username: string, options: DocOption & { adopt?: boolean } = {}): Promise<Json | null> {
     const doc = this.#doc(options);
-    return this.#withUser(username, doc, (s) => downloadDocument(s, doc, false));
+    return this.#withUser(username, doc, (s) => downloadDocument(s, doc, options.adopt === true));
   }
 
   /**

@@ -214,6 +214,9 @@ export class FolderSync {
     } catch (error) {
       if (error instanceof SyncError && PER_FILE.has(error.code))
         return { path, doc, action: "failed", version: null, error };
+      // Written by someone else between the read and the replacement: read it again shortly.
+      if (error instanceof ChangedMeanwhile)
+        return { path, doc, action: "skipped", version: null, reason: "it changed while being synced" };
       throw error;
     }
   }
@@ -238,7 +241,7 @@ export class FolderSync {
       if (entry !== undefined && server.version === entry.version)
         return known ? this.#deleteHere(doc, abs, done) : done("unchanged", entry);
       // New there, or changed there since this device last synced it (an edit wins over a deletion here).
-      return this.#download(doc, abs, server, done);
+      return this.#adopt(doc, abs, server, null, done);
     }
 
     const changedHere = entry === undefined || entry.hash !== local.hash;
@@ -250,6 +253,8 @@ export class FolderSync {
         await removeLocalFile(this.dir, abs, local.hash);
         return done("removed", null);
       }
+    } else if (!changedHere && server !== null) {
+      return this.#adopt(doc, abs, server, local, done);
     } else if (changedHere && entry?.hash && server !== null && server.version !== entry.version) {
       // Edited on both sides since the last sync: a deletion there must not take this edit with it.
       if ((await this.manager.syncDownload(this.username, { doc })) === null) return this.#keep(doc, local, done);
@@ -281,14 +286,36 @@ export class FolderSync {
     return done("downloaded", { doc, hash: await writeLocalFile(abs, result.data, null), version });
   }
 
-  /** The server's copy into a file that does not exist here, adopted as what later syncs merge against. */
-  async #download(doc: string, abs: string, server: DocumentInfo, done: Done): Promise<FileOutcome> {
-    const remote = await this.manager.syncDownload(this.username, { doc });
-    if (remote === null) return done("unchanged", { doc, hash: null, version: server.version });
-    const result = await this.manager.bidirectionalSync(this.username, remote, { doc });
-    const version = result.version ?? server.version;
-    if (result.data === null) return done("unchanged", { doc, hash: null, version });
-    return done("downloaded", { doc, hash: await writeLocalFile(abs, result.data, null), version });
+  /**
+   * Nothing changed here (or there is no file here): the file becomes the server's copy, which is
+   * adopted, with its writers' own clocks, as what the next sync merges against.
+   */
+  async #adopt(
+    doc: string,
+    abs: string,
+    server: DocumentInfo,
+    local: { data: Json; hash: string } | null,
+    done: Done,
+  ): Promise<FileOutcome> {
+    const version = server.version;
+    const remote = await this.manager.syncDownload(this.username, { doc, adopt: true });
+    if (remote === null) {
+      if (local === null) return done("unchanged", { doc, hash: null, version });
+      await removeLocalFile(this.dir, abs, local.hash);
+      return done("removed", { doc, hash: null, version });
+    }
+    if (local !== null && jsonEqual(remote, local.data)) return done("unchanged", { doc, hash: local.hash, version });
+    try {
+      return done("downloaded", { doc, hash: await writeLocalFile(abs, remote, local?.hash ?? null), version });
+    } catch (error) {
+      if (!(error instanceof ChangedMeanwhile)) throw error;
+      // Written here meanwhile: its edit goes onto the server's copy (a file created meanwhile is merged by the next sync).
+      return done("downloaded", {
+        doc,
+        hash: local === null ? "" : await this.#rebase(abs, local.data, remote),
+        version,
+      });
+    }
   }
 
   /** Edited here, deleted elsewhere: the edit wins, the whole file goes up again. */

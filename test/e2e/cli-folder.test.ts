@@ -191,6 +191,10 @@ describe("watch --dir", () => {
       ok(await a.run("laptop", ["sync", "-u", a.user, "--dir", laptop]));
       await eventually(() => (existsSync(join(desk, "settings.json")) ? true : undefined));
       expect(readJson(join(desk, "settings.json"))).toEqual({ language: "de" });
+
+      // A new folder with a file in it is watched and synced too.
+      writeJson(join(desk, "ai_persona", "state.json"), { mood: { energy: 0.5 } });
+      await eventually(() => (stdout.includes('"path":"ai_persona/state.json"') ? true : undefined));
     } finally {
       child.kill("SIGTERM");
     }
@@ -213,6 +217,7 @@ describe("watch --dir", () => {
       .map((line) => JSON.parse(line) as { event: string; path?: string });
     expect(events).toContainEqual(expect.objectContaining({ event: "uploaded", path: "knowledge.json" }));
     expect(events).toContainEqual(expect.objectContaining({ event: "downloaded", path: "settings.json" }));
+    expect(events).toContainEqual(expect.objectContaining({ event: "uploaded", path: "ai_persona/state.json" }));
     expect(events.at(-1)).toMatchObject({ event: "stopped", signal: "SIGTERM" });
   });
 });
