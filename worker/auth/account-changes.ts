@@ -1,6 +1,7 @@
 /**
  * What only the admin credential may do to an account (auth/admin.ts): replace its credentials,
- * delete it, remove a device. Each takes the account as the admin route verified it.
+ * delete it, remove a device. Each takes the account as the admin route verified it, and closes
+ * the live sockets that change leaves without a credential (realtime/revoke.ts).
  */
 import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -10,6 +11,7 @@ import { docsPrefix } from "../storage/document-keys.ts";
 import { deletePrefix } from "../storage/documents.ts";
 import { forgetUsage } from "../write/quota.ts";
 import { forgetAccount, rememberAccount } from "./account-cache.ts";
+import { closeDeviceSockets, endLiveSockets } from "../realtime/revoke.ts";
 import { dropIndexEntry } from "./capability.ts";
 
 /**
@@ -33,7 +35,7 @@ export async function replaceCredentials(
   if (replaced === null)
     throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
   rememberAccount(c.env.BLOBS, replaced, Date.now(), c.var.config.authCacheMs);
-  await dropIndexEntry(c, account.capabilityHash);
+  await Promise.all([dropIndexEntry(c, account.capabilityHash), endLiveSockets(c.env, account, "credential")]);
   return replaced;
 }
 
@@ -44,11 +46,13 @@ export async function deleteAccount(c: AppContext, account: Account): Promise<vo
   await deleteAccountRecord(c.env.BLOBS, account.username);
   forgetAccount(c.env.BLOBS, account.username);
   forgetUsage(c.env.BLOBS, account.space);
-  await dropIndexEntry(c, account.capabilityHash);
+  await Promise.all([dropIndexEntry(c, account.capabilityHash), endLiveSockets(c.env, account, "ended")]);
 }
 
 /** Removes a device from the registry; 404 when it is not there. */
 export async function removeDeviceOf(c: AppContext, account: Account, deviceId: string): Promise<void> {
-  if (!(await removeDevice(c.env.DEVICES, account.space, deviceId)))
-    throw new ApiError(404, "not_found", "no such device");
+  const existed = await removeDevice(c.env.DEVICES, account.space, deviceId);
+  // Closed even when the registry had no record (it lags by up to a minute): the socket may be open.
+  await closeDeviceSockets(c.env, account, deviceId);
+  if (!existed) throw new ApiError(404, "not_found", "no such device");
 }

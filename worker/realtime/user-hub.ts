@@ -1,7 +1,9 @@
 // worker/realtime/: live updates: the per-user Durable Object and how a stored version is announced to it.
 /**
- * One Durable Object per user (named by username) holding that user's live WebSockets through the
- * Hibernation API, so idle devices cost nothing, and fanning each new document version out to them.
+ * One Durable Object per account incarnation (named by the account's space, storage/accounts.ts)
+ * holding its live WebSockets through the Hibernation API, so idle devices cost nothing, and
+ * fanning each new document version out to them. A socket lives only as long as the credential it
+ * was opened with: a credential change, the account's deletion or its device's removal closes it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { parseConfig, type Env } from "../config.ts";
@@ -13,6 +15,17 @@ import { QUIET_MS, SWEEP_CLOCK_SLACK_MS, SWEEP_DELAY_MS, type AnnounceAnswer } f
 export const HUB_USER_HEADER = "X-Hub-User";
 export const HUB_DEVICE_HEADER = "X-Hub-Device";
 export const HUB_PROTOCOL_HEADER = "X-Hub-Protocol";
+/** The SHA-256 of the routine token the socket was authenticated with (never the token). */
+export const HUB_CREDENTIAL_HEADER = "X-Hub-Credential";
+
+/** Close codes (RFC 6455 §7.4.2 leaves 4000-4999 to applications); the live route answers 401 after them. */
+export const CLOSE_CREDENTIAL_REPLACED = 4001;
+export const CLOSE_ACCOUNT_DELETED = 4002;
+export const CLOSE_DEVICE_REMOVED = 4003;
+
+/** What the hub refuses to open a socket for: a replaced credential, or every one once the account is gone. */
+const ENDED_KEY = "ended";
+const revokedKey = (credential: string): string => `revoked:${credential}`;
 
 /** More sockets than any one person's devices; past it a new socket is refused (429). */
 export const MAX_SOCKETS_PER_USER = 64;
@@ -21,6 +34,8 @@ interface SocketAttachment {
   device_id: string | null;
   connected_at: number;
   username: string;
+  /** The credential (token hash) it was opened with: replacing it closes the socket. */
+  credential: string | null;
   /** Set while the socket connected inside a quiet window and the hub has not yet swept R2 for it. */
   catch_up?: true;
 }
@@ -39,11 +54,20 @@ export class UserHub extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  /** Accepts a WebSocket upgrade the live route has already authenticated. */
-  override fetch(request: Request): Response {
+  /**
+   * Accepts a WebSocket upgrade the live route has already authenticated, unless its credential was
+   * replaced or the account deleted since (410): a request authenticated just before the change
+   * must not open a socket just after it.
+   */
+  override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
+    const credential = request.headers.get(HUB_CREDENTIAL_HEADER);
+    const refused = await this.ctx.storage.get<boolean>(
+      credential === null ? [ENDED_KEY] : [ENDED_KEY, revokedKey(credential)],
+    );
+    if (refused.size > 0) return new Response("the credential no longer opens this account", { status: 410 });
     if (this.ctx.getWebSockets().length >= MAX_SOCKETS_PER_USER) {
       return new Response("too many live connections", { status: 429 });
     }
@@ -59,6 +83,7 @@ export class UserHub extends DurableObject<Env> {
       device_id: deviceId,
       connected_at: now,
       username,
+      credential,
       ...(catchUp ? { catch_up: true as const } : {}),
     };
     server.serializeAttachment(attachment);
@@ -90,6 +115,36 @@ export class UserHub extends DurableObject<Env> {
       }
     }
     return { delivered, quietForMs: 0 };
+  }
+
+  /**
+   * RPC: closes every socket opened with `credential` and refuses it from now on (a credential
+   * change); with null, every socket, and every later one (the account was deleted). Returns how
+   * many sockets it closed.
+   */
+  async revoke(credential: string | null): Promise<number> {
+    await this.ctx.storage.put(credential === null ? ENDED_KEY : revokedKey(credential), true);
+    let closed = 0;
+    for (const socket of this.ctx.getWebSockets()) {
+      const attachment = socket.deserializeAttachment() as SocketAttachment | null;
+      // A socket of the previous release has no credential recorded: it goes with any change.
+      const opened = attachment?.credential ?? null;
+      if (credential !== null && opened !== null && opened !== credential) continue;
+      closeQuietly(
+        socket,
+        credential === null ? CLOSE_ACCOUNT_DELETED : CLOSE_CREDENTIAL_REPLACED,
+        credential === null ? "account deleted" : "credential replaced",
+      );
+      closed += 1;
+    }
+    return closed;
+  }
+
+  /** RPC: closes the sockets of a device removed from the registry; returns how many. */
+  closeDevice(deviceId: string): number {
+    const sockets = this.ctx.getWebSockets(deviceId);
+    for (const socket of sockets) closeQuietly(socket, CLOSE_DEVICE_REMOVED, "device removed");
+    return sockets.length;
   }
 
   /** RPC: the device ids with an open socket now (operators' diagnostics, and a round-trip barrier in tests). */

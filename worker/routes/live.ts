@@ -2,8 +2,13 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
-import { ApiError } from "../errors.ts";
-import { HUB_DEVICE_HEADER, HUB_PROTOCOL_HEADER, HUB_USER_HEADER } from "../realtime/user-hub.ts";
+import { ApiError, unauthorized } from "../errors.ts";
+import {
+  HUB_CREDENTIAL_HEADER,
+  HUB_DEVICE_HEADER,
+  HUB_PROTOCOL_HEADER,
+  HUB_USER_HEADER,
+} from "../realtime/user-hub.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors } from "../schemas/common.ts";
 import { deviceIdSchema, usernameSchema } from "../schemas/names.ts";
@@ -62,13 +67,18 @@ export function liveRoutes(): OpenAPIHono<AppEnv> {
     const offered = offeredProtocols(c);
     // The header wins when both are present, as on every other route.
     const token = c.req.header("Authorization") === undefined ? offered.token : undefined;
-    const { space } = (await authorize(c, username, token === undefined ? {} : { token })).account;
+    const { account } = await authorize(c, username, token === undefined ? {} : { token });
+    const { space } = account;
     if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(400, "bad_request", "this route is a WebSocket: send Upgrade: websocket");
     }
 
     // The hub is the account incarnation's (storage/accounts.ts): a name claimed again gets another.
-    const headers = new Headers({ Upgrade: "websocket", [HUB_USER_HEADER]: space });
+    const headers = new Headers({
+      Upgrade: "websocket",
+      [HUB_USER_HEADER]: space,
+      [HUB_CREDENTIAL_HEADER]: account.tokenHash,
+    });
     if (deviceId !== undefined) headers.set(HUB_DEVICE_HEADER, deviceId);
     if (offered.accept !== null) headers.set(HUB_PROTOCOL_HEADER, offered.accept);
     let res: Response;
@@ -78,6 +88,8 @@ export function liveRoutes(): OpenAPIHono<AppEnv> {
     } catch {
       throw unavailable();
     }
+    // The credential was replaced, or the account deleted, after this request was authenticated.
+    if (res.status === 410) throw unauthorized();
     if (res.status === 429)
       throw new ApiError(429, "rate_limited", "too many live connections for this user", { "Retry-After": "30" });
     if (res.status !== 101) throw unavailable();
