@@ -25,6 +25,8 @@ export interface FolderWatchOptions {
 }
 
 const MAX_RETRY_MS = 30_000;
+/** Reads of a skipped file before waiting for its next write: 0.25 s, 0.5 s, ... 8 s after the first. */
+const MAX_REREADS = 6;
 
 /**
  * @example
@@ -201,10 +203,12 @@ export class FolderWatcher {
       this.#laterTries = 0;
       return;
     }
-    // Not whole JSON yet (or a failure of that file alone): read again soon; a finished write also wakes it.
-    for (const o of skipped) this.#later.add(o.path);
+    // Not whole JSON yet (or a failure of that file alone): read again soon. Past a few tries it is
+    // left to its next write, whose file event wakes a sync: a file left broken keeps no timer going.
     this.#laterTries += 1;
-    this.#retryIn(Math.min(MAX_RETRY_MS, 250 * 2 ** Math.min(this.#laterTries - 1, 10)));
+    if (this.#laterTries > MAX_REREADS) return;
+    for (const o of skipped) this.#later.add(o.path);
+    this.#retryIn(250 * 2 ** (this.#laterTries - 1));
   }
 
   #retryIn(ms: number): void {
