@@ -9,6 +9,7 @@ import { SyncError, type MergeRules } from "../core/index.ts";
 import { FileStore, FolderFilter, FolderSync, folderRules, type FileOutcome } from "../node/index.ts";
 import type { CommandContext, OptionSpec, OptionValues } from "./command.ts";
 import { optional, required } from "./options.ts";
+import type { TextStream } from "./output.ts";
 import { PROGRESS_THRESHOLD_BYTES, ProgressBar } from "./progress.ts";
 import { readRulesFile } from "./rules-file.ts";
 
@@ -96,7 +97,7 @@ export async function openFolder(
   const filter = filterOptions(ctx.values);
   const rules = await folderRulesOption(ctx.values, ctx.cwd);
   const manager = await ctx.manager(rules === undefined ? {} : { rules });
-  const bar = progress(ctx, resolve(ctx.cwd, dir));
+  const bar = folderProgress(ctx.out.stderr, resolve(ctx.cwd, dir));
   return FolderSync.create({
     manager,
     username,
@@ -111,14 +112,14 @@ export async function openFolder(
 }
 
 /** On a terminal, a bar over a pass with many files or many bytes (a new device's first sync). */
-function progress(ctx: CommandContext, dir: string): (step: ProgressStep) => void {
+export function folderProgress(stream: TextStream, dir: string): (step: ProgressStep) => void {
   let bar: ProgressBar | null = null;
   let shown = 0;
   return (step) => {
-    if (ctx.out.stderr.isTTY !== true || step.totalBytes === 0) return;
+    if (stream.isTTY !== true || step.totalBytes === 0) return;
     const large = step.total >= PROGRESS_FILES || step.totalBytes >= PROGRESS_THRESHOLD_BYTES;
     if (bar === null && large && step.done < step.total) {
-      bar = new ProgressBar(ctx.out.stderr, `sync ${dir}`, step.totalBytes);
+      bar = new ProgressBar(stream, `sync ${dir}`, step.totalBytes);
       shown = 0;
     }
     bar?.advance(step.bytes - shown);
@@ -130,7 +131,7 @@ function progress(ctx: CommandContext, dir: string): (step: ProgressStep) => voi
   };
 }
 
-interface ProgressStep {
+export interface ProgressStep {
   done: number;
   total: number;
   bytes: number;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SyncError } from "../../../client/core/index.ts";
 import { parseCommandLine } from "../../../client/cli/args.ts";
-import { filterOptions, folderRulesOption, outcomeText } from "../../../client/cli/folder.ts";
+import { filterOptions, folderProgress, folderRulesOption, outcomeText } from "../../../client/cli/folder.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cloud-sync-rules-"));
 function rulesFile(name: string, value: unknown): string {
@@ -85,5 +85,20 @@ describe("sync --dir options", () => {
     expect(
       outcomeText({ path: "b.json", doc: "b", action: "skipped", version: null, reason: "it is not valid JSON" }),
     ).toBe("skipped b.json: it is not valid JSON (will retry)");
+  });
+
+  it("draws one bar on a terminal over a large first sync, and none when stderr is not a terminal", () => {
+    const drawn: string[] = [];
+    const terminal = { isTTY: true, write: (chunk: string) => drawn.push(chunk) > 0 };
+    const steps = (draw: (s: { done: number; total: number; bytes: number; totalBytes: number }) => void) => {
+      for (let done = 1; done <= 30; done++) draw({ done, total: 30, bytes: done * 1000, totalBytes: 30_000 });
+    };
+    steps(folderProgress(terminal, "/home/alice/data"));
+    const text = drawn.join("");
+    expect(text).toMatch(/\rsync \/home\/alice\/data \[#{24}\] 100% 0\.0\/0\.0 MB/);
+    expect(text.match(/\n/g)).toHaveLength(1);
+    const piped: string[] = [];
+    steps(folderProgress({ write: (chunk: string) => piped.push(chunk) > 0 }, "/d"));
+    expect(piped).toEqual([]);
   });
 });
