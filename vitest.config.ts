@@ -12,7 +12,14 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // An extra, strict limiter that test/worker/failures.test.ts swaps in for USER_LIMITER /
             // ADDRESS_LIMITER; the real ones keep wrangler.toml's generous limits.
-            miniflare: { ratelimits: { STRICT_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } } } },
+            // Every test calls from one address and claims hundreds of names, so CLAIM_LIMITER gets a
+            // limit no test reaches; claim-limit.test.ts checks the limit with STRICT_LIMITER.
+            miniflare: {
+              ratelimits: {
+                STRICT_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } },
+                CLAIM_LIMITER: { namespace_id: "9002", simple: { limit: 1_000_000, period: 60 } },
+              },
+            },
           }),
         ],
         // SOAK=1 (npm run test:soak) lengthens the fuzz suites; workerd has no process.env, so it is provided.

@@ -8,6 +8,7 @@ interface OptionalVars {
   CLAIM_SECRET?: string;
   AUTH_CACHE_SECONDS?: string;
   RATE_LIMITS?: string;
+  CLAIM_LIMIT?: string;
   MAX_DOCUMENTS?: string;
   MAX_DEVICES?: string;
 }
@@ -18,8 +19,8 @@ interface OptionalVars {
  * strings because a deployment may set any value, which parseConfig validates; a missing rate
  * limiter binding means no limit.
  */
-export type Env = Omit<Cloudflare.Env, keyof OptionalVars | "USER_LIMITER" | "ADDRESS_LIMITER"> &
-  OptionalVars & { USER_LIMITER?: RateLimit; ADDRESS_LIMITER?: RateLimit };
+export type Env = Omit<Cloudflare.Env, keyof OptionalVars | "USER_LIMITER" | "ADDRESS_LIMITER" | "CLAIM_LIMITER"> &
+  OptionalVars & { USER_LIMITER?: RateLimit; ADDRESS_LIMITER?: RateLimit; CLAIM_LIMITER?: RateLimit };
 
 export interface Config {
   readonly maxBodyBytes: number;
@@ -32,6 +33,11 @@ export interface Config {
   readonly authCacheMs: number;
   /** What the rate limiters count (worker/limits/rate-limit.ts). */
   readonly rateLimits: "writes" | "all" | "off";
+  /**
+   * Whether new accounts per address are limited (CLAIM_LIMITER, worker/limits/rate-limit.ts): on
+   * by default, whatever RATE_LIMITS says, in addition to CLAIM_SECRET.
+   */
+  readonly claimLimit: "on" | "off";
   /** How many live documents an account may hold; a write that would create one more is refused. */
   readonly maxDocuments: number;
   /** How many devices an account's registry may hold; past it new devices are not recorded. */
@@ -51,6 +57,7 @@ export function parseConfig(env: Env): Config {
       claimSecret: env.CLAIM_SECRET ? env.CLAIM_SECRET : null,
       authCacheMs: nonNegativeInt(env, "AUTH_CACHE_SECONDS", 5) * 1000,
       rateLimits: oneOf(env, "RATE_LIMITS", ["writes", "all", "off"] as const, "writes"),
+      claimLimit: oneOf(env, "CLAIM_LIMIT", ["on", "off"] as const, "on"),
       maxDocuments: positiveInt(env, "MAX_DOCUMENTS", 1000),
       maxDevices: positiveInt(env, "MAX_DEVICES", 100),
     });

@@ -29,11 +29,23 @@ export interface WorkerServerOptions {
   /** Bindings that replace wrangler.toml's, e.g. a strict rate limiter: `{ USER_LIMITER: { type: "ratelimit", ... } }`. */
   bindings?: Record<string, Record<string, unknown>>;
   /**
+   * Keep wrangler.toml's per-address claim limit (CLAIM_LIMITER, 5 a minute). Off by default: a
+   * test or bench run claims many names from 127.0.0.1, so the server gets a limit none reaches.
+   */
+  productionClaimLimit?: boolean;
+  /**
    * "none" for suites whose point is broken connections (the fault proxy): wrangler logs each one
    * as an error although the Worker is fine. Default "error".
    */
   logLevel?: "error" | "none";
 }
+
+const GENEROUS_CLAIM_LIMITER = {
+  type: "ratelimit",
+  name: "9003",
+  namespace_id: "9003",
+  simple: { limit: 1_000_000, period: 60 },
+};
 
 export async function startWorkerServer(options: WorkerServerOptions = {}): Promise<WorkerServer> {
   // wrangler's own logger (asset parsing, proxy errors) reads WRANGLER_LOG, not dev.logLevel; it is
@@ -46,6 +58,7 @@ export async function startWorkerServer(options: WorkerServerOptions = {}): Prom
     ...Object.fromEntries(
       Object.entries(options.vars ?? {}).map(([k, v]) => [k, { type: "plain_text" as const, value: v }]),
     ),
+    ...(options.productionClaimLimit === true ? {} : { CLAIM_LIMITER: GENEROUS_CLAIM_LIMITER }),
     ...options.bindings,
   };
   const worker = await unstable_startWorker({

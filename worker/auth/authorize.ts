@@ -6,7 +6,7 @@
  */
 import type { AppContext } from "../context.ts";
 import { ApiError, unauthorized } from "../errors.ts";
-import { countFailure, countRequest, refuseBlockedAddress, type Access } from "../limits/rate-limit.ts";
+import { countClaim, countFailure, countRequest, refuseBlockedAddress, type Access } from "../limits/rate-limit.ts";
 import { createAccount, deleteUnusedAccount, readAccount, type Account } from "../storage/accounts.ts";
 import { hasDocuments } from "../storage/documents.ts";
 import { cachedAccount, forgetAccount, rememberAccount } from "./account-cache.ts";
@@ -154,6 +154,7 @@ async function verify(c: AppContext, username: string, options: AuthorizeOptions
   // attempt does not tell a stranger whether the name exists.
   if (!secretOffered) throw claimSecretRequired();
   if (account === null) {
+    await countClaim(c.env, c.var.config, clientAddress(c));
     const created = await claim(c, username, tokenHash);
     if (created !== null) return { account: created, claimed: true };
     account = (await loadAccount(c, username, true)).account;

@@ -69,6 +69,16 @@ export async function countRequest(
   if (!user) throw rateLimited();
 }
 
+/**
+ * Counts the creation of an account against the caller's address (CLAIM_LIMITER, its limit and
+ * period in wrangler.toml); throws 429 past it, before anything is stored. Without it one address
+ * could create accounts without end (CLAIM_SECRET, when set, is a second gate, not a rate).
+ */
+export async function countClaim(env: Env, config: Config, address: string): Promise<void> {
+  if (config.claimLimit === "off") return;
+  if (!(await allowed(env.CLAIM_LIMITER, `claim:${address}`))) throw rateLimited();
+}
+
 /** Counts a failed authentication against the address; throws 429 instead of 401 past the limit. */
 export async function countFailure(env: Env, config: Config, address: string): Promise<void> {
   if (config.rateLimits !== "off") await countAddress(env, address);
