@@ -5,7 +5,8 @@
  */
 import type { ClockMap, Json, MergeRules } from "../merge/merge.ts";
 import { isMergeRules } from "../merge/rules.ts";
-import { SyncError } from "../errors.ts";
+import { isSyncError, SyncError } from "../errors.ts";
+import { DEFAULT_MAX_DOCUMENT_BYTES, gunzipCapped, tooLarge } from "./inflate.ts";
 import { utf8Decode, utf8Encode } from "../protocol/encoding.ts";
 
 /** Our additions to the envelope. Python devices ignore the field and never write it. */
@@ -113,12 +114,17 @@ export function isCompressed(plaintext: Uint8Array): boolean {
  * Reads a decrypted plaintext back into an envelope, gunzipping when it starts with 1f 8b.
  * Throws SyncError `invalid_payload` when it is not an envelope (e.g. another program's token).
  */
-export async function decodeEnvelope(plaintext: Uint8Array): Promise<Envelope> {
+export async function decodeEnvelope(
+  plaintext: Uint8Array,
+  maxBytes: number = DEFAULT_MAX_DOCUMENT_BYTES,
+): Promise<Envelope> {
+  if (plaintext.byteLength > maxBytes) throw tooLarge(maxBytes);
   let value: unknown;
   try {
-    const bytes = isCompressed(plaintext) ? await transform(plaintext, new DecompressionStream("gzip")) : plaintext;
+    const bytes = isCompressed(plaintext) ? await gunzipCapped(plaintext, maxBytes) : plaintext;
     value = JSON.parse(utf8Decode(bytes));
   } catch (cause) {
+    if (isSyncError(cause, "payload_too_large")) throw cause;
     throw new SyncError("invalid_payload", "The document decrypted, but its content is not JSON.", { cause });
   }
   return toEnvelope(value);
