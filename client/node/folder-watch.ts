@@ -5,6 +5,7 @@
  * while the socket is down; with the socket open and nothing changing, no timer runs at all.
  */
 import { watch, type FSWatcher } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { isSyncError, type LiveStatus, type LiveSubscription } from "../core/index.ts";
 import { listFolder } from "./folder-files.ts";
@@ -45,6 +46,8 @@ export class FolderWatcher {
   readonly #touched = new Set<string>();
   /** Files to sync whatever they hold (announced by the server, or skipped before). */
   readonly #wanted = new Set<string>();
+  /** Other names the file system reported (a log file, or a new folder, which needs a watcher). */
+  readonly #maybeFolders = new Set<string>();
   /** Files skipped (not whole JSON yet): wanted again when the retry timer fires. */
   readonly #later = new Set<string>();
   #laterTries = 0;
@@ -146,9 +149,8 @@ export class FolderWatcher {
     if (name === null) this.#full = true;
     else {
       const path = relative(this.#folder.dir, join(folder, name.toString())).split(sep).join("/").normalize("NFC");
-      // A new folder needs a watcher, and its files a sync: the next full pass gives both.
       if (this.#folder.filter.matches(path)) this.#touched.add(path);
-      else if (this.#folder.filter.entersFolder(name.toString())) this.#full = true;
+      else if (this.#folder.filter.entersFolder(name.toString())) this.#maybeFolders.add(join(folder, name.toString()));
     }
     clearTimeout(this.#settle);
     this.#settle = setTimeout(() => this.#kick(), this.#settleMs);
@@ -163,7 +165,15 @@ export class FolderWatcher {
   }
 
   async #loop(): Promise<void> {
-    while (!this.#closed && (this.#full || this.#touched.size > 0 || this.#wanted.size > 0)) {
+    while (
+      !this.#closed &&
+      (this.#full || this.#touched.size > 0 || this.#wanted.size > 0 || this.#maybeFolders.size > 0)
+    ) {
+      const maybe = [...this.#maybeFolders];
+      this.#maybeFolders.clear();
+      // A new folder needs a watcher, and its files a sync: a full pass gives both. Other files
+      // (an application's log, say) change nothing here, however often they are written.
+      if ((await Promise.all(maybe.map(isFolder))).some(Boolean)) this.#full = true;
       const full = this.#full;
       const touched = [...this.#touched];
       const wanted = [...this.#wanted];
@@ -172,13 +182,13 @@ export class FolderWatcher {
       this.#wanted.clear();
       try {
         let outcomes: FileOutcome[];
-        if (full) {
-          await this.#watchFolders();
-          outcomes = await this.#folder.syncAll();
-        } else {
+        if (full) outcomes = await this.#folder.syncAll();
+        else {
           const changed = await this.#folder.changedHere(touched);
           outcomes = await this.#folder.syncPaths([...changed, ...wanted]);
         }
+        // Folders the sync created (a file pulled into a new folder, a new device's first sync) are watched from now on.
+        if (full || outcomes.some((o) => o.action === "downloaded")) await this.#watchFolders();
         this.#failures = 0;
         this.#report(outcomes);
       } catch (error) {
@@ -220,6 +230,13 @@ export class FolderWatcher {
       this.#kick();
     }, ms);
   }
+}
+
+function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 function isNameError(outcome: FileOutcome): boolean {

@@ -220,4 +220,30 @@ describe("watch --dir", () => {
     expect(events).toContainEqual(expect.objectContaining({ event: "uploaded", path: "ai_persona/state.json" }));
     expect(events.at(-1)).toMatchObject({ event: "stopped", signal: "SIGTERM" });
   });
+
+  it("brings a whole folder down on a new device, then watches the folders it created", async () => {
+    const a = account();
+    const desk = join(a.dir, "desk");
+    writeFiles(desk, projectAiFiles());
+    ok(await a.run("desk", ["sync", "-u", a.user, "--dir", desk]));
+    const laptop = join(a.dir, "laptop", "data");
+    const child = cli.spawn(["watch", "-u", a.user, "--dir", laptop, "--json"], { cwd: a.dir, env: a.env("laptop") });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      await eventually(() => (stderr.includes("Watching") ? true : undefined));
+      expect(jsonTree(laptop)).toEqual(projectAiFiles());
+      const persona = readJson(join(laptop, "ai_persona/state.json")) as Persona;
+      writeJson(join(laptop, "ai_persona/state.json"), { ...persona, interaction_count: 143 });
+      await eventually(() => (stdout.includes('"event":"uploaded","path":"ai_persona/state.json"') ? true : undefined));
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    ok(await a.run("desk", ["sync", "-u", a.user, "--dir", desk]));
+    expect((readJson(join(desk, "ai_persona/state.json")) as Persona).interaction_count).toBe(143);
+  });
 });
