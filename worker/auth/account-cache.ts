@@ -5,7 +5,7 @@
  * this isolate the entry is dropped at once.
  */
 import { perBinding } from "../isolate-memory.ts";
-import type { Account } from "../storage/accounts.ts";
+import { type Account, readAccount } from "../storage/accounts.ts";
 
 interface Entry {
   account: Account;
@@ -25,6 +25,25 @@ export function rememberAccount(bucket: R2Bucket, account: Account, now: number,
   const cache = cacheFor(bucket);
   if (cache.size >= MAX_ENTRIES) cache.clear();
   cache.set(account.username, { account, expires: now + ttlMs });
+}
+
+/**
+ * The account record: from isolate memory while fresh enough (`cached` then says so), unless
+ * `fresh` asks for R2, whose answer is remembered for `ttlMs`.
+ */
+export async function loadAccount(
+  bucket: R2Bucket,
+  username: string,
+  options: { fresh: boolean; ttlMs: number },
+): Promise<{ account: Account | null; cached: boolean }> {
+  const now = Date.now();
+  if (!options.fresh) {
+    const hit = cachedAccount(bucket, username, now);
+    if (hit !== null) return { account: hit, cached: true };
+  }
+  const account = await readAccount(bucket, username);
+  if (account !== null) rememberAccount(bucket, account, now, options.ttlMs);
+  return { account, cached: false };
 }
 
 export function forgetAccount(bucket: R2Bucket, username: string): void {

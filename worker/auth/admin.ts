@@ -4,7 +4,8 @@
  * manage the capability URL. It never travels on routine requests: a claim carries only its hash
  * (`X-Admin-Hash`), and an admin route the token itself.
  *
- * Accounts of the previous release have no admin hash. The server cannot tell who knows the key, so
+ * Accounts of the previous release have no admin hash, nor does one claimed by a client that sent
+ * none (the Python setup, a script). The server cannot tell who knows the key, so
  * the first routine-authenticated request that offers `X-Admin-Hash` sets it, once: whoever holds
  * the routine token first after the upgrade (the owner's client sends the hash on every request)
  * becomes the admin. Until then admin routes answer 401 for such an account.

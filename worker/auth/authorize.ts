@@ -7,9 +7,9 @@
 import type { AppContext } from "../context.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import { countClaim, countFailure, countRequest, refuseBlockedAddress, type Access } from "../limits/rate-limit.ts";
-import { createAccount, deleteUnusedAccount, readAccount, type Account } from "../storage/accounts.ts";
+import { createAccount, deleteUnusedAccount, type Account } from "../storage/accounts.ts";
 import { hasDocuments } from "../storage/documents.ts";
-import { cachedAccount, forgetAccount, rememberAccount } from "./account-cache.ts";
+import { forgetAccount, loadAccount as loadRecord, rememberAccount } from "./account-cache.ts";
 import { adoptAdminHash, offeredAdminHash } from "./admin.ts";
 import { verifyCapabilityUrl } from "./capability.ts";
 import { constantTimeEqual, hashToken, isAuthTokenShape, secretsEqual } from "./token-hash.ts";
@@ -46,21 +46,8 @@ function clientAddress(c: AppContext): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
 }
 
-/** The account record, from isolate memory when fresh enough (`cached` says so), else from R2. */
-async function loadAccount(
-  c: AppContext,
-  username: string,
-  fresh: boolean,
-): Promise<{ account: Account | null; cached: boolean }> {
-  const { authCacheMs } = c.var.config;
-  const now = Date.now();
-  if (!fresh) {
-    const hit = cachedAccount(c.env.BLOBS, username, now);
-    if (hit !== null) return { account: hit, cached: true };
-  }
-  const account = await readAccount(c.env.BLOBS, username);
-  if (account !== null) rememberAccount(c.env.BLOBS, account, now, authCacheMs);
-  return { account, cached: false };
+function loadAccount(c: AppContext, username: string, fresh: boolean) {
+  return loadRecord(c.env.BLOBS, username, { fresh, ttlMs: c.var.config.authCacheMs });
 }
 
 /**

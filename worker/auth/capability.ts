@@ -15,9 +15,9 @@ import type { MiddlewareHandler } from "hono";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import { perBinding } from "../isolate-memory.ts";
-import { type Account, readAccount, updateAccount } from "../storage/accounts.ts";
+import { type Account, updateAccount } from "../storage/accounts.ts";
 import { capabilityOwner, deleteCapability, putCapability } from "../storage/capabilities.ts";
-import { cachedAccount, forgetAccount, rememberAccount } from "./account-cache.ts";
+import { forgetAccount, loadAccount, rememberAccount } from "./account-cache.ts";
 import { constantTimeEqual, hashToken, isAuthTokenShape } from "./token-hash.ts";
 
 const ownersFor = perBinding<R2Bucket, Map<string, { username: string; expires: number }>>(() => new Map());
@@ -36,12 +36,8 @@ async function ownerOf(c: AppContext, hash: string): Promise<string | null> {
   return username;
 }
 
-async function accountOf(c: AppContext, username: string): Promise<Account | null> {
-  const hit = cachedAccount(c.env.BLOBS, username, Date.now());
-  if (hit !== null) return hit;
-  const account = await readAccount(c.env.BLOBS, username);
-  if (account !== null) rememberAccount(c.env.BLOBS, account, Date.now(), c.var.config.authCacheMs);
-  return account;
+async function accountOf(c: AppContext, username: string, fresh = false): Promise<Account | null> {
+  return (await loadAccount(c.env.BLOBS, username, { fresh, ttlMs: c.var.config.authCacheMs })).account;
 }
 
 /**
@@ -56,7 +52,7 @@ export const resolveCapability: MiddlewareHandler<AppEnv> = async (c, next) => {
     const username = await ownerOf(c, hash);
     let account = username === null ? null : await accountOf(c, username);
     // A cached record may predate an issue made through another isolate: read it once more.
-    if (account !== null && !holds(account, hash)) account = await readAccount(c.env.BLOBS, account.username);
+    if (account !== null && !holds(account, hash)) account = await accountOf(c, account.username, true);
     if (account !== null && holds(account, hash)) c.set("capability", account);
   }
   await next();
@@ -82,7 +78,7 @@ export async function verifyCapabilityUrl(c: AppContext, username: string, token
     return named;
   }
   let account = await accountOf(c, username);
-  if (account !== null && !routineUrlOpens(account, tokenHash)) account = await readAccount(c.env.BLOBS, username);
+  if (account !== null && !routineUrlOpens(account, tokenHash)) account = await accountOf(c, username, true);
   if (account === null || !routineUrlOpens(account, tokenHash)) throw unauthorized();
   return account;
 }
