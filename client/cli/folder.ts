@@ -97,11 +97,12 @@ export async function openFolder(
   const filter = filterOptions(ctx.values);
   const rules = await folderRulesOption(ctx.values, ctx.cwd);
   const manager = await ctx.manager(rules === undefined ? {} : { rules });
-  const bar = folderProgress(ctx.out.stderr, resolve(ctx.cwd, dir));
+  const folder = resolve(ctx.cwd, dir);
+  const bar = folderProgress(ctx.out.stderr, folder);
   return FolderSync.create({
     manager,
     username,
-    dir: resolve(ctx.cwd, dir),
+    dir: folder,
     ...filter,
     store: new FileStore(ctx.config().dataDir),
     onFile: (outcome, step) => {

@@ -172,13 +172,17 @@ export class FolderSync {
     return this.#serial(async () => {
       const wanted = [...new Set(paths)].filter((p) => this.filter.matches(p)).sort();
       if (wanted.length === 0) return [];
-      return this.#run(wanted, await this.#listing(), new Map());
+      // A name outside ASCII may be spelled otherwise on disk (decomposed): find the file as it is.
+      const onDisk = wanted.some((p) => /[^\x20-\x7e]/.test(p))
+        ? (await listFolder(this.dir, this.filter)).files
+        : new Map<string, string>();
+      return this.#run(wanted, await this.#listing(), onDisk);
     });
   }
 
   async #run(paths: string[], listing: Map<string, DocumentInfo>, onDisk: Map<string, string>): Promise<FileOutcome[]> {
     const record = await this.#load();
-    const work: Array<{ path: string; doc: string | null; server: DocumentInfo | null }> = [];
+    const work: Array<{ path: string; doc: string; server: DocumentInfo | null }> = [];
     const outcomes: FileOutcome[] = [];
     for (const path of paths) {
       let doc: string;
@@ -194,7 +198,7 @@ export class FolderSync {
     let bytes = 0;
     try {
       for (const [i, { path, doc, server }] of work.entries()) {
-        const outcome = await this.#syncFile(path, doc!, server, onDisk.get(path) ?? filePath(this.dir, path));
+        const outcome = await this.#syncFile(path, doc, server, onDisk.get(path) ?? filePath(this.dir, path));
         outcomes.push(outcome);
         bytes += server?.size ?? 0;
         if (outcome.action !== "unchanged")
