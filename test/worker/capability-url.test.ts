@@ -5,10 +5,11 @@
  * path) keep working until the owner issues a capability URL, revokes, or replaces the credential.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hashToken } from "../../worker/auth/token-hash.ts";
-import { bearer, call, errorOf, postJson } from "./support/api.ts";
+import { bearer, call, callWith, errorOf, postJson } from "./support/api.ts";
 import { claimedUser, type TestUser } from "./support/docs.ts";
+import { failing } from "./support/failing-bindings.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
 const unauthorized = { status: 401, code: "unauthorized", message: "missing or invalid credentials" };
@@ -106,6 +107,32 @@ describe("a capability URL", () => {
     });
     const state = await call(`/v1/users/${u.user}/capability`, { headers: u.admin });
     expect(await state.json()).toEqual({ generation: 0, active: false, routine_url: true });
+  });
+});
+
+describe("the Worker's logs", () => {
+  it("never carry a capability token, whether the request succeeds or storage fails", async () => {
+    const u = await claimedUser("cap-logs");
+    const cap = await issue(u, 1);
+    const logged: unknown[][] = [];
+    for (const method of ["log", "info", "warn", "error", "debug"] as const)
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void logged.push(args));
+    try {
+      expect(await seedStatuses(cap, u.user)).toEqual([200, 200, 200]);
+      const outage = await callWith(
+        { BLOBS: failing(env.BLOBS, ["get", "head", "list", "put"]) },
+        `/legacy/${cap}/download?username=${u.user}`,
+      );
+      expect(outage.status).toBe(503);
+      await outage.text();
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(logged.length).toBeGreaterThan(0);
+    const text = logged.map((args) =>
+      args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : String(a))).join(" "),
+    );
+    expect(text.filter((line) => line.includes(cap))).toEqual([]);
   });
 });
 
