@@ -65,6 +65,16 @@ describe("FolderSync", () => {
     expect(excluded).toEqual({ tmp: true });
     expect(synced).toEqual(jsonTree(b.dir));
 
+    // A name spelled decomposed on disk is the composed one's document, found as it is when it changes.
+    writeJson(join(a.dir, "cafe\u0301.json"), { menu: ["tea"] });
+    expect((await a.syncAll()).find((o) => o.doc === "caf-_c3-_a9")?.action).toBe("uploaded");
+    expect((await b.syncAll()).find((o) => o.doc === "caf-_c3-_a9")?.path).toBe("caf\u00e9.json");
+    writeJson(join(a.dir, "cafe\u0301.json"), { menu: ["tea", "cake"] });
+    expect(await a.changedHere(["caf\u00e9.json"])).toEqual(["caf\u00e9.json"]);
+    expect((await a.syncPaths(["caf\u00e9.json"]))[0]).toMatchObject({ action: "uploaded", version: 2 });
+    await b.syncAll();
+    expect(readJson(join(b.dir, "caf\u00e9.json"))).toEqual({ menu: ["tea", "cake"] });
+
     // A file the server cannot name is reported with invalid_name; the rest still syncs.
     writeJson(join(a.dir, "Upper.json"), {});
     writeJson(join(a.dir, "fine.json"), { ok: true });

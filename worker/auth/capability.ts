@@ -43,7 +43,7 @@ async function accountOf(c: AppContext, username: string, fresh = false): Promis
 /**
  * On `/legacy/:token/*`, before the route reads anything: a token the index knows, and whose
  * account record still holds its hash, sets `c.var.capability`. Anything else is left to
- * `verifyCapabilityUrl`, which answers 401 unless it is a previous-release URL.
+ * `verifyCapabilityUrl`, which answers 401 unless it is a routine token that still opens the URL.
  */
 export const resolveCapability: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = c.req.param("token");
@@ -68,8 +68,9 @@ function routineUrlOpens(account: Account, hash: string): boolean {
 }
 
 /**
- * The account a `/legacy/<token>` request opens for `username`: the one its path names, or a
- * whose routine token it is while that still opens it (see the top). Never claims.
+ * The account a `/legacy/<token>` request opens for `username`: the one its path names, or else the
+ * account `username` if the token is its routine token and that still opens it (see the top).
+ * Never claims.
  */
 export async function verifyCapabilityUrl(c: AppContext, username: string, tokenHash: string): Promise<Account> {
   const named = c.var.capability;
