@@ -109,4 +109,22 @@ describe("the hub", () => {
     other.webSocket?.accept();
     other.webSocket?.close(1000, "done");
   });
+
+  it("opens sockets again for a credential that comes back (a key rotated back to an earlier one)", async () => {
+    const u = await claimedUser("live-back");
+    const away = await tokenFor(`${u.user}:away`);
+    for (const [auth, token] of [
+      [u.admin, away],
+      [u.admin, u.token],
+    ] as const) {
+      const moved = await call(`/v1/users/${u.user}/credential`, {
+        method: "PUT",
+        headers: { ...auth, ...json },
+        body: JSON.stringify({ token }),
+      });
+      expect(moved.status).toBe(204);
+    }
+    const back = await connect(u, "phone0001");
+    expect(await closeCode(back.closing)).toBe("still open");
+  });
 });

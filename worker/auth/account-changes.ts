@@ -35,7 +35,7 @@ export async function replaceCredentials(
   if (replaced === null)
     throw new ApiError(412, "precondition_failed", "the credential was changed meanwhile; authenticate again");
   rememberAccount(c.env.BLOBS, replaced, Date.now(), c.var.config.authCacheMs);
-  await Promise.all([dropIndexEntry(c, account.capabilityHash), endLiveSockets(c.env, account, "credential")]);
+  await Promise.all([dropIndexEntry(c, account.capabilityHash), endLiveSockets(c.env, account, replaced)]);
   return replaced;
 }
 

@@ -10,14 +10,16 @@ function hubOf(env: Env, account: Account) {
 }
 
 /**
- * Closes the sockets opened with the account's current routine credential (`account` as it was
- * before the change) and refuses it from now on; with `ended`, every socket, for good (deletion).
+ * Closes the sockets opened with the account's routine credential (`account` as it was before the
+ * change) and refuses it from now on, while `next` (the new credential's hash) opens sockets; with
+ * `ended`, every socket, for good (deletion).
  * A hub that cannot be reached is logged: the change stands, and its sockets hear nothing more
  * once their devices reconnect (they are refused) or the hub next closes them.
  */
-export async function endLiveSockets(env: Env, account: Account, how: "credential" | "ended"): Promise<void> {
+export async function endLiveSockets(env: Env, account: Account, next: { tokenHash: string } | "ended"): Promise<void> {
   try {
-    await hubOf(env, account).revoke(how === "ended" ? null : account.tokenHash);
+    const hub = hubOf(env, account);
+    await (next === "ended" ? hub.revoke(null) : hub.revoke(account.tokenHash, next.tokenHash));
   } catch (err) {
     console.error("live revoke failed", err instanceof Error ? err.message : String(err));
   }

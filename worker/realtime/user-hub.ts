@@ -119,11 +119,13 @@ export class UserHub extends DurableObject<Env> {
 
   /**
    * RPC: closes every socket opened with `credential` and refuses it from now on (a credential
-   * change); with null, every socket, and every later one (the account was deleted). Returns how
-   * many sockets it closed.
+   * change, to `next`, which opens sockets again even if an earlier change had revoked it: a key
+   * rotated back); with null, every socket, and every later one (the account was deleted).
+   * Returns how many sockets it closed.
    */
-  async revoke(credential: string | null): Promise<number> {
+  async revoke(credential: string | null, next?: string): Promise<number> {
     await this.ctx.storage.put(credential === null ? ENDED_KEY : revokedKey(credential), true);
+    if (next !== undefined && next !== credential) await this.ctx.storage.delete(revokedKey(next));
     let closed = 0;
     for (const socket of this.ctx.getWebSockets()) {
       const attachment = socket.deserializeAttachment() as SocketAttachment | null;
