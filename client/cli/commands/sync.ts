@@ -13,7 +13,7 @@ import { syncDir } from "./sync-dir.ts";
 
 export const sync: Command = {
   name: "sync",
-  summary: "merge a JSON file (or every JSON file of a folder) with the server's copy both ways and write the result back",
+  summary: "merge a JSON file, or a folder of them, with the server's copy both ways and write the result back",
   usage: "--username U (--file F [--doc D] | --dir DIR [--include GLOB]... [--exclude GLOB]...) [--rules FILE]",
   options: { username: USERNAME, file: FILE, doc: DOC, dir: DIR, include: INCLUDE, exclude: EXCLUDE, rules: RULES },
   details:
