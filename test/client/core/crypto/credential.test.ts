@@ -1,7 +1,12 @@
 /** The account credential and the passphrase key (docs/PROTOCOL.md, "Credential"), checked against python3's `cryptography` HKDF and `hashlib.pbkdf2_hmac`. */
 
 import { describe, expect, it } from "vitest";
-import { deriveAuthToken } from "../../../../client/core/crypto/credential.ts";
+import {
+  deriveAdminToken,
+  deriveAuthToken,
+  deriveCapabilityToken,
+  tokenHash,
+} from "../../../../client/core/crypto/credential.ts";
 import { base64urlDecode } from "../../../../client/core/protocol/encoding.ts";
 import { Fernet } from "../../../../client/core/crypto/fernet.ts";
 import { generateKey } from "../../../../client/core/crypto/fernet-key.ts";
@@ -47,6 +52,29 @@ describe("deriveAuthToken", () => {
 
   it("rejects a malformed key as invalid_key", async () => {
     await expect(deriveAuthToken("nope", "alice")).rejects.toMatchObject({ code: "invalid_key" });
+  });
+});
+
+describe("deriveAdminToken and deriveCapabilityToken", () => {
+  it("equal python3's HKDF-SHA256 with their own salts, and differ from the routine token and each other", async () => {
+    const [admin, cap1, cap2] = askPython([
+      { op: "hkdf", key: KEY, salt: "project-ai-cloud-sync/admin/v1", info: "user:alice" },
+      { op: "hkdf", key: KEY, salt: "project-ai-cloud-sync/capability/v1", info: "user:alice:1" },
+      { op: "hkdf", key: KEY, salt: "project-ai-cloud-sync/capability/v1", info: "user:alice:2" },
+    ]) as Array<{ ok: string }>;
+    expect(await deriveAdminToken(KEY, "alice")).toBe(admin!.ok);
+    expect(await deriveCapabilityToken(KEY, "alice", 1)).toBe(cap1!.ok);
+    expect(await deriveCapabilityToken(KEY, "alice", 2)).toBe(cap2!.ok);
+    const all = [await deriveAuthToken(KEY, "alice"), admin!.ok, cap1!.ok, cap2!.ok];
+    expect(new Set(all).size).toBe(4);
+  });
+
+  it("refuses a capability number below 1", () => {
+    expect(() => deriveCapabilityToken(KEY, "alice", 0)).toThrow(RangeError);
+  });
+
+  it("hashes a token as the server stores it: lowercase hex SHA-256 of its UTF-8", async () => {
+    expect(await tokenHash("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 });
 
