@@ -20,16 +20,20 @@ import { capabilityOwner, deleteCapability, putCapability } from "../storage/cap
 import { forgetAccount, loadAccount, rememberAccount } from "./account-cache.ts";
 import { constantTimeEqual, hashToken, isAuthTokenShape } from "./token-hash.ts";
 
-const ownersFor = perBinding<R2Bucket, Map<string, { username: string; expires: number }>>(() => new Map());
+const ownersFor = perBinding<R2Bucket, Map<string, { username: string | null; expires: number }>>(() => new Map());
 
-/** The username the index names for a token hash, from isolate memory for AUTH_CACHE_SECONDS. */
+/**
+ * The username the index names for a token hash, from isolate memory for AUTH_CACHE_SECONDS. A
+ * miss is remembered too, so a device still on a routine-token URL costs no index read per
+ * request; a token is unknown to everyone until it is issued, so no miss can hide a new one.
+ */
 async function ownerOf(c: AppContext, hash: string): Promise<string | null> {
   const owners = ownersFor(c.env.BLOBS);
   const now = Date.now();
   const hit = owners.get(hash);
   if (hit !== undefined && hit.expires > now) return hit.username;
   const username = await capabilityOwner(c.env.BLOBS, hash);
-  if (username !== null && c.var.config.authCacheMs > 0) {
+  if (c.var.config.authCacheMs > 0) {
     if (owners.size >= 10_000) owners.clear();
     owners.set(hash, { username, expires: now + c.var.config.authCacheMs });
   }
@@ -116,6 +120,7 @@ export async function issueCapability(
   if (generation !== next)
     throw new ApiError(412, "precondition_failed", `the next capability token is number ${next}, not ${generation}`);
   const hash = await hashToken(token);
+  ownersFor(c.env.BLOBS).delete(hash);
   await putCapability(c.env.BLOBS, hash, account.username);
   const updated = await updateAccount(c.env.BLOBS, account, { capabilityHash: hash, capabilityGeneration: generation });
   forgetAccount(c.env.BLOBS, account.username);
