@@ -4,11 +4,11 @@
  * admin token, whose hash the claim stored, can. An account of the previous release takes the
  * first admin hash a routine request offers, once.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hashToken } from "../../worker/auth/token-hash.ts";
 import { bearer, call, errorOf } from "./support/api.ts";
 import { claimedUser, putDoc } from "./support/docs.ts";
+import { previousReleaseAccount } from "./support/previous-release.ts";
 import { storageSnapshot } from "./support/storage-snapshot.ts";
 import { tokenFor, uniqueUser } from "./support/tokens.ts";
 
@@ -72,10 +72,7 @@ describe("an account of the previous release", () => {
   it("has no admin until a routine request offers a hash, and then keeps the first one", async () => {
     const user = uniqueUser("upgraded");
     const token = await tokenFor(user);
-    await env.BLOBS.put(
-      `users/${user}/account.json`,
-      JSON.stringify({ token_hash: await hashToken(token), created_at: "2026-01-01T00:00:00.000Z" }),
-    );
+    await previousReleaseAccount(user, token);
     const [first, second] = [await tokenFor(`${user}:first`), await tokenFor(`${user}:second`)];
     expect(await errorOf(await call(`/v1/users/${user}`, { method: "DELETE", headers: bearer(first) }))).toEqual(
       unauthorized,

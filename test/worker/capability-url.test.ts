@@ -10,6 +10,7 @@ import { hashToken } from "../../worker/auth/token-hash.ts";
 import { bearer, call, callWith, errorOf, postJson } from "./support/api.ts";
 import { claimedUser, type TestUser } from "./support/docs.ts";
 import { failing } from "./support/failing-bindings.ts";
+import { previousReleaseAccount } from "./support/previous-release.ts";
 import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
 const unauthorized = { status: 401, code: "unauthorized", message: "missing or invalid credentials" };
@@ -140,10 +141,7 @@ describe("a capability URL of the previous release (the routine token in the pat
   it("keeps working for an account of the previous release until the owner issues a capability URL", async () => {
     const user = uniqueUser("upgraded");
     const routine = await tokenFor(user);
-    await env.BLOBS.put(
-      `users/${user}/account.json`,
-      JSON.stringify({ token_hash: await hashToken(routine), created_at: "2026-01-01T00:00:00.000Z" }),
-    );
+    await previousReleaseAccount(user, routine);
     expect(await seedStatuses(routine, user)).toEqual([200, 200, 200]);
     // The owner's client adopts an admin token, then issues the account's first capability URL.
     const adminToken = await tokenFor(`${user}:admin`);

@@ -5,29 +5,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { callWith } from "./support/api.ts";
+import { counted } from "./support/counted-bindings.ts";
 import { claimedUser } from "./support/docs.ts";
 import { fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
 const vars = { CLAIM_SECRET: "s3cret-for-probing" };
 
-/** R2 with every call counted by method: a fresh binding object, so the isolate's caches start cold. */
-function countedBucket(): { bucket: R2Bucket; calls: string[] } {
-  const calls: string[] = [];
-  const bucket = new Proxy(env.BLOBS, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        calls.push(String(prop));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { bucket, calls };
-}
-
 async function probe(name: string, route: "claim" | "write") {
-  const { bucket, calls } = countedBucket();
+  const calls: string[] = [];
+  const bucket = counted(env.BLOBS, calls);
   const headers = { Authorization: `Bearer ${await tokenFor("prober")}`, "X-Device-Id": "d1" };
   const res =
     route === "claim"

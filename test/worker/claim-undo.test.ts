@@ -7,13 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { bearer, call } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, putDoc } from "./support/docs.ts";
+import { previousReleaseAccount, previousReleaseKey } from "./support/previous-release.ts";
 import { fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
-import { hashToken } from "../../worker/auth/token-hash.ts";
-
-/** The R2 key of version 1 of a document of a previous-release account (worker/storage/document-keys.ts). */
-function previousReleaseKey(user: string, doc: string, version: number): string {
-  return `users/${user}/docs/${doc}/v/${String(10 ** 12 - version).padStart(12, "0")}`;
-}
 
 describe("a claim that fails", () => {
   it("never deletes an account whose racing requests got writes acknowledged", async () => {
@@ -72,10 +67,7 @@ describe("an account of the previous release", () => {
   it("keeps reading and writing its documents under the old prefix", async () => {
     const user = uniqueUser("upgraded");
     const token = await tokenFor(user);
-    await env.BLOBS.put(
-      `users/${user}/account.json`,
-      JSON.stringify({ token_hash: await hashToken(token), created_at: "2026-01-01T00:00:00.000Z" }),
-    );
+    await previousReleaseAccount(user, token);
     const old = fernetBytes();
     await env.BLOBS.put(previousReleaseKey(user, "notes", 1), old, {
       customMetadata: { device_id: "laptop", updated_at: "2026-01-01T00:00:00.000Z" },

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { bytesOf, claimedUser, getDoc, putDoc, type TestUser } from "./support/docs.ts";
 import { failing } from "./support/failing-bindings.ts";
+import { counted } from "./support/counted-bindings.ts";
 import { docsPrefixOf } from "./support/space.ts";
 import { fernetBytes, tokenFor } from "./support/tokens.ts";
 
@@ -317,18 +318,10 @@ describe("a writer that created the current version itself", () => {
   it("writes its next version without listing the document's versions", async () => {
     const u = await claimedUser();
     const calls: string[] = [];
-    const counted = new Proxy(env.BLOBS, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown;
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          calls.push(String(prop));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    // One binding object for every call: what this isolate remembers is kept per binding.
+    const bucket = counted(env.BLOBS, calls);
     const put = (headers: Record<string, string>) =>
-      callWith({ BLOBS: counted }, `/v1/users/${u.user}/docs/notes`, {
+      callWith({ BLOBS: bucket }, `/v1/users/${u.user}/docs/notes`, {
         method: "PUT",
         headers: { ...u.auth, "X-Device-Id": "dev-1", "Content-Type": "application/octet-stream", ...headers },
         body: fernetBytes(),
