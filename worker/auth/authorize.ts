@@ -113,7 +113,7 @@ async function verify(c: AppContext, username: string, options: AuthorizeOptions
   const fromPath = options.token === undefined ? c.req.param("token") : undefined;
   if (fromPath !== undefined) {
     if (!isAuthTokenShape(fromPath)) throw unauthorized();
-    return { account: await verifyCapabilityUrl(c, username, await hashToken(fromPath)), claimed: false };
+    return { account: await verifyCapabilityUrl(c, username, fromPath), claimed: false };
   }
   const admin = options.credential === "admin";
   const mayClaim = options.mayClaim === true && !admin;

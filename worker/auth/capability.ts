@@ -76,12 +76,13 @@ function routineUrlOpens(account: Account, hash: string): boolean {
  * account `username` if the token is its routine token and that still opens it (see the top).
  * Never claims.
  */
-export async function verifyCapabilityUrl(c: AppContext, username: string, tokenHash: string): Promise<Account> {
+export async function verifyCapabilityUrl(c: AppContext, username: string, token: string): Promise<Account> {
   const named = c.var.capability;
   if (named !== undefined) {
     if (named.username !== username) throw unauthorized();
     return named;
   }
+  const tokenHash = await hashToken(token);
   let account = await accountOf(c, username);
   if (account !== null && !routineUrlOpens(account, tokenHash)) account = await accountOf(c, username, true);
   if (account === null || !routineUrlOpens(account, tokenHash)) throw unauthorized();
