@@ -109,17 +109,6 @@ const ROUTES: RouteCase[] = [
     ],
   },
   {
-    name: "claim by legacy upload",
-    kind: "claim",
-    request: (_, f) => [
-      `/legacy/${f.token}/upload`,
-      {
-        method: "POST",
-        ...json({ username: f.user, device_id: "d1", encrypted_data: encryptedDataOf(fernetBytes()) }),
-      },
-    ],
-  },
-  {
     name: "account deletion",
     kind: "account-delete",
     request: (u) => [`/v1/users/${u.user}`, withAdmin(u, { method: "DELETE" })],

@@ -106,18 +106,24 @@ async function download(c: AppContext, query: { username: string; device_id?: st
   );
   const tail = utf8Encode(`","timestamp":${JSON.stringify(found.info.updatedAt)}}`);
   const raw = found.body instanceof Uint8Array ? new Response(found.body).body! : found.body;
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  c.executionCtx.waitUntil(
-    (async () => {
-      const writer = writable.getWriter();
-      await writer.write(head);
-      writer.releaseLock();
-      await encryptedDataStream(raw).pipeTo(writable, { preventClose: true });
-      const end = writable.getWriter();
-      await end.write(tail);
-      await end.close();
-    })().catch((err: unknown) => console.error("legacy download stream", err)),
-  );
+  // Pulled by the response as it is sent: head, the streamed hex, tail; nothing runs ahead of the reader.
+  const encoded = encryptedDataStream(raw).getReader();
+  let started = false;
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        return controller.enqueue(head);
+      }
+      const chunk = await encoded.read();
+      if (!chunk.done) return controller.enqueue(chunk.value);
+      controller.enqueue(tail);
+      controller.close();
+    },
+    cancel(reason) {
+      return encoded.cancel(reason);
+    },
+  });
   const length = head.byteLength + encryptedDataLength(found.info.size) + tail.byteLength;
   return new Response(readable, {
     status: 200,
