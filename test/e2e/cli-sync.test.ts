@@ -8,46 +8,15 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createNodeSyncManager } from "../../client/node/index.ts";
 import { progressFetch } from "../../client/cli/progress.ts";
-import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
+import type { CliRun } from "../support/cli-runner.ts";
+import { useCliHarness } from "../support/cli-harness.ts";
 import { eventually, freshKey, freshKeyStartingWithDash, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
-let server: WorkerServer;
-let build: { path: string; dispose(): void };
-let cli: Cli;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
-  cli = new Cli(build.path);
-});
-afterAll(async () => {
-  await server.stop();
-  build.dispose();
-  dirs.forEach(removeDir);
-});
-
-function account() {
-  const dir = freshWorkDir();
-  dirs.push(dir);
-  const key = freshKey();
-  const user = freshUser("clisync");
-  const env = (id: string, extra: Record<string, string> = {}) => ({
-    CLOUD_SYNC_URL: server.url,
-    FERNET_KEY: key,
-    CLOUD_SYNC_DEVICE_ID: id,
-    CLOUD_SYNC_DATA_DIR: join(dir, `state-${id}`),
-    ...extra,
-  });
-  const write = (name: string, data: unknown) => writeFileSync(join(dir, name), JSON.stringify(data));
-  const read = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), "utf8"));
-  const run = (id: string, args: string[], extra: Record<string, string> = {}) =>
-    cli.run(args, { cwd: dir, env: env(id, extra) });
-  return { dir, key, user, env, write, read, run };
-}
+const harness = useCliHarness();
+const account = () => harness.freshAccount("clisync");
 
 function json<T = unknown>(result: CliRun): T {
   expect(result.code, result.stderr).toBe(0);
@@ -58,8 +27,8 @@ describe("sync", () => {
   it("merges concurrent edits of two devices into both files", async () => {
     const a = account();
     a.write("desktop.json", { preferences: { theme: "dark", language: "en" } });
-    expect((await a.run("desktop", ["push", "-u", a.user, "-f", "desktop.json"])).code).toBe(0);
-    const created = await a.run("mobile", ["sync", "-u", a.user, "-f", "mobile.json"]);
+    expect((await a.run(["push", "-u", a.user, "-f", "desktop.json"], "desktop")).code).toBe(0);
+    const created = await a.run(["sync", "-u", a.user, "-f", "mobile.json"], "mobile");
     expect(created.stdout.trim()).toBe(
       `Created mobile.json from ${a.user}/default (version 1); later syncs merge against it.`,
     );
@@ -67,28 +36,28 @@ describe("sync", () => {
 
     a.write("desktop.json", { preferences: { theme: "light", language: "en" } });
     a.write("mobile.json", { preferences: { theme: "dark", language: "fr" } });
-    expect(json(await a.run("desktop", ["sync", "-u", a.user, "-f", "desktop.json", "--json"]))).toEqual({
+    expect(json(await a.run(["sync", "-u", a.user, "-f", "desktop.json", "--json"], "desktop"))).toEqual({
       username: a.user,
       doc: "default",
       version: 2,
       uploaded: true,
       file_updated: false,
     });
-    expect(json(await a.run("mobile", ["sync", "-u", a.user, "-f", "mobile.json", "--json"]))).toEqual({
+    expect(json(await a.run(["sync", "-u", a.user, "-f", "mobile.json", "--json"], "mobile"))).toEqual({
       username: a.user,
       doc: "default",
       version: 3,
       uploaded: true,
       file_updated: true,
     });
-    const back = await a.run("desktop", ["sync", "-u", a.user, "-f", "desktop.json"]);
+    const back = await a.run(["sync", "-u", a.user, "-f", "desktop.json"], "desktop");
     expect(back.stdout.trim()).toBe(
       `Synced desktop.json with ${a.user}/default: version 3 (desktop.json updated with changes from other devices).`,
     );
     const merged = { preferences: { theme: "light", language: "fr" } };
     expect(a.read("desktop.json")).toEqual(merged);
     expect(a.read("mobile.json")).toEqual(merged);
-    const quiet = await a.run("mobile", ["sync", "-u", a.user, "-f", "mobile.json"]);
+    const quiet = await a.run(["sync", "-u", a.user, "-f", "mobile.json"], "mobile");
     expect(quiet.stdout).toContain("(already in sync)");
     // Written by rename: no temporary file is left beside them.
     expect(readdirSync(a.dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
@@ -96,7 +65,7 @@ describe("sync", () => {
 
   it("exits 2 when neither the file nor the document exists", async () => {
     const a = account();
-    const result = await a.run("desktop", ["sync", "-u", a.user, "-f", "none.json", "--doc", "notes"]);
+    const result = await a.run(["sync", "-u", a.user, "-f", "none.json", "--doc", "notes"], "desktop");
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/none\.json does not exist and .*\/notes is empty/);
   });
@@ -106,11 +75,11 @@ describe("status, devices and history", () => {
   it("reports status, the device list and the history newest first, as text and JSON", async () => {
     const a = account();
     a.write("d.json", { n: 1 });
-    await a.run("desktop", ["push", "-u", a.user, "-f", "d.json"]);
+    await a.run(["push", "-u", a.user, "-f", "d.json"], "desktop");
     a.write("d.json", { n: 2 });
-    await a.run("mobile", ["push", "-u", a.user, "-f", "d.json"]);
+    await a.run(["push", "-u", a.user, "-f", "d.json"], "mobile");
 
-    const status = json<Record<string, unknown>>(await a.run("desktop", ["status", "-u", a.user, "--json"]));
+    const status = json<Record<string, unknown>>(await a.run(["status", "-u", a.user, "--json"], "desktop"));
     expect(status).toMatchObject({
       username: a.user,
       deviceId: "desktop",
@@ -119,21 +88,21 @@ describe("status, devices and history", () => {
       autoSyncEnabled: false,
     });
     expect(status["documents"]).toEqual([expect.objectContaining({ doc: "default", version: 1, pendingChanges: 0 })]);
-    const statusText = await a.run("desktop", ["status", "-u", a.user]);
+    const statusText = await a.run(["status", "-u", a.user], "desktop");
     expect(statusText.stdout).toContain(`${a.user} on device desktop`);
     expect(statusText.stdout).toMatch(/pending changes: 0/);
 
-    const devices = json<Array<Record<string, unknown>>>(await a.run("mobile", ["devices", "-u", a.user, "--json"]));
+    const devices = json<Array<Record<string, unknown>>>(await a.run(["devices", "-u", a.user, "--json"], "mobile"));
     expect(devices.map((d) => [d["device_id"], d["this_device"]]).sort()).toEqual([
       ["desktop", false],
       ["mobile", true],
     ]);
     expect(devices[0]).toHaveProperty("last_sync");
-    const devicesText = await a.run("mobile", ["devices", "-u", a.user]);
+    const devicesText = await a.run(["devices", "-u", a.user], "mobile");
     expect(devicesText.stdout).toMatch(/^DEVICE\s+NAME\s+PLATFORM\s+LAST SYNC/);
     expect(devicesText.stdout).toMatch(/mobile .*\(this device\)/);
 
-    const history = json<Array<Record<string, unknown>>>(await a.run("desktop", ["history", "-u", a.user, "--json"]));
+    const history = json<Array<Record<string, unknown>>>(await a.run(["history", "-u", a.user, "--json"], "desktop"));
     expect(history.map((h) => [h["version"], h["device_id"]])).toEqual([
       [2, "mobile"],
       [1, "desktop"],
@@ -143,9 +112,9 @@ describe("status, devices and history", () => {
         expect.objectContaining({ timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), size: expect.any(Number) }),
       );
     }
-    const historyText = await a.run("desktop", ["history", "-u", a.user]);
+    const historyText = await a.run(["history", "-u", a.user], "desktop");
     expect(historyText.stdout.split("\n")[1]).toMatch(/^2\s+\S+Z\s+mobile\s+\d+ B$/);
-    expect(json(await a.run("desktop", ["history", "-u", a.user, "--doc", "never", "--json"]))).toEqual([]);
+    expect(json(await a.run(["history", "-u", a.user, "--doc", "never", "--json"], "desktop"))).toEqual([]);
   });
 });
 
@@ -154,17 +123,17 @@ describe("rollback", () => {
     const a = account();
     for (const n of [1, 2]) {
       a.write("d.json", { n });
-      await a.run("desktop", ["push", "-u", a.user, "-f", "d.json"]);
+      await a.run(["push", "-u", a.user, "-f", "d.json"], "desktop");
     }
-    const restored = json(await a.run("desktop", ["rollback", "-u", a.user, "--version", "1", "--json"]));
+    const restored = json(await a.run(["rollback", "-u", a.user, "--version", "1", "--json"], "desktop"));
     expect(restored).toEqual({ username: a.user, doc: "default", restored_from: 1, version: 3 });
-    expect(json(await a.run("mobile", ["pull", "-u", a.user]))).toEqual({ n: 1 });
+    expect(json(await a.run(["pull", "-u", a.user], "mobile"))).toEqual({ n: 1 });
 
-    const [latest] = json<Array<{ timestamp: string }>>(await a.run("desktop", ["history", "-u", a.user, "--json"]));
+    const [latest] = json<Array<{ timestamp: string }>>(await a.run(["history", "-u", a.user, "--json"], "desktop"));
     a.write("later.json", { n: 9 });
-    await a.run("desktop", ["push", "-u", a.user, "-f", "later.json"]);
-    await a.run("desktop", ["push", "-u", a.user, "-f", "later.json", "--doc", "notes"]);
-    const at = await a.run("desktop", ["rollback", "-u", a.user, "--at", latest!.timestamp, "--json"]);
+    await a.run(["push", "-u", a.user, "-f", "later.json"], "desktop");
+    await a.run(["push", "-u", a.user, "-f", "later.json", "--doc", "notes"], "desktop");
+    const at = await a.run(["rollback", "-u", a.user, "--at", latest!.timestamp, "--json"], "desktop");
     expect(json(at)).toEqual({
       username: a.user,
       at: latest!.timestamp,
@@ -173,7 +142,7 @@ describe("rollback", () => {
         { doc: "notes", outcome: "absent", version: 1 },
       ],
     });
-    expect(json(await a.run("mobile", ["pull", "-u", a.user]))).toEqual({ n: 1 });
+    expect(json(await a.run(["pull", "-u", a.user], "mobile"))).toEqual({ n: 1 });
   });
 
   it("exits 2 without exactly one of --version and --at, or with a malformed one, and 5 for a version not in the history", async () => {
@@ -186,13 +155,13 @@ describe("rollback", () => {
       [["--at", "2025-01-01T00:00:00Z", "--doc", "notes"], /takes no --doc/],
     ];
     for (const [args, message] of cases) {
-      const result = await a.run("desktop", ["rollback", "-u", a.user, ...args]);
+      const result = await a.run(["rollback", "-u", a.user, ...args], "desktop");
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(message);
     }
     a.write("d.json", { n: 1 });
-    await a.run("desktop", ["push", "-u", a.user, "-f", "d.json"]);
-    const missing = await a.run("desktop", ["rollback", "-u", a.user, "--version", "7"]);
+    await a.run(["push", "-u", a.user, "-f", "d.json"], "desktop");
+    const missing = await a.run(["rollback", "-u", a.user, "--version", "7"], "desktop");
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/Version 7 of .* is not in the history/);
   });
@@ -202,25 +171,25 @@ describe("rotate-key", () => {
   it("moves the account to the new key, prints what FERNET_KEY needs without any key, and reads old versions with new,old", async () => {
     const a = account();
     a.write("d.json", { secret: "v1" });
-    await a.run("desktop", ["push", "-u", a.user, "-f", "d.json"]);
+    await a.run(["push", "-u", a.user, "-f", "d.json"], "desktop");
     // One key in 64 starts with "-": always use such a key, so the command line is proven to take it.
     const newKey = freshKeyStartingWithDash();
     expect(newKey.startsWith("-")).toBe(true);
-    const rotated = await a.run("desktop", ["rotate-key", "-u", a.user, "--new-key", newKey]);
+    const rotated = await a.run(["rotate-key", "-u", a.user, "--new-key", newKey], "desktop");
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(rotated.stdout).toContain("re-encrypted 1 document(s)");
     expect(rotated.stdout).toContain("FERNET_KEY=<new key>,<old key>");
     expect(rotated.stdout + rotated.stderr).not.toContain(newKey);
     expect(rotated.stdout + rotated.stderr).not.toContain(a.key);
 
-    const old = await a.run("mobile", ["pull", "-u", a.user]);
+    const old = await a.run(["pull", "-u", a.user], "mobile");
     expect(old.code).toBe(5);
-    expect(json(await a.run("mobile", ["pull", "-u", a.user], { FERNET_KEY: newKey }))).toEqual({ secret: "v1" });
+    expect(json(await a.run(["pull", "-u", a.user], "mobile", { FERNET_KEY: newKey }))).toEqual({ secret: "v1" });
     // Version 1 is still under the old key: only a FERNET_KEY that keeps it can read it.
-    const newOnly = await a.run("mobile", ["rollback", "-u", a.user, "--version", "1"], { FERNET_KEY: newKey });
+    const newOnly = await a.run(["rollback", "-u", a.user, "--version", "1"], "mobile", { FERNET_KEY: newKey });
     expect(newOnly.code).toBe(3);
     expect(newOnly.stderr).toMatch(/cannot be decrypted with this FERNET_KEY/);
-    const both = await a.run("mobile", ["rollback", "-u", a.user, "--version", "1", "--json"], {
+    const both = await a.run(["rollback", "-u", a.user, "--version", "1", "--json"], "mobile", {
       FERNET_KEY: `${newKey},${a.key}`,
     });
     expect(json(both)).toMatchObject({ restored_from: 1, version: 3 });
@@ -228,7 +197,7 @@ describe("rotate-key", () => {
 
   it("exits 2 for a malformed --new-key without echoing it", async () => {
     const a = account();
-    const result = await a.run("desktop", ["rotate-key", "-u", a.user, "--new-key", "secret-but-not-a-key"]);
+    const result = await a.run(["rotate-key", "-u", a.user, "--new-key", "secret-but-not-a-key"], "desktop");
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--new-key is not a Fernet key/);
     expect(result.stderr).not.toContain("secret-but-not-a-key");
@@ -239,8 +208,8 @@ describe("watch", () => {
   it("keeps a file in sync both ways and exits 0 on SIGTERM", async () => {
     const a = account();
     a.write("desktop.json", { theme: "dark" });
-    await a.run("desktop", ["push", "-u", a.user, "-f", "desktop.json"]);
-    const child = cli.spawn(["watch", "-u", a.user, "-f", "mobile.json", "--interval", "1", "--json"], {
+    await a.run(["push", "-u", a.user, "-f", "desktop.json"], "desktop");
+    const child = harness.cli.spawn(["watch", "-u", a.user, "-f", "mobile.json", "--interval", "1", "--json"], {
       cwd: a.dir,
       env: a.env("mobile"),
     });
@@ -255,11 +224,11 @@ describe("watch", () => {
         stderr.includes("Watching mobile.json") && safeRead(a.dir, "mobile.json")?.includes("dark") ? true : undefined,
       );
       a.write("desktop.json", { theme: "dark", language: "fr" });
-      await a.run("desktop", ["sync", "-u", a.user, "-f", "desktop.json"]);
+      await a.run(["sync", "-u", a.user, "-f", "desktop.json"], "desktop");
       await eventually(() => (safeRead(a.dir, "mobile.json")?.includes("fr") ? true : undefined));
       a.write("mobile.json", { theme: "light", language: "fr" });
       await eventually(async () => {
-        const pulled = await a.run("desktop", ["pull", "-u", a.user]);
+        const pulled = await a.run(["pull", "-u", a.user], "desktop");
         return pulled.stdout.includes("light") ? true : undefined;
       });
       // A file caught mid-edit is reported and retried, not fatal.
@@ -282,7 +251,7 @@ describe("watch", () => {
   it("exits 0 on SIGINT (Ctrl-C) as well", async () => {
     const a = account();
     a.write("d.json", { a: 1 });
-    const child = cli.spawn(["watch", "-u", a.user, "-f", "d.json"], { cwd: a.dir, env: a.env("desktop") });
+    const child = harness.cli.spawn(["watch", "-u", a.user, "-f", "d.json"], { cwd: a.dir, env: a.env("desktop") });
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -297,8 +266,8 @@ describe("watch", () => {
   it("stops with exit 5 when the server refuses the credential", async () => {
     const a = account();
     a.write("d.json", { a: 1 });
-    await a.run("desktop", ["push", "-u", a.user, "-f", "d.json"]);
-    const result = await a.run("intruder", ["watch", "-u", a.user, "-f", "d.json", "--interval", "1"], {
+    await a.run(["push", "-u", a.user, "-f", "d.json"], "desktop");
+    const result = await a.run(["watch", "-u", a.user, "-f", "d.json", "--interval", "1"], "intruder", {
       FERNET_KEY: freshKey(),
     });
     expect(result.code).toBe(5);
@@ -313,10 +282,10 @@ describe("large transfers", () => {
   it("draws no progress bar when stderr is not a terminal", async () => {
     const a = account();
     a.write("big.json", big);
-    const pushed = await a.run("desktop", ["push", "-u", a.user, "-f", "big.json"]);
+    const pushed = await a.run(["push", "-u", a.user, "-f", "big.json"], "desktop");
     expect(pushed.code).toBe(0);
     expect(pushed.stderr).toBe("");
-    expect(json(await a.run("mobile", ["pull", "-u", a.user]))).toEqual(big);
+    expect(json(await a.run(["pull", "-u", a.user], "mobile"))).toEqual(big);
   });
 
   it("draws a bar for uploads and downloads over 1 MB on a terminal, streaming the body to the Worker", async () => {
@@ -325,13 +294,11 @@ describe("large transfers", () => {
     const key = freshKey();
     const user = freshUser("progress");
     const open = (id: string) => {
-      const dataDir = freshWorkDir();
-      dirs.push(dataDir);
       return createNodeSyncManager({
-        url: server.url,
+        url: harness.server.url,
         key,
         deviceId: id,
-        dataDir,
+        dataDir: harness.workDir(),
         fetch: progressFetch((u, i) => fetch(u, i), tty),
       });
     };
@@ -355,11 +322,11 @@ describe("npm run demo", () => {
       ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", "scripts/demo.ts"],
       {
         cwd: root,
-        env: { PATH: process.env["PATH"] ?? "", CLOUD_SYNC_URL: server.url },
+        env: { PATH: process.env["PATH"] ?? "", CLOUD_SYNC_URL: harness.server.url },
         timeout: 60_000,
       },
     );
-    expect(stdout).toContain(`Using the Worker at ${server.url}.`);
+    expect(stdout).toContain(`Using the Worker at ${harness.server.url}.`);
     for (const step of [
       "1. Desktop uploads",
       "2. Mobile downloads",
