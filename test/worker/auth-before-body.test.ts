@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { callWith, errorOf } from "./support/api.ts";
 import { claimedUser } from "./support/docs.ts";
 import { storageSnapshot } from "./support/storage-snapshot.ts";
-import { fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
+import { encryptedDataOf, fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
 const MiB = 1024 * 1024;
 const unauthorized = { status: 401, code: "unauthorized", message: "missing or invalid credentials" };
@@ -22,6 +22,25 @@ function countedBody(size: number, first = 0x80): { body: ReadableStream<Uint8Ar
       const part = chunk.subarray(0, Math.min(chunk.byteLength, size - sent));
       sent += part.byteLength;
       controller.enqueue(part.slice());
+    },
+  });
+  return { body, pulled: () => sent };
+}
+
+/** A Python-style upload body naming `username` first, then `size` bytes of hex, counting what is pulled. */
+function jsonUpload(username: string, size: number): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+  const head = new TextEncoder().encode(`{"username":"${username}","device_id":"d1","encrypted_data":"`);
+  let sent = 0;
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent === 0) {
+        sent += head.byteLength;
+        return controller.enqueue(head);
+      }
+      if (sent >= size) return controller.close();
+      sent += chunk.byteLength;
+      controller.enqueue(chunk.slice());
     },
   });
   return { body, pulled: () => sent };
@@ -95,6 +114,42 @@ describe("an anonymous request with a body", () => {
     });
     expect(await errorOf(res)).toEqual(unauthorized);
     expect(pulled()).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it("gets 401 for an upload to a made-up capability URL naming a real user, only the first bytes read", async () => {
+    const u = await claimedUser();
+    const { body, pulled } = jsonUpload(u.user, 60 * MiB);
+    const res = await send(`/legacy/${await tokenFor("made-up")}/upload`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
+    expect(await errorOf(res)).toEqual(unauthorized);
+    expect(pulled()).toBeLessThan(256 * 1024);
+  });
+
+  it("gets 401 for a Bearer upload with a made-up token naming a real user, only the first bytes read", async () => {
+    const u = await claimedUser();
+    const { body, pulled } = jsonUpload(u.user, 60 * MiB);
+    const res = await send("/upload", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await tokenFor("made-up")}`, "Content-Type": "application/json" },
+      body,
+    });
+    expect(await errorOf(res)).toEqual(unauthorized);
+    expect(pulled()).toBeLessThan(256 * 1024);
+  });
+
+  it("gets 401 for a Bearer upload whose body names one user first and another last", async () => {
+    const owner = await claimedUser();
+    const victim = await claimedUser();
+    const data = encryptedDataOf(fernetBytes());
+    const res = await callWith({}, "/upload", {
+      method: "POST",
+      headers: { ...owner.auth, "Content-Type": "application/json" },
+      body: `{"username":"${owner.user}","device_id":"d1","encrypted_data":"${data}","username":"${victim.user}"}`,
+    });
+    expect(await errorOf(res)).toEqual(unauthorized);
   });
 });
 

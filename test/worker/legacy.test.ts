@@ -173,12 +173,9 @@ describe("legacy upload validation", () => {
     expect(await rejected({ ...good(), encrypted_data: encryptedDataOf(raw) })).toEqual(invalidToken);
   });
 
-  it("rejects a username with a slash as invalid_name", async () => {
-    expect(await rejected({ ...good(), username: "a/b" })).toMatchObject({
-      status: 400,
-      code: "invalid_name",
-      message: expect.stringContaining("username must be"),
-    });
+  // A URL carrying the routine token names its account by the body's username, which must own it.
+  it("refuses a username with a slash with 401: no such account owns the URL", async () => {
+    expect(await rejected({ ...good(), username: "a/b" })).toMatchObject({ status: 401, code: "unauthorized" });
   });
 
   it("rejects a device id with '..' as invalid_name", async () => {
@@ -198,18 +195,14 @@ describe("legacy upload validation", () => {
     });
   });
 
-  it("rejects malformed JSON as bad_request", async () => {
+  it("refuses malformed JSON with 401 when the URL's account can only be named by the body", async () => {
     const { base } = await newUser();
     const res = await call(`${base}/upload`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: "{nope",
     });
-    expect(await errorOf(res)).toMatchObject({
-      status: 400,
-      code: "bad_request",
-      message: expect.stringMatching(/json/i),
-    });
+    expect(await errorOf(res)).toMatchObject({ status: 401, code: "unauthorized" });
   });
 
   it("rejects a download without a username as bad_request", async () => {

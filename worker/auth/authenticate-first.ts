@@ -9,6 +9,7 @@ import type { AppEnv } from "../context.ts";
 import { unauthorized } from "../errors.ts";
 import { type Authorized, authorize, presentedToken, releaseClaim } from "./authorize.ts";
 import { isAuthTokenShape } from "./token-hash.ts";
+import { peekUsername } from "../http/peek-username.ts";
 
 type AuthorizeOptions = NonNullable<Parameters<typeof authorize>[2]>;
 
@@ -43,5 +44,15 @@ export function authOf(c: { var: { auth?: Authorized } }): Authorized {
 export const credentialPresented: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = presentedToken(c);
   if (token === null || !isAuthTokenShape(token)) throw unauthorized();
+  await next();
+};
+
+/**
+ * For the Python-style upload with a Bearer header: the account named by the body's first bytes is
+ * authorized before the rest is read (http/peek-username.ts), and `c.var.auth` is set for the route,
+ * which checks the parsed body names the same account.
+ */
+export const uploadOwnerFirst: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("auth", await authorize(c, await peekUsername(c), { access: "write" }));
   await next();
 };

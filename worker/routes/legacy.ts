@@ -4,10 +4,11 @@
  * (no header needed) and at the root with `Authorization: Bearer`. They read and write the document `default`.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { credentialPresented } from "../auth/authenticate-first.ts";
+import { credentialPresented, uploadOwnerFirst } from "../auth/authenticate-first.ts";
+import { peekUploadOwner } from "../auth/capability.ts";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, unauthorized } from "../errors.ts";
 import { ownerWrite } from "../write/owner-write.ts";
 import { decodeEncryptedData, encryptedDataLength, encryptedDataStream } from "../http/legacy-token.ts";
 import { utf8Encode } from "../../client/core/protocol/encoding.ts";
@@ -39,7 +40,9 @@ function routes(prefix: "/legacy/{token}" | "") {
       tags,
       summary: "Store a new version of the default document (seed)",
       ...auth,
-      middleware: [credentialPresented] as const,
+      middleware: capability
+        ? ([credentialPresented, peekUploadOwner] as const)
+        : ([credentialPresented, uploadOwnerFirst] as const),
       request: {
         ...(capability ? { params: legacyTokenParams } : {}),
         body: { required: true, content: { "application/json": { schema: legacyUploadBody } } },
@@ -81,7 +84,11 @@ function routes(prefix: "/legacy/{token}" | "") {
 
 async function upload(c: AppContext, body: { username: string; device_id: string; encrypted_data: string }) {
   // Authenticated before the hex is decoded; these routes never claim a username (legacy-url does).
-  const authorized = await authorize(c, body.username, { access: "write" });
+  // The Bearer form was authorized from the body's first bytes (uploadOwnerFirst): the parsed body
+  // must name that same account (JSON lets a key repeat, and the last one counts).
+  const early = c.var.auth;
+  if (early !== undefined && early.account.username !== body.username) throw unauthorized();
+  const authorized = early ?? (await authorize(c, body.username, { access: "write" }));
   const raw = decodeEncryptedData(body.encrypted_data);
   const result = await ownerWrite(c, authorized, {
     username: body.username,
