@@ -3,47 +3,17 @@
  * token (what the previous release put in capability URLs) cannot lock the owner out, and
  * `devices remove ID` and `account delete` work with the admin credential the CLI derives.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
-import { buildCli, Cli, freshWorkDir, removeDir } from "../support/cli-runner.ts";
-import { freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useCliHarness } from "../support/cli-harness.ts";
+import { freshKey } from "../support/sync-clients.ts";
 
-let server: WorkerServer;
-let build: { path: string; dispose(): void };
-let cli: Cli;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
-  cli = new Cli(build.path);
-});
-afterAll(async () => {
-  await server.stop();
-  build.dispose();
-  dirs.forEach(removeDir);
-});
+const harness = useCliHarness();
 
 function owner() {
-  const dir = freshWorkDir();
-  dirs.push(dir);
-  const key = freshKey();
-  const user = freshUser("admin");
-  writeFileSync(join(dir, "state.json"), JSON.stringify({ theme: "dark" }));
-  const run = (args: string[], device = "desktop", extra: Record<string, string> = {}) =>
-    cli.run(args, {
-      cwd: dir,
-      env: {
-        CLOUD_SYNC_URL: server.url,
-        FERNET_KEY: key,
-        CLOUD_SYNC_DEVICE_ID: device,
-        CLOUD_SYNC_DATA_DIR: join(dir, `state-${device}`),
-        ...extra,
-      },
-    });
-  return { key, user, run };
+  const a = harness.freshAccount("admin");
+  a.write("state.json", { theme: "dark" });
+  return a;
 }
 
 describe("a leaked routine token", () => {
@@ -51,13 +21,13 @@ describe("a leaked routine token", () => {
     const a = owner();
     expect((await a.run(["sync", "--username", a.user, "--file", "state.json"])).code).toBe(0);
     const leaked = await deriveAuthToken(a.key, a.user);
-    const hijack = await fetch(`${server.url}/v1/users/${a.user}/credential`, {
+    const hijack = await fetch(`${harness.server.url}/v1/users/${a.user}/credential`, {
       method: "PUT",
       headers: { Authorization: `Bearer ${leaked}`, "Content-Type": "application/json" },
       body: JSON.stringify({ token: "A".repeat(43) }),
     });
     expect(hijack.status).toBe(401);
-    const wipe = await fetch(`${server.url}/v1/users/${a.user}`, {
+    const wipe = await fetch(`${harness.server.url}/v1/users/${a.user}`, {
       method: "DELETE",
       headers: { Authorization: `Bearer ${leaked}` },
     });
@@ -104,13 +74,15 @@ describe("account delete", () => {
     const deleted = await a.run(["account", "--username", a.user, "delete", "--yes", "--json"]);
     expect([deleted.code, JSON.parse(deleted.stdout)]).toEqual([0, { username: a.user, deleted: true }]);
     const token = await deriveAuthToken(a.key, a.user);
-    const res = await fetch(`${server.url}/v1/users/${a.user}/docs`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await fetch(`${harness.server.url}/v1/users/${a.user}/docs`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(401);
   });
 
   it("is listed in the help with devices remove", async () => {
-    const help = await cli.run(["--help"]);
+    const help = await harness.cli.run(["--help"]);
     expect(help.stdout).toMatch(/\n {2}account +delete the account/);
-    expect((await cli.run(["devices", "--help"])).stdout).toContain("--username U [remove ID]");
+    expect((await harness.cli.run(["devices", "--help"])).stdout).toContain("--username U [remove ID]");
   });
 });

@@ -4,49 +4,20 @@
  * it and `--revoke` withdraws it at once; a URL of the previous release (the routine token in the
  * path) keeps working until the first capability URL is issued.
  */
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
-import { buildCli, Cli, freshWorkDir, removeDir } from "../support/cli-runner.ts";
-import { freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useCliHarness } from "../support/cli-harness.ts";
 
-let server: WorkerServer;
-let build: { path: string; dispose(): void };
-let cli: Cli;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
-  cli = new Cli(build.path);
-});
-afterAll(async () => {
-  await server.stop();
-  build.dispose();
-  dirs.forEach(removeDir);
-});
+const harness = useCliHarness();
 
 function owner() {
-  const dir = freshWorkDir();
-  dirs.push(dir);
-  const key = freshKey();
-  const user = freshUser("cap");
-  const run = (args: string[]) =>
-    cli.run(args, {
-      cwd: dir,
-      env: {
-        CLOUD_SYNC_URL: server.url,
-        FERNET_KEY: key,
-        CLOUD_SYNC_DEVICE_ID: "desktop",
-        CLOUD_SYNC_DATA_DIR: join(dir, "state"),
-      },
-    });
+  const a = harness.freshAccount("cap");
   const url = async (...flags: string[]) => {
-    const result = await run(["legacy-url", "--username", user, ...flags]);
+    const result = await a.run(["legacy-url", "--username", a.user, ...flags]);
     expect([result.code, result.stderr]).toEqual([0, ""]);
     return result.stdout.trim();
   };
-  return { key, user, run, url };
+  return { ...a, url };
 }
 
 /** What the Python module sends through CLOUD_SYNC_URL: an upload, a download, a device listing; their statuses. */
@@ -70,7 +41,9 @@ describe("legacy-url", () => {
     const token = url.slice(url.lastIndexOf("/") + 1);
     expect(token).not.toBe(await deriveAuthToken(a.key, a.user));
     expect(await seed(url, a.user)).toEqual([400, 404, 200]);
-    const v1 = await fetch(`${server.url}/v1/users/${a.user}/docs`, { headers: { Authorization: `Bearer ${token}` } });
+    const v1 = await fetch(`${harness.server.url}/v1/users/${a.user}/docs`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(v1.status).toBe(401);
     expect(await a.url()).toBe(url);
   });
@@ -92,7 +65,7 @@ describe("legacy-url", () => {
   it("keeps a URL of the previous release (the routine token) working until it issues the first capability URL", async () => {
     const a = owner();
     expect((await a.run(["devices", "--username", a.user])).code).toBe(0);
-    const previous = `${server.url}/legacy/${await deriveAuthToken(a.key, a.user)}`;
+    const previous = `${harness.server.url}/legacy/${await deriveAuthToken(a.key, a.user)}`;
     expect(await seed(previous, a.user)).toEqual([400, 404, 200]);
     const url = await a.url();
     expect(await seed(previous, a.user)).toEqual([401, 401, 401]);
