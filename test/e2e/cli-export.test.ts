@@ -4,47 +4,12 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
+import { describe, expect, it } from "vitest";
+import { ok, useCliHarness } from "../support/cli-harness.ts";
 import { jsonTree, projectAiFiles, readJson, writeFiles, writeJson } from "../support/project-ai-data.ts";
-import { freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
-let server: WorkerServer;
-let build: { path: string; dispose(): void };
-let cli: Cli;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
-  cli = new Cli(build.path);
-});
-afterAll(async () => {
-  await server.stop();
-  build.dispose();
-  dirs.forEach(removeDir);
-});
-
-function account(dir: string) {
-  const key = freshKey();
-  const user = freshUser("export");
-  const run = (args: string[]) =>
-    cli.run(args, {
-      cwd: dir,
-      env: {
-        CLOUD_SYNC_URL: server.url,
-        FERNET_KEY: key,
-        CLOUD_SYNC_DEVICE_ID: "desk",
-        CLOUD_SYNC_DATA_DIR: join(dir, `state-${user}`),
-      },
-    });
-  return { user, run };
-}
-
-function ok(result: CliRun): CliRun {
-  expect(result.code, result.stderr).toBe(0);
-  return result;
-}
+const harness = useCliHarness();
+const account = () => harness.freshAccount("export", { device: "desk" });
 
 interface DocEntry {
   doc: string;
@@ -57,12 +22,11 @@ interface DocEntry {
 
 describe("docs, export and import", () => {
   it("exports every document in clear in the folder layout, and an import into a fresh account gives the same documents", async () => {
-    const dir = freshWorkDir();
-    dirs.push(dir);
+    const mine = account();
+    const dir = mine.dir;
     const data = join(dir, "data");
     const files = projectAiFiles();
     writeFiles(data, files);
-    const mine = account(dir);
     ok(await mine.run(["sync", "-u", mine.user, "--dir", data]));
     writeJson(join(dir, "notes.json"), { todo: ["export", "import"] });
     ok(await mine.run(["push", "-u", mine.user, "-f", "notes.json", "--doc", "notes"]));
@@ -102,7 +66,8 @@ describe("docs, export and import", () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("the folder is not empty");
 
-    const theirs = account(dir);
+    // Another device's folder: the import reads the export by its absolute path.
+    const theirs = account();
     const imported = ok(await theirs.run(["import", "-u", theirs.user, "--dir", out]));
     expect(imported.stdout).toContain(`Imported 5 file(s) from ${out} into ${theirs.user}: 5 new version(s)`);
     const copy = JSON.parse(ok(await theirs.run(["docs", "-u", theirs.user, "--json"])).stdout) as DocEntry[];
@@ -113,7 +78,7 @@ describe("docs, export and import", () => {
     expect(existsSync(join(back, ".history"))).toBe(false);
 
     // An import merges: what only the server holds stays, and the replaced version stays in the history.
-    writeJson(join(dir, "users.json"), { carol: { role: "user" } });
+    writeJson(join(theirs.dir, "users.json"), { carol: { role: "user" } });
     ok(await theirs.run(["push", "-u", theirs.user, "-f", "users.json", "--doc", "users"]));
     ok(await theirs.run(["import", "-u", theirs.user, "--dir", out]));
     const users = JSON.parse(ok(await theirs.run(["pull", "-u", theirs.user, "--doc", "users"])).stdout);

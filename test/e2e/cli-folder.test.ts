@@ -7,54 +7,18 @@
 import { existsSync, openSync, rmSync, writeSync, closeSync, fsyncSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createNodeSyncManager } from "../../client/node/index.ts";
-import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
+import { ok, useCliHarness } from "../support/cli-harness.ts";
 import { projectAiFiles, jsonTree, readJson, writeFiles, writeJson } from "../support/project-ai-data.ts";
-import { eventually, freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { eventually } from "../support/sync-clients.ts";
 
-let server: WorkerServer;
-let build: { path: string; dispose(): void };
-let cli: Cli;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
-  cli = new Cli(build.path);
-});
-afterAll(async () => {
-  await server.stop();
-  build.dispose();
-  dirs.forEach(removeDir);
-});
-
-function account() {
-  const dir = freshWorkDir();
-  dirs.push(dir);
-  const key = freshKey();
-  const user = freshUser("folder");
-  const env = (id: string, extra: Record<string, string> = {}) => ({
-    CLOUD_SYNC_URL: server.url,
-    FERNET_KEY: key,
-    CLOUD_SYNC_DEVICE_ID: id,
-    CLOUD_SYNC_DATA_DIR: join(dir, `state-${id}`),
-    // The desk names itself; the laptop goes by its machine's name.
-    ...(id === "desk" ? { CLOUD_SYNC_DEVICE_NAME: "Desk" } : {}),
-    ...extra,
-  });
-  const run = (id: string, args: string[], extra: Record<string, string> = {}) =>
-    cli.run(args, { cwd: dir, env: env(id, extra) });
-  return { dir, key, user, env, run };
-}
+const harness = useCliHarness();
+// The desk names itself; the laptop goes by its machine's name.
+const account = () => harness.freshAccount("folder", { names: { desk: "Desk" } });
 
 type Persona = { mood: Record<string, number>; personality: Record<string, number>; interaction_count: number };
 type Facts = Record<string, Record<string, string>>;
-
-function ok(result: CliRun): CliRun {
-  expect(result.code, result.stderr).toBe(0);
-  return result;
-}
 
 describe("sync --dir", () => {
   it("brings a Project-AI folder to a new device in one command and merges edits made on both at once", async () => {
@@ -64,13 +28,13 @@ describe("sync --dir", () => {
     const files = projectAiFiles();
     writeFiles(desk, files);
 
-    const first = ok(await a.run("desk", ["sync", "-u", a.user, "--dir", desk]));
+    const first = ok(await a.run(["sync", "-u", a.user, "--dir", desk], "desk"));
     expect(first.stdout).toContain("pushed ai_persona/state.json (version 1)");
     expect(first.stdout).toContain("Synced");
     expect(first.stdout).not.toContain("sync_metadata");
 
     // A new device: the folder does not exist yet.
-    const fresh = ok(await a.run("laptop", ["sync", "-u", a.user, "--dir", laptop, "--json"]));
+    const fresh = ok(await a.run(["sync", "-u", a.user, "--dir", laptop, "--json"], "laptop"));
     const report = JSON.parse(fresh.stdout) as { files: Array<{ path: string; action: string }> };
     expect(report.files.map((f) => f.action)).toEqual(Object.keys(files).map(() => "downloaded"));
     expect(jsonTree(laptop)).toEqual(files);
@@ -98,13 +62,13 @@ describe("sync --dir", () => {
     rmSync(join(laptop, "learning_requests/requests.json"));
     writeJson(join(laptop, "settings.json"), { ...(files["settings.json"] as object), language: "fr" });
 
-    const deskSync = ok(await a.run("desk", ["sync", "-u", a.user, "--dir", desk]));
+    const deskSync = ok(await a.run(["sync", "-u", a.user, "--dir", desk], "desk"));
     expect(deskSync.stdout).toContain("pushed memory/conversations.json (version 1)");
-    const laptopSync = ok(await a.run("laptop", ["sync", "-u", a.user, "--dir", laptop]));
+    const laptopSync = ok(await a.run(["sync", "-u", a.user, "--dir", laptop], "laptop"));
     expect(laptopSync.stdout).toMatch(/merged ai_persona\/state\.json both ways \(version 3\)/);
     expect(laptopSync.stdout).toContain("deleted learning_requests/requests.json everywhere (version 2)");
     expect(laptopSync.stdout).toContain("pulled memory/conversations.json (version 1)");
-    const back = ok(await a.run("desk", ["sync", "-u", a.user, "--dir", desk]));
+    const back = ok(await a.run(["sync", "-u", a.user, "--dir", desk], "desk"));
     expect(back.stdout).toContain("removed learning_requests/requests.json: deleted on another device");
 
     const tree = jsonTree(desk);
@@ -126,13 +90,13 @@ describe("sync --dir", () => {
 
     // The deleted file's history keeps its content, and nothing is left to do on either side.
     const history = JSON.parse(
-      ok(await a.run("desk", ["history", "-u", a.user, "--doc", "learning_requests--requests", "--json"])).stdout,
+      ok(await a.run(["history", "-u", a.user, "--doc", "learning_requests--requests", "--json"], "desk")).stdout,
     ) as unknown[];
     expect(history).toHaveLength(2);
-    expect(ok(await a.run("laptop", ["sync", "-u", a.user, "--dir", laptop])).stdout).toContain("(already in sync)");
+    expect(ok(await a.run(["sync", "-u", a.user, "--dir", laptop], "laptop")).stdout).toContain("(already in sync)");
 
     // Each CLI device introduced itself.
-    const devices = JSON.parse(ok(await a.run("desk", ["devices", "-u", a.user, "--json"])).stdout) as Array<{
+    const devices = JSON.parse(ok(await a.run(["devices", "-u", a.user, "--json"], "desk")).stdout) as Array<{
       device_id: string;
       name: string | null;
       platform: string | null;
@@ -149,13 +113,13 @@ describe("sync --dir", () => {
     const data = join(a.dir, "data");
     writeJson(join(data, "users.json"), { alice: {} });
     writeJson(join(data, "Notes.json"), { a: 1 });
-    const result = await a.run("desk", ["sync", "-u", a.user, "--dir", data]);
+    const result = await a.run(["sync", "-u", a.user, "--dir", data], "desk");
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       'failed Notes.json: Cannot sync "Notes.json": its document name must start with a lower-case letter or digit',
     );
     expect(result.stderr).toContain("pushed users.json (version 1)");
-    const excluded = ok(await a.run("desk", ["sync", "-u", a.user, "--dir", data, "--exclude", "Notes.json"]));
+    const excluded = ok(await a.run(["sync", "-u", a.user, "--dir", data, "--exclude", "Notes.json"], "desk"));
     expect(excluded.stdout).toContain("(already in sync)");
   });
 });
@@ -165,7 +129,10 @@ describe("watch --dir", () => {
     const a = account();
     const desk = join(a.dir, "desk");
     writeJson(join(desk, "users.json"), { alice: { role: "admin" } });
-    const child = cli.spawn(["watch", "-u", a.user, "--dir", desk, "--json"], { cwd: a.dir, env: a.env("desk") });
+    const child = harness.cli.spawn(["watch", "-u", a.user, "--dir", desk, "--json"], {
+      cwd: a.dir,
+      env: a.env("desk"),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -186,9 +153,9 @@ describe("watch --dir", () => {
 
       // Another device writes: the announcement brings it down without waiting for a poll.
       const laptop = join(a.dir, "laptop");
-      ok(await a.run("laptop", ["sync", "-u", a.user, "--dir", laptop]));
+      ok(await a.run(["sync", "-u", a.user, "--dir", laptop], "laptop"));
       writeJson(join(laptop, "settings.json"), { language: "de" });
-      ok(await a.run("laptop", ["sync", "-u", a.user, "--dir", laptop]));
+      ok(await a.run(["sync", "-u", a.user, "--dir", laptop], "laptop"));
       await eventually(() => (existsSync(join(desk, "settings.json")) ? true : undefined));
       expect(readJson(join(desk, "settings.json"))).toEqual({ language: "de" });
 
@@ -202,7 +169,7 @@ describe("watch --dir", () => {
 
     // Every version of the document on the server is the whole file.
     const manager = await createNodeSyncManager({
-      url: server.url,
+      url: harness.server.url,
       key: a.key,
       deviceId: "checker",
       dataDir: join(a.dir, "state-checker"),
@@ -225,9 +192,12 @@ describe("watch --dir", () => {
     const a = account();
     const desk = join(a.dir, "desk");
     writeFiles(desk, projectAiFiles());
-    ok(await a.run("desk", ["sync", "-u", a.user, "--dir", desk]));
+    ok(await a.run(["sync", "-u", a.user, "--dir", desk], "desk"));
     const laptop = join(a.dir, "laptop", "data");
-    const child = cli.spawn(["watch", "-u", a.user, "--dir", laptop, "--json"], { cwd: a.dir, env: a.env("laptop") });
+    const child = harness.cli.spawn(["watch", "-u", a.user, "--dir", laptop, "--json"], {
+      cwd: a.dir,
+      env: a.env("laptop"),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
@@ -243,7 +213,7 @@ describe("watch --dir", () => {
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
-    ok(await a.run("desk", ["sync", "-u", a.user, "--dir", desk]));
+    ok(await a.run(["sync", "-u", a.user, "--dir", desk], "desk"));
     expect((readJson(join(desk, "ai_persona/state.json")) as Persona).interaction_count).toBe(143);
   });
 });

@@ -6,27 +6,13 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { progressFetch } from "../../client/cli/progress.ts";
 import { createNodeSyncManager } from "../../client/node/index.ts";
-import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
+import { ok, useCliHarness } from "../support/cli-harness.ts";
 import { eventually, freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 
-let server: WorkerServer;
-let build: { path: string; dispose(): void };
-let cli: Cli;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
-  cli = new Cli(build.path);
-});
-afterAll(async () => {
-  await server.stop();
-  build.dispose();
-  dirs.forEach(removeDir);
-});
+const harness = useCliHarness();
 
 type Turn = {
   id: string;
@@ -53,31 +39,14 @@ function turns(bytes: number): Turn[] {
   return out;
 }
 
+/** An account whose device `id` syncs its file `<id>.json` with the document `doc`; `read(id)` parses that file. */
 function account(doc: string) {
-  const dir = freshWorkDir();
-  dirs.push(dir);
-  const key = freshKey();
-  const user = freshUser("rules");
-  const stateDir = (id: string) => join(dir, `state-${id}`);
-  const env = (id: string) => ({
-    CLOUD_SYNC_URL: server.url,
-    FERNET_KEY: key,
-    CLOUD_SYNC_DEVICE_ID: id,
-    CLOUD_SYNC_DATA_DIR: stateDir(id),
-  });
-  const path = (id: string) => join(dir, `${id}.json`);
-  const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
-  const read = <T>(id: string): T => JSON.parse(readFileSync(path(id), "utf8")) as T;
+  const a = harness.freshAccount("rules");
+  const path = (id: string) => join(a.dir, `${id}.json`);
   /** `cloud-sync sync` of device `id`'s file `<id>.json` with the document, plus `extra` arguments. */
   const sync = (id: string, extra: string[] = []) =>
-    cli.run(["sync", "-u", user, "-f", `${id}.json`, "--doc", doc, ...extra], { cwd: dir, env: env(id) });
-  const run = (id: string, args: string[]) => cli.run(args, { cwd: dir, env: env(id) });
-  return { dir, user, doc, env, path, stateDir, write, read, sync, run };
-}
-
-function ok(result: CliRun): CliRun {
-  expect(result.code, result.stderr).toBe(0);
-  return result;
+    a.run(["sync", "-u", a.user, "-f", `${id}.json`, "--doc", doc, ...extra], id);
+  return { ...a, doc, path, sync, read: <T>(id: string): T => a.read<T>(`${id}.json`) };
 }
 
 let appended = 0;
@@ -130,13 +99,11 @@ describe("sync of a large document from a terminal", () => {
     const user = freshUser("bigrules");
     const tty = { isTTY: true, write: () => true };
     const open = (id: string) => {
-      const dataDir = freshWorkDir();
-      dirs.push(dataDir);
       return createNodeSyncManager({
-        url: server.url,
+        url: harness.server.url,
         key,
         deviceId: id,
-        dataDir,
+        dataDir: harness.workDir(),
         fetch: progressFetch((u, i) => fetch(u, i), tty),
       });
     };
@@ -220,7 +187,7 @@ describe("sync --rules", () => {
     const a = account("journal");
     a.write("rules.json", JSON.stringify({ "/entries": "append" }));
     a.write("phone.json", JSON.stringify({ entries: turns(1_000) }));
-    const child = cli.spawn(
+    const child = harness.cli.spawn(
       ["watch", "-u", a.user, "-f", "phone.json", "--doc", a.doc, "--rules", "rules.json", "--interval", "1", "--json"],
       { cwd: a.dir, env: a.env("phone") },
     );
@@ -271,39 +238,25 @@ describe("sync --rules", () => {
       a.write("rules.json", text);
 
       for (const command of ["sync", "watch"]) {
-        const result = await a.run("phone", [
-          command,
-          "-u",
-          a.user,
-          "-f",
-          "phone.json",
-          "--doc",
-          a.doc,
-          "--rules",
-          "rules.json",
-        ]);
+        const result = await a.run(
+          [command, "-u", a.user, "-f", "phone.json", "--doc", a.doc, "--rules", "rules.json"],
+          "phone",
+        );
         expect(result.code, command).toBe(2);
         expect(result.stderr, command).toMatch(message);
         expect(result.stdout, command).toBe("");
       }
       // A device that never ran gets no state either.
-      const fresh = await a.run("tablet", [
-        "sync",
-        "-u",
-        a.user,
-        "-f",
-        "tablet.json",
-        "--doc",
-        a.doc,
-        "--rules",
-        "rules.json",
-      ]);
+      const fresh = await a.run(
+        ["sync", "-u", a.user, "-f", "tablet.json", "--doc", a.doc, "--rules", "rules.json"],
+        "tablet",
+      );
       expect(fresh.code).toBe(2);
       expect(existsSync(a.stateDir("tablet"))).toBe(false);
       expect(existsSync(a.path("tablet"))).toBe(false);
 
       expect(readFileSync(a.path("phone"), "utf8")).toBe(file);
-      const history = JSON.parse(ok(await a.run("phone", ["history", "-u", a.user, "--doc", a.doc, "--json"])).stdout);
+      const history = JSON.parse(ok(await a.run(["history", "-u", a.user, "--doc", a.doc, "--json"], "phone")).stdout);
       expect(history).toHaveLength(1);
     });
   }
