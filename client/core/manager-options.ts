@@ -49,6 +49,11 @@ export interface SyncManagerOptions {
   cryptoBackend?: FernetCryptoBackend;
   /** Compare-and-swap attempts per write before SyncError `conflict` (default 8). */
   maxAttempts?: number;
+  /**
+   * The most a document may decompress to, in bytes: a token that inflates further (a gzip bomb
+   * from a compromised device) is refused as `payload_too_large`. Default 256 MiB.
+   */
+  maxDocumentBytes?: number;
   /** Back-off of queued changes. */
   backoff?: BackoffOptions;
 }
@@ -114,6 +119,12 @@ export function checkOptions(options: SyncManagerOptions): void {
     (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > 100)
   ) {
     throw new RangeError("maxAttempts must be an integer from 1 to 100");
+  }
+  if (
+    options.maxDocumentBytes !== undefined &&
+    (!Number.isSafeInteger(options.maxDocumentBytes) || options.maxDocumentBytes < 1024)
+  ) {
+    throw new RangeError("maxDocumentBytes must be an integer of at least 1024");
   }
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
     throw new RangeError("timeoutMs must be a positive number");

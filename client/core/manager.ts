@@ -4,6 +4,7 @@
  * rollback, key rotation and account deletion, over the Worker's versioned API. Operations run one
  * at a time per manager.
  */
+import { DEFAULT_MAX_DOCUMENT_BYTES } from "./wire/inflate.ts";
 import { AutoSyncTimer, type AutoSyncState } from "./auto/timer.ts";
 import { ServerClock } from "./sync/clock-skew.ts";
 import { deriveAdminToken, deriveAuthToken, deriveCapabilityToken, tokenHash } from "./crypto/credential.ts";
@@ -115,6 +116,7 @@ export class SyncManager {
       clock,
       deviceId,
       maxAttempts: options.maxAttempts ?? 8,
+      maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
       backoff: options.backoff ?? {},
       rulesFor: (doc, declared) => rulesOf(doc) ?? declared ?? defaultRulesFor(doc),
       declaredRules: rulesOf,

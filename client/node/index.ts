@@ -1,6 +1,7 @@
 /**
  * The Node entry (`project-ai-cloud-sync/node`): the file store, the proxy-aware fetch, the fast
- * crypto backend, the Python module's machine fingerprint, and `createNodeSyncManager`, which wires them in.
+ * crypto backend, the Python module's machine fingerprint, `createNodeSyncManager`, which wires them in, and
+ * folder sync (a folder of JSON files kept in sync, as `cloud-sync sync --dir` and `watch --dir` do).
  */
 import { hostname } from "node:os";
 import {

@@ -84,7 +84,8 @@ async function envelopeDevice(s: UserSession, doc: string, version: number, wher
   const served = await s.ctx.api.getVersion(s.username, doc, version);
   if (served === null) return null;
   try {
-    return (await openDocument(s.ctx.fernet(), served.bytes, `version ${version} of ${where}`)).envelope.device_id;
+    return (await openDocument(s.ctx.fernet(), served.bytes, `version ${version} of ${where}`, s.ctx.maxDocumentBytes))
+      .envelope.device_id;
   } catch (error) {
     if (isSyncError(error, "wrong_key") || isSyncError(error, "invalid_payload")) return null;
     throw error;
@@ -106,7 +107,7 @@ export async function getVersion(s: UserSession, doc: string, version: number): 
     );
   const state = await s.doc(doc);
   checkHistoric(state.integrity, where, version, await tokenHash(served.bytes));
-  const { envelope } = await openDocument(s.ctx.fernet(), served.bytes, where);
+  const { envelope } = await openDocument(s.ctx.fernet(), served.bytes, where, s.ctx.maxDocumentBytes);
   checkBinding(envelope, { username: s.username, doc, version }, where);
   return {
     doc,

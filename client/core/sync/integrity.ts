@@ -181,6 +181,13 @@ async function readLink(
  * is caught even when other devices wrote several versions in between. A Python upload carries no
  * base, so its own link cannot be checked, only the ones below it.
  */
+/**
+ * The most versions one check reads back: the longest history a server keeps (HISTORY_RETENTION is
+ * at most 1000). A server naming a version further ahead cannot make a device fetch more than this;
+ * past it the gap is unverifiable, as a pruned one is.
+ */
+export const MAX_CHAIN_WALK = 1000;
+
 async function walkBack(
   record: IntegrityRecord,
   where: string,
@@ -189,6 +196,7 @@ async function walkBack(
 ): Promise<ChainCheck> {
   let later = served;
   for (let v = served.version - 1; v >= record.newest; v--) {
+    if (served.version - v > MAX_CHAIN_WALK) return "unverifiable";
     if (later.base === null) {
       // A first write: its writer found no document. Right after a version this device saw live,
       // that is another history; further up, a delete came in between. A bound token proves it was

@@ -38,6 +38,8 @@ export interface SyncContext {
   deviceId: string;
   /** Compare-and-swap attempts per write before giving up with `conflict`. */
   maxAttempts: number;
+  /** The most a document may decompress to (maxDocumentBytes); past it, payload_too_large. */
+  maxDocumentBytes: number;
   backoff: BackoffOptions;
   /** The rules a document merges by: this device's option, else what the document declares, else defaults. */
   rulesFor: (doc: string, declared: MergeRules | undefined) => MergeRules;
@@ -182,7 +184,12 @@ export class UserSession {
     }
     checkVersionNumber(state.integrity, where, served.version);
     const hash = await tokenHash(served.bytes);
-    const { envelope, tokenTimeMs } = await openDocument(this.ctx.fernet(), served.bytes, where);
+    const { envelope, tokenTimeMs } = await openDocument(
+      this.ctx.fernet(),
+      served.bytes,
+      where,
+      this.ctx.maxDocumentBytes,
+    );
     const place = { username: this.username, doc, version: served.version };
     const chain = await verifyServed(state.integrity, place, where, { hash, envelope }, this.#history(doc));
     if (chain === "unverifiable" && state.integrity !== undefined) {
@@ -209,7 +216,7 @@ export class UserSession {
     const where = describeDoc(this.username, doc);
     return {
       readVersion: async (version) => (await this.ctx.api.getVersion(this.username, doc, version))?.bytes ?? null,
-      open: async (bytes) => (await openDocument(this.ctx.fernet(), bytes, where)).envelope,
+      open: async (bytes) => (await openDocument(this.ctx.fernet(), bytes, where, this.ctx.maxDocumentBytes)).envelope,
     };
   }
 

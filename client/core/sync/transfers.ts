@@ -178,7 +178,7 @@ async function landedAlready(s: UserSession, entry: QueuedChange, remote: Remote
     const served = await s.ctx.api.getVersion(s.username, entry.doc, v.version);
     if (served === null) continue;
     const where = describeDoc(s.username, entry.doc);
-    const opened = await openDocument(s.ctx.fernet(), served.bytes, where);
+    const opened = await openDocument(s.ctx.fernet(), served.bytes, where, s.ctx.maxDocumentBytes);
     // A token of another document carrying a later counter of this device must not pass for this change.
     checkBinding(opened.envelope, { username: s.username, doc: entry.doc, version: v.version }, where);
     if (ours(opened.envelope)) return true;

@@ -4,6 +4,7 @@
  * and a Python device's envelope (one timestamp, no clocks) becomes a state that merges as a whole
  * at that time.
  */
+import { DEFAULT_MAX_DOCUMENT_BYTES } from "./inflate.ts";
 import { decodeEnvelope, encodeEnvelope, parsePythonTimestamp, pythonTimestamp, type Envelope } from "./envelope.ts";
 import { isSyncError, SyncError } from "../errors.ts";
 import type { MultiFernet } from "../crypto/multi-fernet.ts";
@@ -59,7 +60,12 @@ export async function sealDocument(fernet: MultiFernet, clock: Clock, input: Sea
  * Decrypts and decodes a served token. A failed HMAC is `wrong_key`: the likely cause is a device
  * configured with a different FERNET_KEY (a token altered on the way fails the same way).
  */
-export async function openDocument(fernet: MultiFernet, raw: Uint8Array, where: string): Promise<OpenedToken> {
+export async function openDocument(
+  fernet: MultiFernet,
+  raw: Uint8Array,
+  where: string,
+  maxBytes: number = DEFAULT_MAX_DOCUMENT_BYTES,
+): Promise<OpenedToken> {
   let plaintext: Uint8Array;
   try {
     // Another device's clock may run ahead; its skew is reported in status rather than refused here.
@@ -75,7 +81,7 @@ export async function openDocument(fernet: MultiFernet, raw: Uint8Array, where: 
     }
     throw error;
   }
-  return { envelope: await decodeEnvelope(plaintext), tokenTimeMs: fernet.extractTimestamp(raw) * 1000 };
+  return { envelope: await decodeEnvelope(plaintext, maxBytes), tokenTimeMs: fernet.extractTimestamp(raw) * 1000 };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   recordSeen,
   SEEN_LIMIT,
   tokenHash,
+  MAX_CHAIN_WALK,
   verifyServed,
   type HistoryReader,
 } from "../../../../client/core/sync/integrity.ts";
@@ -221,5 +222,30 @@ describe("verifyServed", () => {
     expect(await verifyServed(seenFive, place(6), where, { hash: "h6", envelope: unbound }, historyOf({}))).toBe(
       "chains",
     );
+  });
+});
+
+describe("the chain walk", () => {
+  it("reads at most MAX_CHAIN_WALK versions back, however far ahead the served version is", async () => {
+    // A history that chains all the way: every version is bound and based on the one before.
+    const top = 6 + MAX_CHAIN_WALK + 50;
+    const chain = new Map<number, Envelope>([[5, ours("notes", "h4", 5)]]);
+    for (let v = 6; v <= top; v++) chain.set(v, ours("notes", await hashOf(chain.get(v - 1)!), v));
+    let reads = 0;
+    const history: HistoryReader = {
+      readVersion: async (v) => {
+        reads += 1;
+        const envelope = chain.get(v);
+        return envelope === undefined ? null : new TextEncoder().encode(JSON.stringify(envelope));
+      },
+      open: async (raw) => JSON.parse(new TextDecoder().decode(raw)) as Envelope,
+    };
+    const seenFive = recordSeen(undefined, 5, await hashOf(chain.get(5)!));
+    const served = chain.get(top)!;
+    const place = { username: "alice", doc: "notes", version: top };
+    expect(
+      await verifyServed(seenFive, place, "notes", { hash: await hashOf(served), envelope: served }, history),
+    ).toBe("unverifiable");
+    expect(reads).toBeLessThanOrEqual(MAX_CHAIN_WALK);
   });
 });
