@@ -7,53 +7,24 @@ import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { fingerprintDeviceId } from "../../client/core/device-id.ts";
 import { decodeFernetKey } from "../../client/core/crypto/fernet-key.ts";
 import { nodeMachineInfo } from "../../client/node/machine-info.ts";
-import { buildCli, Cli, freshWorkDir, removeDir, type CliRun } from "../support/cli-runner.ts";
+import type { CliRun } from "../support/cli-runner.ts";
+import { useCliHarness } from "../support/cli-harness.ts";
 import { closedPortUrl } from "../support/closed-port.ts";
-import { freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { freshKey } from "../support/sync-clients.ts";
 
-let server: WorkerServer;
-let build: { path: string; dispose(): void };
-let cli: Cli;
+const harness = useCliHarness();
 let closedUrl: string;
-const dirs: string[] = [];
 
 beforeAll(async () => {
-  [server, build] = await Promise.all([startWorkerServer(), Promise.resolve(buildCli())]);
-  cli = new Cli(build.path);
   closedUrl = await closedPortUrl();
-});
-afterAll(async () => {
-  await server.stop();
-  build.dispose();
-  dirs.forEach(removeDir);
 });
 
 /** A user with a key and a working folder; `env` configures a device of theirs. */
-function account(device = "desktop") {
-  const dir = freshWorkDir();
-  dirs.push(dir);
-  const key = freshKey();
-  const user = freshUser("cli");
-  const env = (id = device, extra: Record<string, string> = {}) => ({
-    CLOUD_SYNC_URL: server.url,
-    FERNET_KEY: key,
-    CLOUD_SYNC_DEVICE_ID: id,
-    CLOUD_SYNC_DATA_DIR: join(dir, `state-${id}`),
-    ...extra,
-  });
-  const file = (name: string, data: unknown) => {
-    writeFileSync(join(dir, name), typeof data === "string" ? data : JSON.stringify(data));
-    return name;
-  };
-  const run = (args: string[], id = device, extra: Record<string, string> = {}) =>
-    cli.run(args, { cwd: dir, env: env(id, extra) });
-  return { dir, key, user, env, file, run };
-}
+const account = () => harness.freshAccount("cli");
 
 function expectFailure(result: CliRun, code: number, message: RegExp): void {
   expect(result.code).toBe(code);
@@ -87,12 +58,12 @@ async function python(...args: string[]): Promise<string> {
 
 describe("usage", () => {
   it("is built as an executable file with a node shebang, as npx runs it", () => {
-    expect(statSync(build.path).mode & 0o111).toBe(0o111);
-    expect(readFileSync(build.path, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(statSync(harness.cliPath).mode & 0o111).toBe(0o111);
+    expect(readFileSync(harness.cliPath, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 
   it("prints the command list with --help and exits 0", async () => {
-    const result = await cli.run(["--help"]);
+    const result = await harness.cli.run(["--help"]);
     expect(result.code).toBe(0);
     for (const command of [
       "keygen",
@@ -114,27 +85,27 @@ describe("usage", () => {
   });
 
   it("prints a command's options with --help, even when the configuration is missing", async () => {
-    const result = await cli.run(["rollback", "--help"]);
+    const result = await harness.cli.run(["rollback", "--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Usage: cloud-sync rollback --username U (--version N [--doc D] | --at ISO-8601)");
     expect(result.stdout).toContain("--at ISO-8601");
   });
 
   it("exits 2 with one line for a missing or unknown command, an unknown flag, a missing value or option, and a stray argument", async () => {
-    expectFailure(await cli.run([]), 2, /no command given/);
-    expectFailure(await cli.run(["upload"]), 2, /unknown command "upload"/);
+    expectFailure(await harness.cli.run([]), 2, /no command given/);
+    expectFailure(await harness.cli.run(["upload"]), 2, /unknown command "upload"/);
     expectFailure(
-      await cli.run(["push", "--username", "a", "--file", "f", "--force"]),
+      await harness.cli.run(["push", "--username", "a", "--file", "f", "--force"]),
       2,
       /unknown option --force for push/,
     );
-    expectFailure(await cli.run(["pull", "--username"]), 2, /option --username of pull needs a value/);
-    expectFailure(await cli.run(["pull"]), 2, /pull needs --username/);
-    expectFailure(await cli.run(["pull", "--username", "a", "extra"]), 2, /pull takes no argument "extra"/);
+    expectFailure(await harness.cli.run(["pull", "--username"]), 2, /option --username of pull needs a value/);
+    expectFailure(await harness.cli.run(["pull"]), 2, /pull needs --username/);
+    expectFailure(await harness.cli.run(["pull", "--username", "a", "extra"]), 2, /pull takes no argument "extra"/);
   });
 
   it("reports a usage error as JSON on stdout as well with --json", async () => {
-    const result = await cli.run(["pull", "--json"]);
+    const result = await harness.cli.run(["pull", "--json"]);
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toEqual({
       error: { code: "invalid_config", message: expect.stringContaining("--username"), exit_code: 2 },
@@ -145,12 +116,12 @@ describe("usage", () => {
 describe("configuration", () => {
   it("names CLOUD_SYNC_URL, then FERNET_KEY, when they are missing (exit 2)", async () => {
     expectFailure(
-      await cli.run(["pull", "--username", "a"], { env: { FERNET_KEY: freshKey() } }),
+      await harness.cli.run(["pull", "--username", "a"], { env: { FERNET_KEY: freshKey() } }),
       2,
       /CLOUD_SYNC_URL is not set/,
     );
     expectFailure(
-      await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: server.url } }),
+      await harness.cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: harness.server.url } }),
       2,
       /FERNET_KEY is not set/,
     );
@@ -158,16 +129,20 @@ describe("configuration", () => {
 
   it("rejects a malformed FERNET_KEY or CLOUD_SYNC_URL without echoing the key", async () => {
     const bad = "not-a-key-but-a-secret-0123456789";
-    const result = await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: server.url, FERNET_KEY: bad } });
+    const result = await harness.cli.run(["pull", "--username", "a"], {
+      env: { CLOUD_SYNC_URL: harness.server.url, FERNET_KEY: bad },
+    });
     expectFailure(result, 2, /FERNET_KEY is not a Fernet key/);
     expect(result.stderr).not.toContain(bad);
     expectFailure(
-      await cli.run(["pull", "--username", "a"], { env: { CLOUD_SYNC_URL: "ftp://x", FERNET_KEY: freshKey() } }),
+      await harness.cli.run(["pull", "--username", "a"], {
+        env: { CLOUD_SYNC_URL: "ftp://x", FERNET_KEY: freshKey() },
+      }),
       2,
       /CLOUD_SYNC_URL must be an http/,
     );
     expectFailure(
-      await cli.run(["device-id"], { env: { CLOUD_SYNC_DEVICE_ID: "bad/id" } }),
+      await harness.cli.run(["device-id"], { env: { CLOUD_SYNC_DEVICE_ID: "bad/id" } }),
       2,
       /CLOUD_SYNC_DEVICE_ID is not a valid device id/,
     );
@@ -175,26 +150,26 @@ describe("configuration", () => {
 
   it("reads .env in the working directory, and the environment wins over it", async () => {
     const a = account();
-    await a.run(["push", "--username", a.user, "--file", a.file("data.json", { from: "env" })]);
+    await a.run(["push", "--username", a.user, "--file", a.write("data.json", { from: "env" })]);
     writeFileSync(
       join(a.dir, ".env"),
-      `# a Python device's configuration\nCLOUD_SYNC_URL=${server.url}\nexport FERNET_KEY="${a.key}"\nCLOUD_SYNC_DEVICE_ID=from-dotenv # a comment\n`,
+      `# a Python device's configuration\nCLOUD_SYNC_URL=${harness.server.url}\nexport FERNET_KEY="${a.key}"\nCLOUD_SYNC_DEVICE_ID=from-dotenv # a comment\n`,
     );
-    const viaDotenv = await cli.run(["pull", "--username", a.user], {
+    const viaDotenv = await harness.cli.run(["pull", "--username", a.user], {
       cwd: a.dir,
       env: { CLOUD_SYNC_DATA_DIR: join(a.dir, "s") },
     });
     expect(viaDotenv.code).toBe(0);
     expect(JSON.parse(viaDotenv.stdout)).toEqual({ from: "env" });
-    const id = await cli.run(["device-id"], { cwd: a.dir });
+    const id = await harness.cli.run(["device-id"], { cwd: a.dir });
     expect(id.stdout.trim()).toBe("from-dotenv");
-    const overridden = await cli.run(["device-id"], { cwd: a.dir, env: { CLOUD_SYNC_DEVICE_ID: "from-env" } });
+    const overridden = await harness.cli.run(["device-id"], { cwd: a.dir, env: { CLOUD_SYNC_DEVICE_ID: "from-env" } });
     expect(overridden.stdout.trim()).toBe("from-env");
   });
 
   it("accepts the Python module's legacy CLOUD_SYNC_URL and uses its origin", async () => {
     const a = account();
-    await a.run(["push", "--username", a.user, "--file", a.file("d.json", { n: 1 })]);
+    await a.run(["push", "--username", a.user, "--file", a.write("d.json", { n: 1 })]);
     const url = (await a.run(["legacy-url", "--username", a.user])).stdout.trim();
     const result = await a.run(["pull", "--username", a.user], "desktop", { CLOUD_SYNC_URL: url });
     expect(result.code).toBe(0);
@@ -204,7 +179,7 @@ describe("configuration", () => {
 
 describe("keygen and device-id", () => {
   it("keygen prints a new 32-byte Fernet key each time, as text or JSON", async () => {
-    const [text, json] = await Promise.all([cli.run(["keygen"]), cli.run(["keygen", "--json"])]);
+    const [text, json] = await Promise.all([harness.cli.run(["keygen"]), harness.cli.run(["keygen", "--json"])]);
     expect(text.code).toBe(0);
     const key = text.stdout.trim();
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}=$/);
@@ -215,10 +190,10 @@ describe("keygen and device-id", () => {
 
   it("device-id prints the Python module's fingerprint of this machine, or CLOUD_SYNC_DEVICE_ID", async () => {
     const expected = await fingerprintDeviceId(nodeMachineInfo());
-    const result = await cli.run(["device-id"]);
+    const result = await harness.cli.run(["device-id"]);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(expected);
-    const json = await cli.run(["device-id", "--json"], { env: { CLOUD_SYNC_DEVICE_ID: "laptop-1" } });
+    const json = await harness.cli.run(["device-id", "--json"], { env: { CLOUD_SYNC_DEVICE_ID: "laptop-1" } });
     expect(JSON.parse(json.stdout)).toEqual({ device_id: "laptop-1", source: "CLOUD_SYNC_DEVICE_ID" });
   });
 });
@@ -230,12 +205,12 @@ describe("legacy-url", () => {
     expect(result.code).toBe(0);
     const { url, claimed, username } = JSON.parse(result.stdout) as { url: string; claimed: boolean; username: string };
     expect({ claimed, username }).toEqual({ claimed: true, username: a.user });
-    expect(url).toMatch(new RegExp(`^${server.url}/legacy/[A-Za-z0-9_-]{43}$`));
+    expect(url).toMatch(new RegExp(`^${harness.server.url}/legacy/[A-Za-z0-9_-]{43}$`));
     expect(await python(url, a.key, a.user, "upload", JSON.stringify({ preferences: { theme: "dark" } }))).toBe("200");
     expect(JSON.parse((await a.run(["pull", "--username", a.user])).stdout)).toEqual({
       preferences: { theme: "dark" },
     });
-    await a.run(["push", "--username", a.user, "--file", a.file("p.json", { preferences: { theme: "light" } })]);
+    await a.run(["push", "--username", a.user, "--file", a.write("p.json", { preferences: { theme: "light" } })]);
     expect(JSON.parse(await python(url, a.key, a.user, "download"))).toEqual({ preferences: { theme: "light" } });
     const again = await a.run(["legacy-url", "--username", a.user, "--json"]);
     expect(JSON.parse(again.stdout)).toEqual({ username: a.user, url, claimed: false });
@@ -244,7 +219,9 @@ describe("legacy-url", () => {
   it("exits 5 when the username belongs to another key", async () => {
     const a = account();
     await a.run(["legacy-url", "--username", a.user]);
-    const other = await cli.run(["legacy-url", "--username", a.user], { env: { ...a.env(), FERNET_KEY: freshKey() } });
+    const other = await harness.cli.run(["legacy-url", "--username", a.user], {
+      env: { ...a.env(), FERNET_KEY: freshKey() },
+    });
     expectFailure(other, 5, /belongs to another key|claimed with a different FERNET_KEY/);
     expect(other.stdout).toBe("");
   });
@@ -254,7 +231,7 @@ describe("push and pull", () => {
   it("pushes a file as a new version and pulls it on another device, as text and JSON", async () => {
     const a = account();
     const data = { preferences: { theme: "dark", language: "en" }, ai_persona: { curiosity: 0.8 } };
-    const pushed = await a.run(["push", "--username", a.user, "--file", a.file("data.json", data)]);
+    const pushed = await a.run(["push", "--username", a.user, "--file", a.write("data.json", data)]);
     expect(pushed.code).toBe(0);
     expect(pushed.stdout.trim()).toBe(`Pushed data.json to ${a.user}/default: version 1.`);
     const again = await a.run(["push", "--username", a.user, "--file", "data.json", "--json"]);
@@ -268,7 +245,7 @@ describe("push and pull", () => {
 
   it("keeps documents apart with --doc and prints null for one that does not exist", async () => {
     const a = account();
-    await a.run(["push", "--username", a.user, "--doc", "memory", "--file", a.file("m.json", { turns: [] })]);
+    await a.run(["push", "--username", a.user, "--doc", "memory", "--file", a.write("m.json", { turns: [] })]);
     expect(JSON.parse((await a.run(["pull", "--username", a.user, "--doc", "memory"])).stdout)).toEqual({ turns: [] });
     const missing = await a.run(["pull", "--username", a.user]);
     expect(missing.code).toBe(0);
@@ -284,7 +261,7 @@ describe("push and pull", () => {
       /Cannot read .*nope\.json: no such file/,
     );
     expectFailure(
-      await a.run(["push", "--username", a.user, "--file", a.file("bad.json", "{ not json")]),
+      await a.run(["push", "--username", a.user, "--file", a.write("bad.json", "{ not json")]),
       2,
       /bad\.json is not valid JSON/,
     );
@@ -307,8 +284,8 @@ describe("failures and their exit codes", () => {
 
   it("exits 5 when another key's credential is refused for an existing user", async () => {
     const a = account();
-    await a.run(["push", "--username", a.user, "--file", a.file("d.json", { a: 1 })]);
-    const result = await cli.run(["pull", "--username", a.user], {
+    await a.run(["push", "--username", a.user, "--file", a.write("d.json", { a: 1 })]);
+    const result = await harness.cli.run(["pull", "--username", a.user], {
       env: { ...a.env("intruder"), FERNET_KEY: freshKey() },
     });
     expectFailure(result, 5, /refused the credential/);
@@ -317,7 +294,7 @@ describe("failures and their exit codes", () => {
   it("exits 4 saying the change is queued when the server is unreachable, and the next command sends it", async () => {
     const a = account();
     const offline = await a.run(
-      ["push", "--username", a.user, "--file", a.file("d.json", { offline: true })],
+      ["push", "--username", a.user, "--file", a.write("d.json", { offline: true })],
       "desktop",
       { CLOUD_SYNC_URL: closedUrl },
     );
@@ -343,7 +320,7 @@ describe("failures and their exit codes", () => {
 
   it("shows configuration and requests with --verbose, never the key", async () => {
     const a = account();
-    const result = await a.run(["push", "--username", a.user, "--file", a.file("d.json", { v: 1 }), "--verbose"]);
+    const result = await a.run(["push", "--username", a.user, "--file", a.write("d.json", { v: 1 }), "--verbose"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`device desktop; data folder ${join(a.dir, "state-desktop")}`);
     expect(result.stderr).toMatch(new RegExp(`PUT /v1/users/${a.user}/docs/default -> 20[01]`));
@@ -359,15 +336,18 @@ describe("failures and their exit codes", () => {
     const a = account();
     mkdirSync(join(a.dir, "xdg"));
     const env = {
-      CLOUD_SYNC_URL: server.url,
+      CLOUD_SYNC_URL: harness.server.url,
       FERNET_KEY: a.key,
       CLOUD_SYNC_DEVICE_ID: "d1",
       XDG_DATA_HOME: join(a.dir, "xdg"),
     };
-    const result = await cli.run(["push", "--username", a.user, "--file", a.file("d.json", { x: 1 }), "--verbose"], {
-      cwd: a.dir,
-      env,
-    });
+    const result = await harness.cli.run(
+      ["push", "--username", a.user, "--file", a.write("d.json", { x: 1 }), "--verbose"],
+      {
+        cwd: a.dir,
+        env,
+      },
+    );
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`data folder ${join(a.dir, "xdg", "cloud-sync")}`);
     expect(readdirSync(join(a.dir, "xdg", "cloud-sync")).length).toBeGreaterThan(0);

@@ -40,6 +40,8 @@ export interface CliHarness {
   readonly server: WorkerServer;
   /** The built CLI. */
   readonly cli: Cli;
+  /** The path of the built CLI's script (dist/cli.mjs in a private folder). */
+  readonly cliPath: string;
   /** A fresh working folder, removed after the file's tests. */
   workDir(): string;
   /** A fresh user (`label` prefixes the name) with a fresh key and working folder. */
@@ -88,6 +90,9 @@ export function useCliHarness(serverOptions: WorkerServerOptions = {}): CliHarne
     },
     get cli() {
       return started(cli);
+    },
+    get cliPath() {
+      return started(build).path;
     },
     workDir,
     freshAccount(label, options = {}) {
