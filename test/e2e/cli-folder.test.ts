@@ -8,7 +8,6 @@ import { existsSync, openSync, rmSync, writeSync, closeSync, fsyncSync } from "n
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createNodeSyncManager } from "../../client/node/index.ts";
 import { ok, useCliHarness } from "../support/cli-harness.ts";
 import { projectAiFiles, jsonTree, readJson, writeFiles, writeJson } from "../support/project-ai-data.ts";
 import { eventually } from "../support/sync-clients.ts";
@@ -129,27 +128,21 @@ describe("watch --dir", () => {
     const a = account();
     const desk = join(a.dir, "desk");
     writeJson(join(desk, "users.json"), { alice: { role: "admin" } });
-    const child = harness.cli.spawn(["watch", "-u", a.user, "--dir", desk, "--json"], {
-      cwd: a.dir,
-      env: a.env("desk"),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const watch = a.start(["watch", "-u", a.user, "--dir", desk, "--json"], "desk");
     const full = { facts: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`fact_${i}`, `value ${i}`])) };
     try {
-      await eventually(() => (stderr.includes("Watching") ? true : undefined));
+      await eventually(() => (watch.stderr.includes("Watching") ? true : undefined));
       const text = JSON.stringify(full, null, 2);
       const fd = openSync(join(desk, "knowledge.json"), "w");
       writeSync(fd, text.slice(0, text.length / 2));
       fsyncSync(fd);
       // Longer than the watcher's settling time: it reads the half-written file, and must not send it.
-      await eventually(() => (stderr.includes("skipped knowledge.json: it is not valid JSON") ? true : undefined));
+      await eventually(() =>
+        watch.stderr.includes("skipped knowledge.json: it is not valid JSON") ? true : undefined,
+      );
       writeSync(fd, text.slice(text.length / 2));
       closeSync(fd);
-      await eventually(() => (stdout.includes('"path":"knowledge.json"') ? true : undefined));
+      await eventually(() => (watch.stdout.includes('"path":"knowledge.json"') ? true : undefined));
 
       // Another device writes: the announcement brings it down without waiting for a poll.
       const laptop = join(a.dir, "laptop");
@@ -161,24 +154,19 @@ describe("watch --dir", () => {
 
       // A new folder with a file in it is watched and synced too.
       writeJson(join(desk, "ai_persona", "state.json"), { mood: { energy: 0.5 } });
-      await eventually(() => (stdout.includes('"path":"ai_persona/state.json"') ? true : undefined));
+      await eventually(() => (watch.stdout.includes('"path":"ai_persona/state.json"') ? true : undefined));
     } finally {
-      child.kill("SIGTERM");
+      watch.kill("SIGTERM");
     }
-    expect(await exited).toBe(0);
+    expect(await watch.exited).toBe(0);
 
     // Every version of the document on the server is the whole file.
-    const manager = await createNodeSyncManager({
-      url: harness.server.url,
-      key: a.key,
-      deviceId: "checker",
-      dataDir: join(a.dir, "state-checker"),
-    });
+    const manager = await a.manager("checker");
     const versions = await manager.listVersions(a.user, { doc: "knowledge" });
     expect(versions.length).toBeGreaterThan(0);
     for (const v of versions)
       expect((await manager.getVersion(a.user, { doc: "knowledge", version: v.version })).data).toEqual(full);
-    const events = stdout
+    const events = watch.stdout
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line) as { event: string; path?: string });
@@ -194,25 +182,19 @@ describe("watch --dir", () => {
     writeFiles(desk, projectAiFiles());
     ok(await a.run(["sync", "-u", a.user, "--dir", desk], "desk"));
     const laptop = join(a.dir, "laptop", "data");
-    const child = harness.cli.spawn(["watch", "-u", a.user, "--dir", laptop, "--json"], {
-      cwd: a.dir,
-      env: a.env("laptop"),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const watch = a.start(["watch", "-u", a.user, "--dir", laptop, "--json"], "laptop");
     try {
-      await eventually(() => (stderr.includes("Watching") ? true : undefined));
+      await eventually(() => (watch.stderr.includes("Watching") ? true : undefined));
       expect(jsonTree(laptop)).toEqual(projectAiFiles());
       const persona = readJson(join(laptop, "ai_persona/state.json")) as Persona;
       writeJson(join(laptop, "ai_persona/state.json"), { ...persona, interaction_count: 143 });
-      await eventually(() => (stdout.includes('"event":"uploaded","path":"ai_persona/state.json"') ? true : undefined));
+      await eventually(() =>
+        watch.stdout.includes('"event":"uploaded","path":"ai_persona/state.json"') ? true : undefined,
+      );
     } finally {
-      child.kill("SIGTERM");
+      watch.kill("SIGTERM");
     }
-    expect(await exited).toBe(0);
+    expect(await watch.exited).toBe(0);
     ok(await a.run(["sync", "-u", a.user, "--dir", desk], "desk"));
     expect((readJson(join(desk, "ai_persona/state.json")) as Persona).interaction_count).toBe(143);
   });

@@ -8,9 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { progressFetch } from "../../client/cli/progress.ts";
-import { createNodeSyncManager } from "../../client/node/index.ts";
 import { ok, useCliHarness } from "../support/cli-harness.ts";
-import { eventually, freshKey, freshUser } from "../support/sync-clients.ts";
+import { eventually } from "../support/sync-clients.ts";
 
 const harness = useCliHarness();
 
@@ -95,18 +94,13 @@ describe("sync of a large document from a terminal", () => {
   it("keeps both turns when two terminals append to a 4 MB memory document and sync at once", async () => {
     // On a terminal the CLI streams uploads over 1 MB to draw its bar (openManager's progressFetch);
     // a stream without a declared length past 1 MB was refused (411), so neither sync merged.
-    const key = freshKey();
-    const user = freshUser("bigrules");
+    const { user, manager } = harness.freshAccount("bigrules");
     const tty = { isTTY: true, write: () => true };
-    const open = (id: string) => {
-      return createNodeSyncManager({
-        url: harness.server.url,
-        key,
-        deviceId: id,
-        dataDir: harness.workDir(),
-        fetch: progressFetch((u, i) => fetch(u, i), tty),
-      });
-    };
+    const open = (id: string) =>
+      manager(
+        id,
+        progressFetch((u, i) => fetch(u, i), tty),
+      );
     const [desktop, laptop] = await Promise.all([open("desktop"), open("laptop")]);
     // Random text, so the compressed token stays well over 1 MB.
     const history = turns(4_000_000).map((t) => ({ ...t, content: randomBytes(40).toString("hex") }));
@@ -187,17 +181,12 @@ describe("sync --rules", () => {
     const a = account("journal");
     a.write("rules.json", JSON.stringify({ "/entries": "append" }));
     a.write("phone.json", JSON.stringify({ entries: turns(1_000) }));
-    const child = harness.cli.spawn(
+    const watch = a.start(
       ["watch", "-u", a.user, "-f", "phone.json", "--doc", a.doc, "--rules", "rules.json", "--interval", "1", "--json"],
-      { cwd: a.dir, env: a.env("phone") },
+      "phone",
     );
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
     try {
-      await eventually(() => (stdout.includes('"pushed"') ? true : undefined));
+      await eventually(() => (watch.stdout.includes('"pushed"') ? true : undefined));
       ok(await a.sync("tablet"));
       const fromTablet = appendTurn(a, "tablet", (d) => d["entries"] as Turn[]);
       const fromPhone = appendTurn(a, "phone", (d) => d["entries"] as Turn[]);
@@ -209,9 +198,9 @@ describe("sync --rules", () => {
       await eventually(() => both("phone"));
       await eventually(async () => (ok(await a.sync("tablet")) && both("tablet") ? true : undefined));
     } finally {
-      child.kill("SIGTERM");
+      watch.kill("SIGTERM");
     }
-    expect(await exited, stderr).toBe(0);
+    expect(await watch.exited, watch.stderr).toBe(0);
     expect(a.read("tablet")).toEqual(a.read("phone"));
   });
 

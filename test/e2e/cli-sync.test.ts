@@ -9,11 +9,10 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { createNodeSyncManager } from "../../client/node/index.ts";
 import { progressFetch } from "../../client/cli/progress.ts";
 import type { CliRun } from "../support/cli-runner.ts";
 import { useCliHarness } from "../support/cli-harness.ts";
-import { eventually, freshKey, freshKeyStartingWithDash, freshUser } from "../support/sync-clients.ts";
+import { eventually, freshKey, freshKeyStartingWithDash } from "../support/sync-clients.ts";
 
 const harness = useCliHarness();
 const account = () => harness.freshAccount("clisync");
@@ -209,19 +208,13 @@ describe("watch", () => {
     const a = account();
     a.write("desktop.json", { theme: "dark" });
     await a.run(["push", "-u", a.user, "-f", "desktop.json"], "desktop");
-    const child = harness.cli.spawn(["watch", "-u", a.user, "-f", "mobile.json", "--interval", "1", "--json"], {
-      cwd: a.dir,
-      env: a.env("mobile"),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const watch = a.start(["watch", "-u", a.user, "-f", "mobile.json", "--interval", "1", "--json"], "mobile");
     try {
       // The missing file is created from the server's copy.
       await eventually(() =>
-        stderr.includes("Watching mobile.json") && safeRead(a.dir, "mobile.json")?.includes("dark") ? true : undefined,
+        watch.stderr.includes("Watching mobile.json") && safeRead(a.dir, "mobile.json")?.includes("dark")
+          ? true
+          : undefined,
       );
       a.write("desktop.json", { theme: "dark", language: "fr" });
       await a.run(["sync", "-u", a.user, "-f", "desktop.json"], "desktop");
@@ -233,13 +226,13 @@ describe("watch", () => {
       });
       // A file caught mid-edit is reported and retried, not fatal.
       writeFileSync(join(a.dir, "mobile.json"), "{ half-written");
-      await eventually(() => (stderr.includes("mobile.json is not valid JSON") ? true : undefined));
-      expect(stderr).toContain("(will retry)");
+      await eventually(() => (watch.stderr.includes("mobile.json is not valid JSON") ? true : undefined));
+      expect(watch.stderr).toContain("(will retry)");
     } finally {
-      child.kill("SIGTERM");
+      watch.kill("SIGTERM");
     }
-    expect(await exited).toBe(0);
-    const events = stdout
+    expect(await watch.exited).toBe(0);
+    const events = watch.stdout
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line) as { event: string });
@@ -251,16 +244,13 @@ describe("watch", () => {
   it("exits 0 on SIGINT (Ctrl-C) as well", async () => {
     const a = account();
     a.write("d.json", { a: 1 });
-    const child = harness.cli.spawn(["watch", "-u", a.user, "-f", "d.json"], { cwd: a.dir, env: a.env("desktop") });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-    await eventually(() => (stdout.includes("pushed d.json") && stderr.includes("Watching d.json") ? true : undefined));
-    child.kill("SIGINT");
-    expect(await exited).toBe(0);
-    expect(stdout.trim().split("\n").at(-1)).toMatch(/^Stopped \(SIGINT\) after \d+ sync\(s\)\.$/);
+    const watch = a.start(["watch", "-u", a.user, "-f", "d.json"], "desktop");
+    await eventually(() =>
+      watch.stdout.includes("pushed d.json") && watch.stderr.includes("Watching d.json") ? true : undefined,
+    );
+    watch.kill("SIGINT");
+    expect(await watch.exited).toBe(0);
+    expect(watch.stdout.trim().split("\n").at(-1)).toMatch(/^Stopped \(SIGINT\) after \d+ sync\(s\)\.$/);
   });
 
   it("stops with exit 5 when the server refuses the credential", async () => {
@@ -291,17 +281,12 @@ describe("large transfers", () => {
   it("draws a bar for uploads and downloads over 1 MB on a terminal, streaming the body to the Worker", async () => {
     const lines: string[] = [];
     const tty = { isTTY: true, write: (chunk: string) => lines.push(chunk) > 0 };
-    const key = freshKey();
-    const user = freshUser("progress");
-    const open = (id: string) => {
-      return createNodeSyncManager({
-        url: harness.server.url,
-        key,
-        deviceId: id,
-        dataDir: harness.workDir(),
-        fetch: progressFetch((u, i) => fetch(u, i), tty),
-      });
-    };
+    const { user, manager } = harness.freshAccount("progress");
+    const open = (id: string) =>
+      manager(
+        id,
+        progressFetch((u, i) => fetch(u, i), tty),
+      );
     const desktop = await open("desktop");
     await desktop.syncUpload(user, big);
     const drawn = lines.join("");

@@ -5,7 +5,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
-import { buildCli, Cli, type CliRun, freshWorkDir, removeDir } from "./cli-runner.ts";
+import type { SyncManager } from "../../client/core/index.ts";
+import type { FetchLike } from "../../client/core/ports.ts";
+import { createNodeSyncManager } from "../../client/node/index.ts";
+import { buildCli, Cli, type CliProcess, type CliRun, freshWorkDir, removeDir } from "./cli-runner.ts";
 import { freshKey, freshUser } from "./sync-clients.ts";
 import { startWorkerServer, type WorkerServer, type WorkerServerOptions } from "./worker-server.ts";
 
@@ -29,6 +32,10 @@ export interface CliAccount {
   env(device?: string, extra?: Record<string, string>): Record<string, string>;
   /** `cloud-sync ...args` as `device`, in the working folder. */
   run(args: readonly string[], device?: string, extra?: Record<string, string>): Promise<CliRun>;
+  /** Starts `cloud-sync ...args` as `device` in the working folder, to be ended with `kill`. */
+  start(args: readonly string[], device?: string, extra?: Record<string, string>): CliProcess;
+  /** A library manager of `device` on this account, its state in the device's data folder. */
+  manager(device: string, fetch?: FetchLike): Promise<SyncManager>;
   /** Writes `data` (a string as it is, anything else as JSON) to `name` in the working folder; returns `name`. */
   write(name: string, data: unknown): string;
   /** Parses the JSON file `name` of the working folder. */
@@ -119,6 +126,15 @@ export function useCliHarness(serverOptions: WorkerServerOptions = {}): CliHarne
         stateDir,
         env,
         run: (args, device, extra) => started(cli).run(args, { cwd: dir, env: env(device, extra) }),
+        start: (args, device, extra) => started(cli).start(args, { cwd: dir, env: env(device, extra) }),
+        manager: (device, fetch) =>
+          createNodeSyncManager({
+            url: options.url ?? started(server).url,
+            key,
+            deviceId: device,
+            dataDir: stateDir(device),
+            ...(fetch === undefined ? {} : { fetch }),
+          }),
         write(name, data) {
           writeFileSync(join(dir, name), typeof data === "string" ? data : JSON.stringify(data));
           return name;

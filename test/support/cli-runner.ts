@@ -56,6 +56,17 @@ export function freshWorkDir(): string {
   return mkdtempSync(join(tmpdir(), "cloud-sync-cli-"));
 }
 
+/** A running `cloud-sync` whose output is kept as it comes. */
+export interface CliProcess {
+  /** All it has written to stdout so far. */
+  readonly stdout: string;
+  /** All it has written to stderr so far. */
+  readonly stderr: string;
+  /** Its exit code, once it has ended. */
+  readonly exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
 export class Cli {
   readonly #script: string;
   readonly #node = systemNode();
@@ -73,6 +84,26 @@ export class Cli {
       env: { PATH: process.env["PATH"] ?? "", HOME: cwd, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+  }
+
+  /** Starts `cloud-sync ...args` (a `watch`, say) and keeps its output; the caller ends it with `kill`. */
+  start(args: readonly string[], options: CliOptions = {}): CliProcess {
+    const child = this.spawn(args, options);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolvePromise) => child.on("close", resolvePromise));
+    return {
+      get stdout() {
+        return stdout;
+      },
+      get stderr() {
+        return stderr;
+      },
+      exited,
+      kill: (signal) => child.kill(signal),
+    };
   }
 
   /** Runs `cloud-sync ...args` to the end. */
