@@ -8,13 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
-import { SyncError } from "../../client/core/errors.ts";
 import type { SyncManager } from "../../client/core/manager.ts";
 import { ApiClient } from "../../client/core/wire/api-client.ts";
 import { encodeEnvelope, pythonTimestamp, type Envelope } from "../../client/core/wire/envelope.ts";
 import { tokenHash } from "../../client/core/sync/integrity.ts";
 import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { failure } from "../support/sync-failure.ts";
 
 let server: WorkerServer;
 let pruning: WorkerServer;
@@ -28,15 +28,6 @@ afterAll(async () => {
 /** Someone who has the bearer token (a leaked credential, a hostile server operator) but not the key. */
 function tokenHolder(url: string, key: string, user: string, deviceId = "attacker"): ApiClient {
   return new ApiClient({ baseUrl: url, deviceId, token: () => deriveAuthToken(key, user) });
-}
-
-async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SyncError);
-  return error as SyncError;
 }
 
 /** What a device keeps between syncs, less the error it last met: refusing must leave it as it was. */

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
 import { pythonTimestamp } from "../../client/core/wire/envelope.ts";
-import { SyncError } from "../../client/core/errors.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
 import { ApiClient } from "../../client/core/wire/api-client.ts";
 import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
 import { startTamperingProxy, type TamperingProxy } from "../support/tampering-proxy.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { failure } from "../support/sync-failure.ts";
 
 let server: WorkerServer;
 let other: WorkerServer;
@@ -20,15 +20,6 @@ afterAll(async () => {
   await proxy.stop();
   await Promise.all([server.stop(), other.stop()]);
 });
-
-async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SyncError);
-  return error as SyncError;
-}
 
 describe("rollback detection", () => {
   it("reports a server replaying an old version and merges nothing from it", async () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT, exitCodeFor } from "../../../client/cli/exit-codes.ts";
 import { readRulesFile, rulesOption } from "../../../client/cli/rules-file.ts";
-import { SyncError } from "../../../client/core/errors.ts";
+import { failure } from "../../support/sync-failure.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "cloud-sync-rules-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,15 +13,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   writeFileSync(join(dir, name), text);
   return name;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SyncError);
-  return error as SyncError;
 }
 
 describe("rulesOption", () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ApiClient } from "../../../../client/core/wire/api-client.ts";
 import { parseEtag } from "../../../../client/core/wire/api-responses.ts";
 import { isTransientError } from "../../../../client/core/errors.ts";
-import { SyncError } from "../../../../client/core/errors.ts";
 import type { FetchLike } from "../../../../client/core/ports.ts";
+import { failure } from "../../../support/sync-failure.ts";
 
 interface Seen {
   url: string;
@@ -39,15 +39,6 @@ function errorBody(status: number, code: string, message = "nope", headers: Reco
     status,
     headers: { "Content-Type": "application/json", ...headers },
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<SyncError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SyncError);
-  return error as SyncError;
 }
 
 describe("ApiClient", () => {
