@@ -4,6 +4,7 @@
  * `username` first; a body that does not name its user within PEEK_BYTES is refused (401). The body
  * is put back whole on the request for the route's own parser.
  */
+import { concatBytes, replayStream } from "../../client/core/protocol/byte-stream.ts";
 import type { AppContext } from "../context.ts";
 import { unauthorized } from "../errors.ts";
 
@@ -28,34 +29,14 @@ export async function peekUsername(c: AppContext): Promise<string> {
     await reader.cancel();
     throw unauthorized();
   }
-  const replay = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of seen) controller.enqueue(chunk);
-    },
-    async pull(controller) {
-      const chunk = await reader.read();
-      if (chunk.done) controller.close();
-      else controller.enqueue(chunk.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+  const replay = replayStream(seen, reader);
   c.req.raw = new Request(c.req.raw, { body: replay, duplex: "half" } as RequestInit);
   return username;
 }
 
 /** The `username` string among the leading fields of a JSON object's first bytes, if they hold it whole. */
 function nameIn(chunks: Uint8Array[]): string | null {
-  const total = chunks.reduce((n, chunk) => n + chunk.byteLength, 0);
-  const joined = new Uint8Array(Math.min(total, PEEK_BYTES));
-  let offset = 0;
-  for (const chunk of chunks) {
-    if (offset >= joined.byteLength) break;
-    const part = chunk.subarray(0, joined.byteLength - offset);
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
+  const joined = concatBytes(chunks).subarray(0, PEEK_BYTES);
   // Usernames are plain ASCII without quotes or backslashes (USERNAME_PATTERN): no JSON escapes.
   // Only short string fields may come before it, so the hex of the token is never scanned.
   const match =

@@ -9,6 +9,7 @@ import {
   FERNET_VERSION,
   isFernetTokenShape,
 } from "../../client/core/protocol/token-shape.ts";
+import { readCapped, replayStream } from "../../client/core/protocol/byte-stream.ts";
 import { ApiError } from "../errors.ts";
 import type { TokenBody } from "../storage/documents.ts";
 
@@ -36,7 +37,7 @@ export async function readTokenBody(request: Request): Promise<TokenBody> {
   const declared = request.headers.get("Content-Length");
   const size = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : null;
   if (size === null) {
-    const bytes = await readCapped(request.body, STREAM_FROM_BYTES);
+    const bytes = await readBodyCapped(request.body, STREAM_FROM_BYTES);
     if (!isFernetTokenShape(bytes)) throw invalidToken();
     return { size: bytes.byteLength, bytes };
   }
@@ -50,28 +51,11 @@ export async function readTokenBody(request: Request): Promise<TokenBody> {
 }
 
 /** Buffers a body of undeclared length, refusing it (411) as soon as it passes `cap` bytes. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, cap: number): Promise<Uint8Array> {
+async function readBodyCapped(body: ReadableStream<Uint8Array> | null, cap: number): Promise<Uint8Array> {
   if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const chunk = await reader.read().catch(bodyCutShort);
-    if (chunk.done) break;
-    total += chunk.value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      throw new ApiError(411, "length_required", `a body of more than ${cap} bytes must declare its Content-Length`);
-    }
-    chunks.push(chunk.value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  const tooLong = () =>
+    new ApiError(411, "length_required", `a body of more than ${cap} bytes must declare its Content-Length`);
+  return readCapped(body.getReader(), cap, tooLong).catch(bodyCutShort);
 }
 
 /** The client went away mid-upload: its request, not the server, failed (nothing is stored). */
@@ -94,18 +78,5 @@ async function checkFirstByte(body: ReadableStream<Uint8Array>): Promise<Readabl
     await reader.cancel();
     throw invalidToken();
   }
-  const head = first;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(head);
-    },
-    async pull(controller) {
-      const chunk = await reader.read();
-      if (chunk.done) controller.close();
-      else controller.enqueue(chunk.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+  return replayStream([first], reader);
 }

@@ -4,6 +4,7 @@
  * it. The output is counted as it streams and the inflation stops the moment it passes the cap.
  */
 import { SyncError } from "../errors.ts";
+import { readCapped } from "../protocol/byte-stream.ts";
 
 /** The most a document may inflate to unless the application says otherwise: 256 MiB. */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
@@ -19,25 +20,7 @@ export async function gunzipCapped(bytes: Uint8Array, maxBytes: number): Promise
   const reader = source
     .pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
     .getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return readCapped(reader, maxBytes, () => tooLarge(maxBytes));
 }
 
 export function tooLarge(maxBytes: number): SyncError {
