@@ -140,43 +140,16 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const proxy = {
+  // The proxy is its state: a test's writes to enabled, share, upstream and rewrite reach the next request.
+  return Object.assign(state, {
     url,
     injected,
-    get enabled() {
-      return state.enabled;
-    },
-    set enabled(value: boolean) {
-      state.enabled = value;
-    },
-    get share() {
-      return state.share;
-    },
-    set share(value: number) {
-      state.share = value;
-    },
-    get upstream() {
-      return state.upstream;
-    },
-    set upstream(value: string) {
-      state.upstream = value;
-    },
-    get rewrite() {
-      return state.rewrite;
-    },
-    set rewrite(value: FaultProxy["rewrite"]) {
-      state.rewrite = value;
-    },
-    get requests() {
-      return state.requests;
-    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
-  return proxy;
+  });
 }
 
 /** An answer in the Worker's error shape, as a gateway or an overloaded server would give it. */
