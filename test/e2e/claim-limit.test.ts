@@ -1,16 +1,10 @@
 /** A Worker configured exactly as wrangler.toml (CLAIM_LIMITER included) over real HTTP: 30 claims from one address mostly get 429. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
-let server: WorkerServer;
-beforeAll(async () => {
-  server = await startWorkerServer({ productionClaimLimit: true });
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useWorkerServer({ productionClaimLimit: true });
 
 describe("the default per-address claim limit", () => {
   it("lets at most 5 of 30 claims from one address create an account", async () => {

@@ -3,21 +3,14 @@
  * exits 3 (tamper_detected) on every device and leaves its file alone, history shows the device
  * sealed inside each token, and status warns of versions it could not check.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { ApiClient } from "../../client/core/wire/api-client.ts";
 import { useCliHarness } from "../support/cli-harness.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
 const harness = useCliHarness();
-let pruning: WorkerServer;
-
-beforeAll(async () => {
-  pruning = await startWorkerServer({ vars: { HISTORY_RETENTION: "2" } });
-});
-afterAll(async () => {
-  await pruning.stop();
-});
+const pruning = useWorkerServer({ vars: { HISTORY_RETENTION: "2" } });
 
 function account(url: string) {
   const a = harness.freshAccount("clibind", { url });

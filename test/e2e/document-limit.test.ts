@@ -1,16 +1,10 @@
 /** A document that decompresses past maxDocumentBytes (a gzip bomb from a compromised device) is refused, merged nowhere. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SyncError } from "../../client/core/errors.ts";
 import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
-let server: WorkerServer;
-beforeAll(async () => {
-  server = await startWorkerServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useWorkerServer();
 
 describe("a document larger than maxDocumentBytes once decompressed", () => {
   it("is refused as payload_too_large on pull, and the device keeps what it had", async () => {

@@ -5,20 +5,14 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isSyncError } from "../../client/core/index.ts";
 import { createNodeSyncManager, FileStore, FolderSync, folderRules } from "../../client/node/index.ts";
 import { jsonTree, projectAiFiles, readJson, writeFiles, writeJson } from "../support/project-ai-data.ts";
 import { freshKey, freshUser } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
-let server: WorkerServer;
-beforeAll(async () => {
-  server = await startWorkerServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useWorkerServer();
 
 describe("FolderSync", () => {
   it("syncs a Project-AI folder between two embedded devices, merging each file by the rules for its path", async () => {

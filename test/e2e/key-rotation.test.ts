@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
 import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
-let server: WorkerServer;
-beforeAll(async () => {
-  server = await startWorkerServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useWorkerServer();
 
 describe("rotateKey", () => {
   it("re-encrypts every document under the new key and moves the credential to it", async () => {

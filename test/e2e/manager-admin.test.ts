@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import type { Json } from "../../client/core/merge/json-value.ts";
 import type { FetchLike } from "../../client/core/ports.ts";
 import { eventually, freshDataDir, freshKey, freshUser, manager } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
-let server: WorkerServer;
-beforeAll(async () => {
-  server = await startWorkerServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useWorkerServer();
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
 import { isCompressed, pythonTimestamp } from "../../client/core/wire/envelope.ts";
@@ -8,15 +8,9 @@ import { Fernet } from "../../client/core/crypto/fernet.ts";
 import type { JsonObject } from "../../client/core/merge/json-value.ts";
 import type { FetchLike } from "../../client/core/ports.ts";
 import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
-let server: WorkerServer;
-beforeAll(async () => {
-  server = await startWorkerServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useWorkerServer();
 
 /** The plaintext of a document's current token, read straight from the Worker. */
 async function plaintextOf(username: string, key: string, doc: string): Promise<Uint8Array> {

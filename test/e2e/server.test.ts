@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
+import { describe, expect, it } from "vitest";
+import { useWorkerServer } from "../support/use-worker-server.ts";
 
-let server: WorkerServer;
-beforeAll(async () => {
-  server = await startWorkerServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useWorkerServer();
 
 describe("the Worker served by workerd over real HTTP", () => {
   it("answers GET / with the service name", async () => {
