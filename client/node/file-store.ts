@@ -4,12 +4,12 @@
  * a record behind.
  */
 import { randomBytes } from "node:crypto";
-import type { Dirent } from "node:fs";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { assertStoreKey, type Store } from "../core/index.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { entriesIfPresent, isMissing } from "./missing-files.ts";
 
 const SUFFIX = ".json";
 /** Never produced by segment encoding, so temporary files cannot be mistaken for keys. */
@@ -76,13 +76,8 @@ export class FileStore implements Store {
 }
 
 async function walk(folder: string, segments: string[], found: string[]): Promise<void> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(folder, { withFileTypes: true });
-  } catch (error) {
-    if (isMissing(error)) return;
-    throw error;
-  }
+  const entries = await entriesIfPresent(folder);
+  if (entries === null) return;
   for (const entry of entries) {
     if (entry.name.includes(TEMP_MARK)) continue;
     if (entry.isDirectory()) {
@@ -103,10 +98,6 @@ export function encodeSegment(segment: string): string {
 
 export function decodeSegment(name: string): string {
   return name.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "ENOENT";
 }
 
 /**

@@ -3,11 +3,11 @@
  * JSON, and replacing or removing one atomically, never over content this device has not seen.
  */
 import { randomBytes } from "node:crypto";
-import type { Dirent } from "node:fs";
-import { mkdir, readdir, readFile, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, readFile, rm, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Json } from "../core/index.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { entriesIfPresent, isMissing } from "./missing-files.ts";
 import type { FolderFilter } from "./folder-filter.ts";
 import { contentHash } from "./folder-state.ts";
 
@@ -32,13 +32,8 @@ export async function listFolder(dir: string, filter: FolderFilter): Promise<Fol
 }
 
 async function walk(abs: string, rel: string, filter: FolderFilter, listing: FolderListing): Promise<void> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(abs, { withFileTypes: true });
-  } catch (error) {
-    if (isMissing(error)) return;
-    throw error;
-  }
+  const entries = await entriesIfPresent(abs);
+  if (entries === null) return;
   listing.folders.push(abs);
   for (const entry of entries) {
     // macOS may hand out decomposed names; documents are named from the composed form.
@@ -126,8 +121,4 @@ async function expectHash(abs: string, expected: string | null): Promise<void> {
     throw error;
   });
   if (current !== expected) throw new ChangedMeanwhile(`${abs} changed while it was being synced`);
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "ENOENT";
 }
