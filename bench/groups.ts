@@ -3,7 +3,7 @@
 import type { BenchRow } from "./rows.ts";
 
 export interface BenchGroup {
-  name: "crypto" | "server" | "wire" | "latency" | "scale";
+  name: "crypto" | "server" | "wire" | "latency" | "scale" | "design";
   /** Module path relative to bench/. */
   file: string;
   exportName: string;
@@ -20,4 +20,5 @@ export const GROUPS: readonly BenchGroup[] = [
   { name: "wire", file: "wire.ts", exportName: "runWireBench", timeoutMs: 60_000 },
   { name: "latency", file: "latency.ts", exportName: "runLatencyBench", timeoutMs: 90_000 },
   { name: "scale", file: "scale.ts", exportName: "runScaleBench", timeoutMs: 120_000 },
+  { name: "design", file: "design.ts", exportName: "runDesignBench", timeoutMs: 200_000 },
 ];

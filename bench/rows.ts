@@ -1,10 +1,10 @@
 /**
  * The shape of one benchmark result row, shared by every bench group (crypto, server, wire,
- * latency, scale) and by the runner that prints the table and writes bench/results.json.
+ * latency, scale, design) and by the runner that prints the table and writes bench/results.json.
  */
 
 export interface BenchRow {
-  /** Starts with its group: `crypto.`, `server.`, `wire.`, `latency.`, `scale.`. */
+  /** Starts with its group: `crypto.`, `server.`, `wire.`, `latency.`, `scale.`, `design.`. */
   id: string;
   /** The measurement, or null when it could not be taken (then `missing` says why). */
   value: number | null;
