@@ -410,22 +410,12 @@ export class SyncManager {
   }
 
   #token(username: string): Promise<string> {
-    let token = this.#tokens.get(username);
-    if (token === undefined) {
-      token = deriveAuthToken(this.#credentialKey, username);
-      this.#tokens.set(username, token);
-    }
-    return token;
+    return derivedOnce(this.#tokens, username, () => deriveAuthToken(this.#credentialKey, username));
   }
 
   /** The admin token (credential.ts): only for the admin routes; other requests carry its hash. */
   #adminToken(username: string): Promise<string> {
-    let token = this.#adminTokens.get(username);
-    if (token === undefined) {
-      token = deriveAdminToken(this.#credentialKey, username);
-      this.#adminTokens.set(username, token);
-    }
-    return token;
+    return derivedOnce(this.#adminTokens, username, () => deriveAdminToken(this.#credentialKey, username));
   }
 
   /** Runs `fn` after every other operation of this manager: never two at once. */
@@ -486,4 +476,18 @@ function checkVersion(version: unknown): number {
     throw new RangeError(`version must be an integer >= 1, got ${JSON.stringify(version)}`);
   }
   return version;
+}
+
+/** A user's token from `cache`, derived from the key only the first time it is asked for. */
+function derivedOnce(
+  cache: Map<string, Promise<string>>,
+  username: string,
+  derive: () => Promise<string>,
+): Promise<string> {
+  let token = cache.get(username);
+  if (token === undefined) {
+    token = derive();
+    cache.set(username, token);
+  }
+  return token;
 }
