@@ -10,7 +10,8 @@ import type { FetchLike } from "../../client/core/ports.ts";
 import { createNodeSyncManager } from "../../client/node/index.ts";
 import { buildCli, Cli, type CliProcess, type CliRun, freshWorkDir, removeDir } from "./cli-runner.ts";
 import { freshKey, freshUser } from "./sync-clients.ts";
-import { startWorkerServer, type WorkerServer, type WorkerServerOptions } from "./worker-server.ts";
+import { useWorkerServer } from "./use-worker-server.ts";
+import type { WorkerServer, WorkerServerOptions } from "./worker-server.ts";
 
 export interface CliAccountOptions {
   /** The device `run` and `env` use when none is named; default "desktop". */
@@ -66,17 +67,16 @@ export interface CliHarness {
  * });
  */
 export function useCliHarness(serverOptions: WorkerServerOptions = {}): CliHarness {
-  let server: WorkerServer | undefined;
+  const server = useWorkerServer(serverOptions);
   let build: { path: string; dispose(): void } | undefined;
   let cli: Cli | undefined;
   const dirs: string[] = [];
 
-  beforeAll(async () => {
-    [server, build] = await Promise.all([startWorkerServer(serverOptions), Promise.resolve(buildCli())]);
+  beforeAll(() => {
+    build = buildCli();
     cli = new Cli(build.path);
   });
-  afterAll(async () => {
-    await server?.stop();
+  afterAll(() => {
     build?.dispose();
     dirs.forEach(removeDir);
   });
@@ -92,9 +92,7 @@ export function useCliHarness(serverOptions: WorkerServerOptions = {}): CliHarne
   };
 
   return {
-    get server() {
-      return started(server);
-    },
+    server,
     get cli() {
       return started(cli);
     },
@@ -111,7 +109,7 @@ export function useCliHarness(serverOptions: WorkerServerOptions = {}): CliHarne
       const env = (device = fallback, extra: Record<string, string> = {}) => {
         const name = options.names?.[device];
         return {
-          CLOUD_SYNC_URL: options.url ?? started(server).url,
+          CLOUD_SYNC_URL: options.url ?? server.url,
           FERNET_KEY: key,
           CLOUD_SYNC_DEVICE_ID: device,
           CLOUD_SYNC_DATA_DIR: stateDir(device),
@@ -129,7 +127,7 @@ export function useCliHarness(serverOptions: WorkerServerOptions = {}): CliHarne
         start: (args, device, extra) => started(cli).start(args, { cwd: dir, env: env(device, extra) }),
         manager: (device, fetch) =>
           createNodeSyncManager({
-            url: options.url ?? started(server).url,
+            url: options.url ?? server.url,
             key,
             deviceId: device,
             dataDir: stateDir(device),
