@@ -120,6 +120,8 @@ describe("crafted names", () => {
       device_id: "d1",
       encrypted_data: encryptedDataOf(fernetBytes()),
     });
-    expect(await errorOf(res)).toMatchObject({ status: 400, code: "invalid_name" });
+    // Such a URL names its account only by the body's username, so a name no account has is refused
+    // as a wrong credential, before the name is even validated.
+    expect(await errorOf(res)).toMatchObject({ status: 401, code: "unauthorized" });
   });
 });
