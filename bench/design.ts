@@ -244,16 +244,6 @@ async function load(origin: string, requestFor: RequestFactory, seconds: number)
     timeout: 10,
     setupClient: (client: AutocannonClient) => client.setRequests([requestFor(next++)]),
   });
-  console.error(
-    "DBG",
-    origin,
-    JSON.stringify(requestFor(0)),
-    result["2xx"],
-    result.non2xx,
-    result.errors,
-    result.duration,
-    result.requests?.total,
-  );
   return {
     rps: result["2xx"] / result.duration,
     p50: result.latency.p50,
