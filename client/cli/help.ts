@@ -7,7 +7,7 @@ import { GLOBAL_OPTIONS } from "./options.ts";
 const ENVIRONMENT = [
   ["CLOUD_SYNC_URL", "the sync server, e.g. http://127.0.0.1:8787 (required by commands that talk to it)"],
   ["FERNET_KEY", "your Fernet key, the same on every device (`new,old` after a rotation reads old versions)"],
-  ["CLOUD_SYNC_DEVICE_ID", "this device's id (default: the seed's machine fingerprint)"],
+  ["CLOUD_SYNC_DEVICE_ID", "this device's id (default: the Python module's machine fingerprint)"],
   ["CLOUD_SYNC_DATA_DIR", "where sync state and the offline queue live (default: the per-user data folder)"],
   ["CLOUD_SYNC_DEVICE_NAME", "how this device shows in `devices` and the dashboard (default: the machine's name)"],
   ["CLOUD_SYNC_CLAIM_SECRET", "for servers that set CLAIM_SECRET: needed to claim a username"],

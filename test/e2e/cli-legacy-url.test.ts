@@ -1,6 +1,6 @@
 /**
  * `cloud-sync legacy-url` over real HTTP against the Worker in workerd: the URL carries a
- * capability token of its own, which opens the seed routes and never `/v1`; `--rotate` replaces
+ * capability token of its own, which opens the Python-compatible routes and never `/v1`; `--rotate` replaces
  * it and `--revoke` withdraws it at once; a URL of the previous release (the routine token in the
  * path) keeps working until the first capability URL is issued.
  */
@@ -35,7 +35,7 @@ async function seed(url: string, user: string): Promise<number[]> {
 }
 
 describe("legacy-url", () => {
-  it("prints a URL whose token opens the seed routes of its user and nothing of /v1", async () => {
+  it("prints a URL whose token opens the Python-compatible routes of its user and nothing of /v1", async () => {
     const a = owner();
     const url = await a.url();
     const token = url.slice(url.lastIndexOf("/") + 1);

@@ -1,6 +1,6 @@
 /**
  * The capability URL (`/legacy/<token>`, the Python module's CLOUD_SYNC_URL) carries a token of its
- * own: it opens the seed routes of its account only, never `/v1`, names the account by its path,
+ * own: it opens the Python-compatible routes of its account only, never `/v1`, names the account by its path,
  * and stops at once when rotated or revoked. URLs of the previous release (the routine token in the
  * path) keep working until the owner issues a capability URL, revokes, or replaces the credential.
  */
@@ -42,7 +42,7 @@ async function seedStatuses(token: string, user: string): Promise<number[]> {
 }
 
 describe("a capability URL", () => {
-  it("opens the seed routes of its account and nothing of /v1", async () => {
+  it("opens the Python-compatible routes of its account and nothing of /v1", async () => {
     const u = await claimedUser("cap");
     const cap = await issue(u, 1);
     expect(await seedStatuses(cap, u.user)).toEqual([200, 200, 200]);

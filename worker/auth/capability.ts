@@ -3,7 +3,7 @@
  * which sends no headers. Their token is one of their own (derived from the key with its own salt
  * and a generation number, docs/PROTOCOL.md "Credentials"), stored as a hash in the account record
  * and in the capability index, so the path alone names the account before any body is read. It
- * opens the seed routes only, never `/v1`, and is revoked or replaced on its own (admin routes).
+ * opens the Python-compatible routes only, never `/v1`, and is revoked or replaced on its own (admin routes).
  *
  * Upgrade in place: a capability URL issued by the previous release carries the routine token.
  * The routine token keeps opening `/legacy/<token>` until the owner first issues a capability URL

@@ -32,13 +32,13 @@ export const LEGACY_DOC = "default";
 function routes(prefix: "/legacy/{token}" | "") {
   const capability = prefix !== "";
   const auth = capability ? { request: { params: legacyTokenParams } } : { security: bearerSecurity };
-  const tags = [capability ? "seed (capability URL)" : "seed (Bearer)"];
+  const tags = [capability ? "Python-compatible (capability URL)" : "Python-compatible (Bearer)"];
   return {
     upload: createRoute({
       method: "post",
       path: `${prefix}/upload`,
       tags,
-      summary: "Store a new version of the default document (seed)",
+      summary: "Store a new version of the default document (Python-compatible)",
       ...auth,
       middleware: capability
         ? ([credentialPresented, peekUploadOwner] as const)
@@ -58,7 +58,7 @@ function routes(prefix: "/legacy/{token}" | "") {
       method: "get",
       path: `${prefix}/download`,
       tags,
-      summary: "The latest version of the default document, whichever device wrote it (seed)",
+      summary: "The latest version of the default document, whichever device wrote it (Python-compatible)",
       ...auth,
       request: { ...(capability ? { params: legacyTokenParams } : {}), query: legacyDownloadQuery },
       responses: {
@@ -71,7 +71,7 @@ function routes(prefix: "/legacy/{token}" | "") {
       method: "get",
       path: `${prefix}/devices`,
       tags,
-      summary: "Devices that have synced (seed)",
+      summary: "Devices that have synced (Python-compatible)",
       ...auth,
       request: { ...(capability ? { params: legacyTokenParams } : {}), query: legacyDevicesQuery },
       responses: {

@@ -7,7 +7,9 @@ export const capabilityAnswer = z
       .number()
       .int()
       .openapi({ description: "how many capability tokens were issued; the current one is this number" }),
-    active: z.boolean().openapi({ description: "whether a capability URL of this release opens the seed routes now" }),
+    active: z
+      .boolean()
+      .openapi({ description: "whether a capability URL of this release opens the Python-compatible routes now" }),
     routine_url: z.boolean().openapi({
       description: "whether the routine token in the path (the previous release's URLs) still opens them",
     }),

@@ -6,7 +6,7 @@ import { deviceIdOverride } from "../env.ts";
 
 export const deviceId: Command = {
   name: "device-id",
-  summary: "print this device's id (CLOUD_SYNC_DEVICE_ID, else the seed's machine fingerprint)",
+  summary: "print this device's id (CLOUD_SYNC_DEVICE_ID, else the Python module's machine fingerprint)",
   usage: "",
   options: {},
   async run(ctx) {
