@@ -48,11 +48,13 @@ export const credentialPresented: MiddlewareHandler<AppEnv> = async (c, next) =>
 };
 
 /**
- * For the Python-style upload with a Bearer header: the account named by the body's first bytes is
- * authorized before the rest is read (http/peek-username.ts), and `c.var.auth` is set for the route,
- * which checks the parsed body names the same account.
+ * For the Python-style upload, whose username is inside the body: the account is the one a
+ * capability URL's path names, or else the one the body's first bytes name (http/peek-username.ts),
+ * and it is authorized before the rest is read. `c.var.auth` is set for the route, which checks the
+ * parsed body names the same account.
  */
 export const uploadOwnerFirst: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("auth", await authorize(c, await peekUsername(c), { access: "write" }));
+  const username = c.var.capability?.username ?? (await peekUsername(c));
+  c.set("auth", await authorize(c, username, { access: "write" }));
   await next();
 };

@@ -19,7 +19,6 @@ import { type Account, updateAccount } from "../storage/accounts.ts";
 import { capabilityOwner, deleteCapability, putCapability } from "../storage/capabilities.ts";
 import { forgetAccount, loadAccount, rememberAccount } from "./account-cache.ts";
 import { constantTimeEqual, hashToken, isAuthTokenShape } from "./token-hash.ts";
-import { peekUsername } from "../http/peek-username.ts";
 
 const ownersFor = perBinding<R2Bucket, Map<string, { username: string | null; expires: number }>>(() => new Map());
 
@@ -152,17 +151,3 @@ export async function dropIndexEntry(c: AppContext, hash: string | null): Promis
   ownersFor(c.env.BLOBS).delete(hash);
   await deleteCapability(c.env.BLOBS, hash).catch((err: unknown) => console.error("capability cleanup", err));
 }
-
-/**
- * For an upload to `/legacy/<token>` whose token the index does not know (a previous-release URL
- * carrying the routine token, or a made-up one): the account is named by the body's `username`,
- * read from the body's first bytes (http/peek-username.ts), and the URL is checked against that
- * account before the rest of the body is touched, so a made-up token costs one account lookup and
- * no buffering.
- */
-export const peekUploadOwner: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const token = c.req.param("token");
-  if (c.var.capability !== undefined || token === undefined) return next();
-  await verifyCapabilityUrl(c, await peekUsername(c), token);
-  await next();
-};

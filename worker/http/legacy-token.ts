@@ -5,8 +5,10 @@ import {
   base64urlEncodeToBytes,
   hexDecode,
   hexEncode,
+  hexEncodeToBytes,
   utf8Encode,
 } from "../../client/core/protocol/encoding.ts";
+import { concatBytes } from "../../client/core/protocol/byte-stream.ts";
 import { isFernetTokenShape } from "../../client/core/protocol/token-shape.ts";
 import { ApiError } from "../errors.ts";
 
@@ -42,17 +44,6 @@ export function encryptedDataLength(size: number): number {
   return 8 * Math.ceil(size / 3);
 }
 
-const HEX = utf8Encode("0123456789abcdef");
-
-function hexOfAscii(ascii: Uint8Array): Uint8Array {
-  const out = new Uint8Array(ascii.byteLength * 2);
-  for (let i = 0; i < ascii.byteLength; i++) {
-    out[2 * i] = HEX[ascii[i]! >> 4]!;
-    out[2 * i + 1] = HEX[ascii[i]! & 15]!;
-  }
-  return out;
-}
-
 /**
  * `encrypted_data` of a stored token as it streams from storage, so that serving a large document
  * holds one chunk at a time, not the token, its base64 and its hex (eight times its size) at once.
@@ -62,15 +53,13 @@ export function encryptedDataStream(raw: ReadableStream<Uint8Array>): ReadableSt
   return raw.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        const joined = new Uint8Array(carry.byteLength + chunk.byteLength);
-        joined.set(carry);
-        joined.set(chunk, carry.byteLength);
+        const joined = concatBytes([carry, chunk]);
         const whole = joined.byteLength - (joined.byteLength % 3);
         carry = joined.slice(whole);
-        if (whole > 0) controller.enqueue(hexOfAscii(base64urlEncodeToBytes(joined.subarray(0, whole), false)));
+        if (whole > 0) controller.enqueue(hexEncodeToBytes(base64urlEncodeToBytes(joined.subarray(0, whole), false)));
       },
       flush(controller) {
-        if (carry.byteLength > 0) controller.enqueue(hexOfAscii(base64urlEncodeToBytes(carry, true)));
+        if (carry.byteLength > 0) controller.enqueue(hexEncodeToBytes(base64urlEncodeToBytes(carry, true)));
       },
     }),
   );

@@ -4,8 +4,7 @@
  * (no header needed) and at the root with `Authorization: Bearer`. They read and write the document `default`.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { credentialPresented, uploadOwnerFirst } from "../auth/authenticate-first.ts";
-import { peekUploadOwner } from "../auth/capability.ts";
+import { authOf, credentialPresented, uploadOwnerFirst } from "../auth/authenticate-first.ts";
 import { authorize } from "../auth/authorize.ts";
 import type { AppContext, AppEnv } from "../context.ts";
 import { ApiError, unauthorized } from "../errors.ts";
@@ -40,9 +39,7 @@ function routes(prefix: "/legacy/{token}" | "") {
       tags,
       summary: "Store a new version of the default document (Python-compatible)",
       ...auth,
-      middleware: capability
-        ? ([credentialPresented, peekUploadOwner] as const)
-        : ([credentialPresented, uploadOwnerFirst] as const),
+      middleware: [credentialPresented, uploadOwnerFirst] as const,
       request: {
         ...(capability ? { params: legacyTokenParams } : {}),
         body: { required: true, content: { "application/json": { schema: legacyUploadBody } } },
@@ -84,11 +81,10 @@ function routes(prefix: "/legacy/{token}" | "") {
 
 async function upload(c: AppContext, body: { username: string; device_id: string; encrypted_data: string }) {
   // Authenticated before the hex is decoded; these routes never claim a username (legacy-url does).
-  // The Bearer form was authorized from the body's first bytes (uploadOwnerFirst): the parsed body
-  // must name that same account (JSON lets a key repeat, and the last one counts).
-  const early = c.var.auth;
-  if (early !== undefined && early.account.username !== body.username) throw unauthorized();
-  const authorized = early ?? (await authorize(c, body.username, { access: "write" }));
+  // uploadOwnerFirst authorized the account before the body was read: the parsed body must name that
+  // same account (JSON lets a key repeat, and the last one counts).
+  const authorized = authOf(c);
+  if (authorized.account.username !== body.username) throw unauthorized();
   const raw = decodeEncryptedData(body.encrypted_data);
   const result = await ownerWrite(c, authorized, {
     username: body.username,

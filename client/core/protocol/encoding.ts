@@ -107,12 +107,17 @@ export function base64urlDecodeBytes(ascii: Uint8Array): Uint8Array | null {
 const HEX_CODES = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
 
 export function hexEncode(bytes: Uint8Array): string {
+  return asciiDecoder.decode(hexEncodeToBytes(bytes));
+}
+
+/** The ASCII bytes of `hexEncode(bytes)` (lowercase). */
+export function hexEncodeToBytes(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length * 2);
   for (let i = 0; i < bytes.length; i++) {
     out[2 * i] = HEX_CODES[bytes[i]! >> 4]!;
     out[2 * i + 1] = HEX_CODES[bytes[i]! & 15]!;
   }
-  return asciiDecoder.decode(out);
+  return out;
 }
 
 /** Decodes hex (either case). Returns null for odd length or a non-hex character. */
