@@ -5,6 +5,7 @@ interface OptionalVars {
   MAX_BODY_BYTES?: string;
   USER_QUOTA_BYTES?: string;
   HISTORY_RETENTION?: string;
+  HISTORY_DAYS?: string;
   CLAIM_SECRET?: string;
   AUTH_CACHE_SECONDS?: string;
   RATE_LIMITS?: string;
@@ -27,6 +28,11 @@ export interface Config {
   readonly userQuotaBytes: number;
   /** How many versions of a document stay readable, the current one included. */
   readonly historyRetention: number;
+  /**
+   * How many days of a document's changes stay restorable once it is compacted: every entry inside
+   * the window, and the newest base before it (docs/PROTOCOL.md "Retention").
+   */
+  readonly historyDays: number;
   /** When set, claiming a new username needs header X-Claim-Secret with this value. */
   readonly claimSecret: string | null;
   /** How long a verified account record may be reused from isolate memory. */
@@ -54,6 +60,7 @@ export function parseConfig(env: Env): Config {
       maxBodyBytes: positiveInt(env, "MAX_BODY_BYTES", 64 * 1024 * 1024),
       userQuotaBytes: positiveInt(env, "USER_QUOTA_BYTES", 1024 * 1024 * 1024),
       historyRetention: positiveInt(env, "HISTORY_RETENTION", 50),
+      historyDays: nonNegativeInt(env, "HISTORY_DAYS", 30),
       claimSecret: env.CLAIM_SECRET ? env.CLAIM_SECRET : null,
       authCacheMs: nonNegativeInt(env, "AUTH_CACHE_SECONDS", 5) * 1000,
       rateLimits: oneOf(env, "RATE_LIMITS", ["writes", "all", "off"] as const, "writes"),

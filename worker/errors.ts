@@ -22,6 +22,8 @@ export type ErrorCode =
   | "quota_exceeded"
   | "rate_limited"
   | "unavailable"
+  | "upgrade_required"
+  | "cursor_ahead"
   | "internal_error";
 
 /** Thrown by handlers and middleware; `onError` writes it as the JSON error body. */

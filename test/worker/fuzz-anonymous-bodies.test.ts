@@ -20,7 +20,7 @@ const CHUNK = 64 * 1024;
 type Credential = "none" | "malformed" | "made-up" | "other-user";
 
 interface Shape {
-  route: "document" | "device" | "credential" | "upload-bearer" | "upload-capability";
+  route: "document" | "change" | "snapshot" | "device" | "credential" | "upload-bearer" | "upload-capability";
   credential: Credential;
   size: number;
   declared: boolean;
@@ -72,6 +72,14 @@ async function attempt(shape: Shape): Promise<{ status: number; pulled: number }
     switch (shape.route) {
       case "document":
         return ["PUT", `${base}/docs/notes`, { ...bearer, "Content-Type": "application/octet-stream" }];
+      case "change":
+        return [
+          "POST",
+          `${base}/docs/notes/changes`,
+          { ...bearer, "Content-Type": "application/octet-stream", "X-Device-Id": "dev-1", "X-Sync-Version": "2" },
+        ];
+      case "snapshot":
+        return ["PUT", `${base}/docs/notes/snapshots/1`, { ...bearer, "Content-Type": "application/octet-stream" }];
       case "device":
         return ["PUT", `${base}/devices/dev-1`, { ...bearer, "Content-Type": "application/json" }];
       case "credential":
@@ -96,7 +104,15 @@ async function attempt(shape: Shape): Promise<{ status: number; pulled: number }
 // A Python-style upload names its account in the body's first bytes; these bodies name none, so
 // every shape, made-up and other users' tokens included, is refused after at most those bytes.
 const shapes = fc.record({
-  route: fc.constantFrom<Shape["route"]>("document", "device", "credential", "upload-bearer", "upload-capability"),
+  route: fc.constantFrom<Shape["route"]>(
+    "document",
+    "change",
+    "snapshot",
+    "device",
+    "credential",
+    "upload-bearer",
+    "upload-capability",
+  ),
   credential: fc.constantFrom<Credential>("none", "malformed", "made-up", "other-user"),
   size: fc.constantFrom(2 * CHUNK, 8 * MiB, 60 * MiB),
   declared: fc.boolean(),

@@ -1,10 +1,8 @@
 /** The per-user hub Durable Object on its own, in workerd: sockets, announcements, hibernation. */
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { failing } from "./support/failing-bindings.ts";
-import { closed, inboxOf } from "./support/live-socket.ts";
-import { QUIET_MS } from "../../worker/realtime/quiet-window.ts";
+import { inboxOf } from "./support/live-socket.ts";
 import { HUB_DEVICE_HEADER, HUB_USER_HEADER, MAX_SOCKETS_PER_USER } from "../../worker/realtime/user-hub.ts";
 
 const hubs = env.USER_HUB;
@@ -30,7 +28,7 @@ describe("UserHub", () => {
     const a = await connect("hub-alice", "phone");
     const b = await connect("hub-alice", "tablet");
     const heard = await a.stub.announce({ ...announcement, size: 99, bytes: "secret" } as typeof announcement);
-    expect(heard).toEqual({ delivered: 2, quietForMs: 0 });
+    expect(heard).toEqual({ delivered: 2 });
     for (const peer of [a, b]) {
       expect(await peer.inbox.next()).toEqual({ type: "version", ...announcement });
     }
@@ -39,7 +37,7 @@ describe("UserHub", () => {
   it("keeps another user's sockets out of the announcement", async () => {
     const alice = await connect("hub-iso-alice", "phone");
     const bob = await connect("hub-iso-bob", "phone");
-    expect(await alice.stub.announce(announcement)).toEqual({ delivered: 1, quietForMs: 0 });
+    expect(await alice.stub.announce(announcement)).toEqual({ delivered: 1 });
     expect(await alice.inbox.next()).toMatchObject({ type: "version" });
     // The round trip of an RPC to bob's hub orders after anything it could have sent bob.
     expect(await bob.stub.connectedDevices()).toEqual(["phone"]);
@@ -49,25 +47,14 @@ describe("UserHub", () => {
   it("still reaches sockets after the hub hibernates and wakes", async () => {
     const a = await connect("hub-sleeper", "phone");
     await evictDurableObject(a.stub);
-    expect(await a.stub.announce(announcement)).toEqual({ delivered: 1, quietForMs: 0 });
+    expect(await a.stub.announce(announcement)).toEqual({ delivered: 1 });
     expect(await a.inbox.next()).toEqual({ type: "version", ...announcement });
     expect(await a.stub.connectedDevices()).toEqual(["phone"]);
   });
 
-  it("with no socket, grants the writer a quiet window instead of delivering", async () => {
+  it("with no socket, delivers nothing", async () => {
     const stub = hubs.get(hubs.idFromName("hub-nobody"));
-    expect(await stub.announce(announcement)).toEqual({ delivered: 0, quietForMs: QUIET_MS });
-  });
-
-  it("closes a socket it could not sweep with 1013, so its device reconnects and pulls", async () => {
-    const stub = hubs.get(hubs.idFromName("hub-sweep-outage"));
-    // A new hub assumes writers may hold a quiet window, so this socket is due a sweep; R2 is down.
-    await runInDurableObject(stub, (instance) => {
-      const hub = instance as unknown as { env: typeof env };
-      hub.env = { ...hub.env, BLOBS: failing(env.BLOBS, ["list"]) };
-    });
-    const a = await connect("hub-sweep-outage", "phone");
-    expect(await closed(a.socket)).toBe(1013);
+    expect(await stub.announce(announcement)).toEqual({ delivered: 0 });
   });
 
   it("refuses an upgrade that does not name the hub's user with 400", async () => {

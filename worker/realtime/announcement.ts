@@ -1,16 +1,13 @@
 /** The one message the live channel carries: a new document version exists (never its data). */
-import type { VersionInfo } from "../storage/version-info.ts";
 
 export interface VersionAnnouncement {
   doc: string;
   version: number;
   device_id: string;
   updated_at: string;
-}
-
-/** What is announced of a stored version: its name, number, writer and time, nothing more. */
-export function announcementOf(info: VersionInfo): VersionAnnouncement {
-  return { doc: info.doc, version: info.version, device_id: info.deviceId, updated_at: info.updatedAt };
+  /** The entry's sequence number and kind (worker/changes/): a device whose cursor is seq - 1 knows it missed nothing else. */
+  seq?: number;
+  kind?: "whole" | "change" | "tombstone";
 }
 
 /**
@@ -24,5 +21,7 @@ export function encodeAnnouncement(a: VersionAnnouncement): string {
     version: a.version,
     device_id: a.device_id,
     updated_at: a.updated_at,
+    ...(a.seq === undefined ? {} : { seq: a.seq }),
+    ...(a.kind === undefined ? {} : { kind: a.kind }),
   });
 }

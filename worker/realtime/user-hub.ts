@@ -6,10 +6,11 @@
  * was opened with: a credential change, the account's deletion or its device's removal closes it.
  */
 import { DurableObject } from "cloudflare:workers";
-import { parseConfig, type Env } from "../config.ts";
-import { summarizeDocuments } from "../storage/documents.ts";
-import { announcementOf, encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
-import { QUIET_MS, SWEEP_CLOCK_SLACK_MS, SWEEP_DELAY_MS, type AnnounceAnswer } from "./quiet-window.ts";
+import type { Env } from "../config.ts";
+import { encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
+import { encodeFrames, type Frame } from "../../client/core/protocol/change-frames.ts";
+import { EntryIndex, type EntryInput, type IndexedEntry } from "../changes/entry-index.ts";
+import { fillGap, importAccount } from "../changes/entry-import.ts";
 
 /** Sent by the live route to the hub; only the Worker can reach a DO, so these are trusted. */
 export const HUB_USER_HEADER = "X-Hub-User";
@@ -36,17 +37,10 @@ interface SocketAttachment {
   username: string;
   /** The credential (token hash) it was opened with: replacing it closes the socket. */
   credential: string | null;
-  /** Set while the socket connected inside a quiet window and the hub has not yet swept R2 for it. */
-  catch_up?: true;
 }
 
 export class UserHub extends DurableObject<Env> {
-  /**
-   * Until when writers may be skipping this hub (quiet-window.ts). A new instance cannot know
-   * what an earlier one granted, so it assumes a grant just began.
-   */
-  #quietUntil = Date.now() + QUIET_MS;
-  #sweep: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  #entries: EntryIndex | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -77,17 +71,8 @@ export class UserHub extends DurableObject<Env> {
     const protocol = request.headers.get(HUB_PROTOCOL_HEADER);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, deviceId === null ? [] : [deviceId]);
-    const now = Date.now();
-    const catchUp = now < this.#quietUntil;
-    const attachment: SocketAttachment = {
-      device_id: deviceId,
-      connected_at: now,
-      username,
-      credential,
-      ...(catchUp ? { catch_up: true as const } : {}),
-    };
+    const attachment: SocketAttachment = { device_id: deviceId, connected_at: Date.now(), username, credential };
     server.serializeAttachment(attachment);
-    if (catchUp) this.#scheduleSweep(this.#quietUntil + SWEEP_DELAY_MS);
     const headers = new Headers();
     // A browser that offered subprotocols fails the handshake unless one is echoed.
     if (protocol !== null) headers.set("Sec-WebSocket-Protocol", protocol);
@@ -95,15 +80,12 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /**
-   * RPC: tells every connected socket of this user about a new version. With no socket, grants
-   * the writer a quiet window instead (quiet-window.ts).
+   * RPC: tells every connected socket of this user about a new entry; answers how many it reached.
+   * Every write is recorded here first (`record`), so no socket can miss one.
    */
-  announce(announcement: VersionAnnouncement): AnnounceAnswer {
+  announce(announcement: VersionAnnouncement): { delivered: number } {
     const sockets = this.ctx.getWebSockets();
-    if (sockets.length === 0) {
-      this.#quietUntil = Math.max(this.#quietUntil, Date.now() + QUIET_MS);
-      return { delivered: 0, quietForMs: QUIET_MS };
-    }
+    if (sockets.length === 0) return { delivered: 0 };
     const message = encodeAnnouncement(announcement);
     let delivered = 0;
     for (const socket of sockets) {
@@ -114,7 +96,7 @@ export class UserHub extends DurableObject<Env> {
         // A socket closing concurrently: its device catches up by pulling when it reconnects.
       }
     }
-    return { delivered, quietForMs: 0 };
+    return { delivered };
   }
 
   /**
@@ -125,6 +107,8 @@ export class UserHub extends DurableObject<Env> {
    */
   async revoke(credential: string | null, next?: string): Promise<number> {
     await this.ctx.storage.put(credential === null ? ENDED_KEY : revokedKey(credential), true);
+    // A deleted account's index goes with it: the name claimed again is another space, another hub.
+    if (credential === null) this.#index.clear();
     if (next !== undefined && next !== credential) await this.ctx.storage.delete(revokedKey(next));
     let closed = 0;
     for (const socket of this.ctx.getWebSockets()) {
@@ -140,6 +124,129 @@ export class UserHub extends DurableObject<Env> {
       closed += 1;
     }
     return closed;
+  }
+
+  /** The account's index of entries (worker/changes/), created on first use. */
+  get #index(): EntryIndex {
+    this.#entries ??= new EntryIndex(this.ctx.storage.sql);
+    return this.#entries;
+  }
+
+  /** Imports the account as R2 holds it when the index has never seen it (an account of the previous release). */
+  async #ready(space: string): Promise<EntryIndex> {
+    const index = this.#index;
+    if (!index.imported) {
+      await this.ctx.blockConcurrencyWhile(async () => {
+        if (!index.imported) await importAccount(this.env.BLOBS, space, index);
+      });
+    }
+    return index;
+  }
+
+  /**
+   * RPC: records an entry R2 has stored (before its write is acknowledged) and announces it to the
+   * live sockets. Answers its sequence number and, when the document is due for compaction, the
+   * version to snapshot.
+   */
+  async record(space: string, entry: EntryInput, keep: number): Promise<RecordAnswer> {
+    const index = await this.#ready(space);
+    let outcome = index.record(entry, keep);
+    if (!outcome.recorded) {
+      const head = outcome.head;
+      await this.ctx.blockConcurrencyWhile(() => fillGap(this.env.BLOBS, space, index, entry.doc, head, entry.version));
+      outcome = index.record(entry, keep);
+    }
+    if (!outcome.recorded) throw new Error(`the index could not record ${entry.doc} v${entry.version}`);
+    if (outcome.seq > 0) {
+      this.announce({
+        doc: entry.doc,
+        version: entry.version,
+        device_id: entry.device_id,
+        updated_at: entry.updated_at,
+        seq: outcome.seq,
+        kind: entry.kind,
+      });
+    }
+    return { seq: outcome.seq, compact: outcome.compact, head: index.head };
+  }
+
+  /** RPC: makes the index hold `doc`'s versions up to `version` (R2 showed it to a writer that lost a race). */
+  async catchUp(space: string, doc: string, version: number): Promise<void> {
+    const index = await this.#ready(space);
+    const head = index.doc(doc)?.head ?? 0;
+    if (head >= version) return;
+    await this.ctx.blockConcurrencyWhile(() => fillGap(this.env.BLOBS, space, index, doc, head, version + 1));
+  }
+
+  /** RPC: the entries after cursor `after`, as a changes body (docs/PROTOCOL.md "Sequence and cursor"). */
+  async changesSince(space: string, after: number): Promise<ChangesAnswer> {
+    const index = await this.#ready(space);
+    const head = index.head;
+    if (after > head) return { ahead: true, head, reset: false, more: false, body: new Uint8Array(0) };
+    const frames: Frame[] = [];
+    let more = false;
+    const reset = after === 0 || after < index.floor;
+    if (reset) {
+      let budget = MAX_RESET_INLINE;
+      const inline = (token: Uint8Array | null): Uint8Array | null => {
+        if (token === null || token.length > budget) return null;
+        budget -= token.length;
+        return token;
+      };
+      for (const { base, after: rest } of index.reset()) {
+        if (base.kind === "snapshot") {
+          const token = inline(base.token);
+          frames.push({
+            header: {
+              seq: base.seq,
+              doc: base.doc,
+              version: base.version,
+              kind: "snapshot",
+              device_id: "",
+              updated_at: new Date(base.stored_at).toISOString(),
+              size: base.size,
+              ...(token === null ? { blob: true as const } : {}),
+            },
+            token,
+          });
+        } else frames.push(frameOf(base, inline(base.token)));
+        for (const entry of rest) frames.push(frameOf(entry, inline(entry.token)));
+      }
+    } else {
+      const page = index.since(after);
+      more = page.more;
+      for (const entry of page.entries) frames.push(frameOf(entry, entry.token));
+    }
+    return { ahead: false, head, reset, more, body: encodeFrames(frames) };
+  }
+
+  /** RPC: whether snapshot `version` of `doc` may be stored now. */
+  async snapshotAllowed(
+    space: string,
+    doc: string,
+    version: number,
+  ): Promise<ReturnType<EntryIndex["snapshotAllowed"]>> {
+    return (await this.#ready(space)).snapshotAllowed(doc, version);
+  }
+
+  /**
+   * RPC: records a snapshot R2 has stored as its document's base and applies the history window
+   * (`windowMs` long, ending now on this hub's clock); answers what R2 may now delete.
+   */
+  async recordSnapshot(
+    space: string,
+    snapshot: { doc: string; version: number; size: number; token: Uint8Array | null },
+    windowMs: number,
+  ): Promise<{ entriesBelow: number; snapshots: number[] } | null> {
+    const index = await this.#ready(space);
+    if (index.snapshotAllowed(snapshot.doc, snapshot.version) !== "ok") return null;
+    const now = Date.now();
+    return index.recordSnapshot({ ...snapshot, stored_at: now }, now - windowMs);
+  }
+
+  /** RPC: the bytes the index holds for the account (usage, and the storage bench). */
+  async usage(space: string): Promise<ReturnType<EntryIndex["usage"]>> {
+    return (await this.#ready(space)).usage();
   }
 
   /** RPC: closes the sockets of a device removed from the registry; returns how many. */
@@ -159,64 +266,6 @@ export class UserHub extends DurableObject<Env> {
     return [...ids].sort();
   }
 
-  #scheduleSweep(at: number): void {
-    if (this.#sweep !== undefined && this.#sweep.at >= at) return;
-    if (this.#sweep !== undefined) clearTimeout(this.#sweep.timer);
-    // A pending timer also keeps the hub from hibernating before the sweep has run.
-    const timer = setTimeout(
-      () => {
-        this.#sweep = undefined;
-        this.#runSweep().catch((err: unknown) =>
-          console.error("live sweep failed", err instanceof Error ? err.message : String(err)),
-        );
-      },
-      Math.max(0, at - Date.now()),
-    );
-    this.#sweep = { at, timer };
-  }
-
-  /** Sends each socket that connected inside a quiet window the versions stored since it connected. */
-  async #runSweep(): Promise<void> {
-    if (Date.now() < this.#quietUntil + SWEEP_DELAY_MS) {
-      this.#scheduleSweep(this.#quietUntil + SWEEP_DELAY_MS);
-      return;
-    }
-    const waiting = this.ctx.getWebSockets().flatMap((socket) => {
-      const attachment = socket.deserializeAttachment() as SocketAttachment | null;
-      return attachment?.catch_up === true ? [{ socket, attachment }] : [];
-    });
-    const first = waiting[0];
-    if (first === undefined) return;
-    const since = Math.min(...waiting.map((w) => w.attachment.connected_at)) - SWEEP_CLOCK_SLACK_MS;
-    let recent: Array<{ storedAt: number; message: string }>;
-    try {
-      const { current } = await summarizeDocuments(
-        this.env.BLOBS,
-        first.attachment.username,
-        parseConfig(this.env).historyRetention,
-      );
-      recent = current
-        .filter((v) => v.storedAt >= since)
-        .map((v) => ({ storedAt: v.storedAt, message: encodeAnnouncement(announcementOf(v)) }));
-    } catch {
-      // Without the sweep these sockets may have missed a write: a reconnect makes their devices pull.
-      for (const { socket } of waiting) closeQuietly(socket, 1013, "try again: reconnect and pull");
-      return;
-    }
-    for (const { socket, attachment } of waiting) {
-      for (const { storedAt, message } of recent) {
-        if (storedAt < attachment.connected_at - SWEEP_CLOCK_SLACK_MS) continue;
-        try {
-          socket.send(message);
-        } catch {
-          // closing concurrently: its device pulls when it reconnects
-        }
-      }
-      const { catch_up: _, ...swept } = attachment;
-      socket.serializeAttachment(swept);
-    }
-  }
-
   // Clients send only "ping", which the auto-response answers; anything else is ignored.
   override webSocketMessage(): void {}
 
@@ -228,6 +277,42 @@ export class UserHub extends DurableObject<Env> {
   override webSocketError(socket: WebSocket): void {
     closeQuietly(socket, 1011, "socket error");
   }
+}
+
+/** Inline tokens in a reset answer stop at this many bytes; the rest come by reference. */
+const MAX_RESET_INLINE = 4 * 1024 * 1024;
+
+export interface RecordAnswer {
+  seq: number;
+  /** The version to snapshot now, when the document's changes have grown past the compaction threshold. */
+  compact: number | null;
+  head: number;
+}
+
+export interface ChangesAnswer {
+  /** The cursor was past the head: nothing else is set. */
+  ahead: boolean;
+  head: number;
+  reset: boolean;
+  more: boolean;
+  body: Uint8Array;
+}
+
+function frameOf(entry: IndexedEntry, token: Uint8Array | null): Frame {
+  const blob = entry.kind !== "tombstone" && token === null;
+  return {
+    header: {
+      seq: entry.seq,
+      doc: entry.doc,
+      version: entry.version,
+      kind: entry.kind,
+      device_id: entry.device_id,
+      updated_at: entry.updated_at,
+      size: entry.size,
+      ...(blob ? { blob: true as const } : {}),
+    },
+    token: entry.kind === "tombstone" ? null : token,
+  };
 }
 
 // With web_socket_auto_reply_to_close the runtime may already have answered the close frame.

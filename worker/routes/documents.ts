@@ -56,6 +56,7 @@ const read = createRoute({
     },
     304: { description: "If-None-Match names the current version" },
     404: errorResponse("no such document (`not_found`)"),
+    409: errorResponse("the newest entry is a change, which only `GET .../changes` serves (`upgrade_required`)"),
     ...commonErrors,
   },
 });
@@ -96,6 +97,15 @@ const remove = createRoute({
   },
 });
 
+/** A client that reads whole versions only cannot read a document whose newest entry is a change. */
+function upgradeRequired(doc: string): ApiError {
+  return new ApiError(
+    409,
+    "upgrade_required",
+    `document ${doc} is synced as changes: read it with GET /v1/users/{username}/changes (a client of this release)`,
+  );
+}
+
 function noDocument(): ApiError {
   return new ApiError(404, "not_found", "no such document");
 }
@@ -127,6 +137,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
       ? await describeVersion(c.env.BLOBS, space, head)
       : await openVersion(c.env.BLOBS, space, head);
     if (found === null) throw noDocument();
+    if (("info" in found ? found.info : found).kind === "change") throw upgradeRequired(doc);
     // Only once the answer is in hand: a download that failed is no activity to record.
     if (device !== undefined) await noteActivity(c.env.DEVICES, space, device, "download", c.var.config.maxDevices);
     if ("body" in found) return tokenBytesResponse(found.info, found.body);
@@ -153,7 +164,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
     const headers = c.req.valid("header");
     const condition = writeCondition(headers["if-match"], undefined);
     const { account } = authOf(c);
-    await deleteDocument(c.env, {
+    await deleteDocument(c.env, c.var.config, {
       account: account.etag,
       username: account.space,
       doc,

@@ -27,3 +27,12 @@ export function parseVersionKey(username: string, key: string): { doc: string; v
   if (!key.startsWith(docsPrefix(username)) || match === null) return null;
   return { doc: match[1]!, version: SPAN - Number(match[2]) };
 }
+
+/** Snapshots (compactions) sit beside the versions: `users/<u>/docs/<doc>/s/<version, 12 digits>`. */
+export function snapshotsPrefix(username: string, doc: string): string {
+  return `${docsPrefix(username)}${doc}/s/`;
+}
+
+export function snapshotKey(username: string, doc: string, version: number): string {
+  return snapshotsPrefix(username, doc) + String(version).padStart(12, "0");
+}

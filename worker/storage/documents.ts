@@ -21,6 +21,9 @@ interface VersionMetadata extends Record<string, string> {
   updated_at: string;
 }
 
+/** Set on change entries only (docs/PROTOCOL.md "Units"); a version without it is whole (or a tombstone). */
+const CHANGE_KIND = "change";
+
 /** An object of size 0 under a document's versions marks a deletion (see the top of this file). */
 export function isTombstone(obj: { size: number }): boolean {
   return obj.size === 0;
@@ -37,6 +40,7 @@ function toInfo(username: string, obj: R2Object): VersionInfo | null {
     updatedAt: meta.updated_at ?? obj.uploaded.toISOString(),
     deviceId: meta.device_id ?? "",
     contentTag: obj.etag,
+    ...(meta.kind === CHANGE_KIND ? { kind: CHANGE_KIND } : {}),
   };
 }
 
@@ -173,9 +177,10 @@ export async function createVersion(
   doc: string,
   version: number,
   body: TokenBody,
-  meta: { deviceId: string; updatedAt: string },
+  meta: { deviceId: string; updatedAt: string; change?: boolean },
 ): Promise<VersionInfo | null> {
   const customMetadata: VersionMetadata = { device_id: meta.deviceId, updated_at: meta.updatedAt };
+  if (meta.change === true) customMetadata.kind = CHANGE_KIND;
   const value = "bytes" in body ? body.bytes : body.stream.pipeThrough(new FixedLengthStream(body.size));
   return guard("versions.create", async () => {
     const obj = await bucket.put(versionKey(username, doc, version), value, {
@@ -191,7 +196,8 @@ export async function createVersion(
       updatedAt: meta.updatedAt,
       deviceId: meta.deviceId,
       contentTag: obj.etag,
-    };
+      ...(meta.change === true ? { kind: CHANGE_KIND } : {}),
+    } satisfies VersionInfo;
     cacheVersion(bucket, obj.key, info, "bytes" in body ? body.bytes : undefined);
     return info;
   });
@@ -368,4 +374,39 @@ export async function readCurrent(bucket: R2Bucket, username: string, doc: strin
 export async function hasDocuments(bucket: R2Bucket, space: string): Promise<boolean> {
   const listed = await guard("objects.list", () => bucket.list({ prefix: docsPrefix(space), limit: 1 }));
   return listed.objects.length > 0;
+}
+
+/** A version as stored, tombstones included: what the hub's index records of it (worker/changes/). */
+export interface StoredEntry extends VersionInfo {
+  tombstone: boolean;
+}
+
+function storedEntry(username: string, obj: R2Object): StoredEntry | null {
+  const info = toInfo(username, obj);
+  return info === null ? null : { ...info, tombstone: isTombstone(obj) };
+}
+
+/** Every document's newest version, a tombstone included: one listing with metadata (the index's import). */
+export async function listHeads(bucket: R2Bucket, username: string): Promise<StoredEntry[]> {
+  const seen = new Set<string>();
+  const heads: StoredEntry[] = [];
+  for (const obj of await listKeys(bucket, docsPrefix(username), { metadata: true })) {
+    const entry = storedEntry(username, obj);
+    if (entry === null || seen.has(entry.doc)) continue;
+    // Keys sort newest first within a document, so its first key is its head.
+    seen.add(entry.doc);
+    heads.push(entry);
+  }
+  return heads;
+}
+
+/** One stored version's description (an R2 head); null when it is not stored. */
+export async function storedVersion(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  version: number,
+): Promise<StoredEntry | null> {
+  const obj = await guard("versions.head", () => bucket.head(versionKey(username, doc, version)));
+  return obj === null ? null : storedEntry(username, obj);
 }

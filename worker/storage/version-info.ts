@@ -8,4 +8,6 @@ export interface VersionInfo {
   deviceId: string;
   /** R2's ETag of the object (its content's MD5): with the key, names these exact bytes. */
   contentTag: string;
+  /** Present on a change entry, which holds only the registers one edit wrote (never a whole document). */
+  kind?: "change";
 }

@@ -6,8 +6,7 @@
  */
 import type { Config, Env } from "../config.ts";
 import type { WriteCondition } from "./condition.ts";
-import { announceVersion } from "../realtime/announce.ts";
-import { announcementOf } from "../realtime/announcement.ts";
+import { catchUp, inlineToken, recordEntry } from "../changes/hub-index.ts";
 import { ApiError } from "../errors.ts";
 import { noteActivity } from "../storage/devices.ts";
 import { createVersion, deleteBelow, pruneVersions, TOMBSTONE_BODY, type TokenBody } from "../storage/documents.ts";
@@ -23,11 +22,17 @@ export interface WriteInput {
   deviceId: string;
   body: TokenBody;
   condition: WriteCondition;
+  /** A change entry (docs/PROTOCOL.md "Units"); otherwise a whole version. */
+  change?: boolean;
 }
 
 export interface WriteResult extends VersionInfo {
   /** True when this write created the document (first written, or written again after a delete). */
   created: boolean;
+  /** The entry's sequence number in the account's index. */
+  seq: number;
+  /** The version to snapshot now, when the document is due for compaction. */
+  compact: number | null;
 }
 
 /**
@@ -40,8 +45,21 @@ function pruneEvery(retention: number): number {
   return Math.min(32, Math.max(8, Math.floor(retention / 2)));
 }
 
-function metaFor(deviceId: string): { deviceId: string; updatedAt: string } {
-  return { deviceId, updatedAt: new Date().toISOString() };
+function metaFor(deviceId: string, change = false): { deviceId: string; updatedAt: string; change?: boolean } {
+  return { deviceId, updatedAt: new Date().toISOString(), ...(change ? { change } : {}) };
+}
+
+/** Runs a compare-and-swap; a lost race first brings the index level with what R2 showed the loser. */
+async function racing<T>(env: Env, space: string, doc: string, swap: () => Promise<T>): Promise<T> {
+  try {
+    return await swap();
+  } catch (err) {
+    const current = err instanceof ApiError && err.status === 412 ? /^"(\d+)"$/.exec(err.headers.ETag ?? "") : null;
+    const next = err instanceof ApiError ? Number(err.headers["X-Sync-Next-Version"] ?? 0) : 0;
+    const head = Math.max(current === null ? 0 : Number(current[1]), next - 1);
+    if (head > 0) await catchUp(env, space, doc, head);
+    throw err;
+  }
 }
 
 export async function writeDocument(
@@ -52,15 +70,34 @@ export async function writeDocument(
 ): Promise<WriteResult> {
   const { username, doc, body } = input;
   await checkQuota(env.BLOBS, config, username, body.size, doc);
-  const { info, replaced } = await createNextVersion(
-    env.BLOBS,
-    input,
-    (next) => createVersion(env.BLOBS, username, doc, next, body, metaFor(input.deviceId)),
-    { repeatable: "bytes" in body },
+  const change = input.change === true;
+  const { info, replaced } = await racing(env, username, doc, () =>
+    createNextVersion(
+      env.BLOBS,
+      input,
+      (next) => createVersion(env.BLOBS, username, doc, next, body, metaFor(input.deviceId, change)),
+      { repeatable: "bytes" in body },
+    ),
   );
   recordUsage(env.BLOBS, username, info.size, doc);
+  // Acknowledged only once indexed: a device that pulls after this answer finds the entry.
+  const recorded = await recordEntry(
+    env,
+    username,
+    {
+      doc,
+      version: info.version,
+      kind: change ? "change" : "whole",
+      device_id: info.deviceId,
+      updated_at: info.updatedAt,
+      size: info.size,
+      token: inlineToken(body),
+    },
+    config.historyRetention,
+  );
   const next = info.version;
-  if (next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
+  // Count-based pruning is for whole entries, each its own base; changes are trimmed by compaction.
+  if (!change && next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
     waitUntil(
       pruneVersions(env.BLOBS, username, doc, next, config.historyRetention).catch((err) =>
         console.error("prune", err),
@@ -68,9 +105,7 @@ export async function writeDocument(
     );
   }
   await noteActivity(env.DEVICES, username, input.deviceId, "upload", config.maxDevices);
-  // Other devices hear of it after the response; a hub failure never fails the write.
-  announceVersion(env, waitUntil, username, announcementOf(info));
-  return { ...info, created: replaced === null };
+  return { ...info, created: replaced === null, seq: recorded.seq, compact: recorded.compact };
 }
 
 /** As a write, without a body; `deviceId` is recorded on the tombstone ("" when the request did not say). */
@@ -81,21 +116,37 @@ export type DeleteInput = Omit<WriteInput, "body">;
  * documents.ts), then everything below it. 404 when there is nothing live to delete, after
  * finishing the cleanup of an earlier delete if it failed.
  */
-export async function deleteDocument(env: Env, input: DeleteInput): Promise<void> {
+export async function deleteDocument(env: Env, config: Config, input: DeleteInput): Promise<void> {
   const { username, doc } = input;
-  const { info } = await createNextVersion(
-    env.BLOBS,
-    input,
-    (next) => createVersion(env.BLOBS, username, doc, next, TOMBSTONE_BODY, metaFor(input.deviceId)),
-    {
-      repeatable: true,
-      onMissing: async (head) => {
-        if (head !== null) await cleanUpBelow(env, username, doc, head.version);
-        throw new ApiError(404, "not_found", "no such document");
+  const { info } = await racing(env, username, doc, () =>
+    createNextVersion(
+      env.BLOBS,
+      input,
+      (next) => createVersion(env.BLOBS, username, doc, next, TOMBSTONE_BODY, metaFor(input.deviceId)),
+      {
+        repeatable: true,
+        onMissing: async (head) => {
+          if (head !== null) await cleanUpBelow(env, username, doc, head.version);
+          throw new ApiError(404, "not_found", "no such document");
+        },
       },
-    },
+    ),
   );
   forgetUsage(env.BLOBS, username);
+  await recordEntry(
+    env,
+    username,
+    {
+      doc,
+      version: info.version,
+      kind: "tombstone",
+      device_id: info.deviceId,
+      updated_at: info.updatedAt,
+      size: 0,
+      token: null,
+    },
+    config.historyRetention,
+  );
   await cleanUpBelow(env, username, doc, info.version);
 }
 
