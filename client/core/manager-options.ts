@@ -56,6 +56,13 @@ export interface SyncManagerOptions {
   maxDocumentBytes?: number;
   /** Back-off of queued changes. */
   backoff?: BackoffOptions;
+  /**
+   * Incremental sync (docs/PROTOCOL.md "Incremental sync"): every read is one request for all of
+   * the user's documents after this device's cursor, and a merged edit travels as a change holding
+   * only the registers it wrote (the `default` document stays whole for Python devices). Needs a
+   * server of this release; off, documents travel whole as with the previous release.
+   */
+  incremental?: boolean;
 }
 
 /** Throws TypeError/RangeError for options that can be judged without I/O. */
@@ -93,6 +100,9 @@ export function checkOptions(options: SyncManagerOptions): void {
     for (const doc of options.documents) {
       if (!isDocName(doc)) throw new RangeError(`documents: ${JSON.stringify(doc)} is not a valid document name`);
     }
+  }
+  if (options.incremental !== undefined && typeof options.incremental !== "boolean") {
+    throw new TypeError("incremental must be a boolean");
   }
   if (options.pythonCompatible !== undefined && typeof options.pythonCompatible !== "boolean") {
     throw new TypeError("pythonCompatible must be a boolean");

@@ -116,6 +116,7 @@ export class SyncManager {
       clock,
       deviceId,
       maxAttempts: options.maxAttempts ?? 8,
+      incremental: options.incremental ?? false,
       maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
       backoff: options.backoff ?? {},
       rulesFor: (doc, declared) => rulesOf(doc) ?? declared ?? defaultRulesFor(doc),

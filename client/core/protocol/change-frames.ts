@@ -7,6 +7,9 @@ import { isDocName, isDeviceId } from "./names.ts";
 
 export const CHANGES_MEDIA_TYPE = "application/vnd.cloud-sync.changes";
 
+/** A change token holds one edit's registers; anything larger is written whole instead. */
+export const MAX_CHANGE_BYTES = 64 * 1024;
+
 /** What a version number counts (`whole`, `change`, `tombstone`), or a compaction (`snapshot`). */
 export type EntryKind = "whole" | "change" | "tombstone" | "snapshot";
 const KINDS: ReadonlySet<string> = new Set<EntryKind>(["whole", "change", "tombstone", "snapshot"]);

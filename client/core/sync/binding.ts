@@ -13,6 +13,8 @@ export interface Place {
   username: string;
   doc: string;
   version: number;
+  /** What the server served it as (a changes frame says); unchecked when absent (a history walk). */
+  kind?: "whole" | "change" | "snapshot";
 }
 
 /**
@@ -43,11 +45,12 @@ export function checkBinding(envelope: Envelope, place: Place, where: string): T
   const sync = envelope.sync;
   const says =
     kind === "bound"
-      ? `version ${sync?.version} of document "${sync?.doc}" of ${envelope.username}`
+      ? `${sync?.kind ?? "version"} ${sync?.version} of document "${sync?.doc}" of ${envelope.username}`
       : `a token of ${envelope.username}${kind === "python" ? ' written by the Python module (document "default" only)' : ""}`;
   const elsewhere =
     envelope.username !== place.username ||
     (kind === "bound" && (sync?.doc !== place.doc || sync?.version !== place.version)) ||
+    (place.kind !== undefined && (sync?.kind ?? "whole") !== place.kind) ||
     (kind === "python" && place.doc !== DEFAULT_DOC);
   if (elsewhere) {
     throw new SyncError(

@@ -16,6 +16,10 @@ import { jsonEqual } from "../merge/json-value.ts";
 import { latestClock, stamp, type Json, type MergeRules, type Stamped } from "../merge/merge.ts";
 import type { Clock, Store } from "../ports.ts";
 import { OfflineQueue, type BackoffOptions } from "./queue.ts";
+import { pullChanges } from "./pull-changes.ts";
+import { diffRegisters } from "../merge/register-writes.ts";
+import { DEFAULT_DOC } from "../protocol/names.ts";
+import { MAX_CHANGE_BYTES } from "../protocol/change-frames.ts";
 import {
   loadDocState,
   loadUserMeta,
@@ -47,6 +51,11 @@ export interface SyncContext {
   declaredRules: (doc: string) => MergeRules | undefined;
   /** Whether the document may be gzip-compressed (not the default one while Python devices share it). */
   compressFor: (doc: string) => boolean;
+  /**
+   * Whether reads go through the changes feed and edits travel as changes (docs/PROTOCOL.md
+   * "Incremental sync"); `default` is always written whole, for Python devices.
+   */
+  incremental: boolean;
 }
 
 /** The server's current version of a document, checked and decrypted. */
@@ -56,6 +65,8 @@ export interface Remote {
   stamped: Stamped;
   /** Present when the token was read now (absent when a 304 confirmed the cached copy). */
   envelope?: Envelope;
+  /** Read from the changes feed (state.server): a write may be a change on top of it. */
+  fromFeed?: true;
 }
 
 export interface WritePlan {
@@ -66,6 +77,11 @@ export interface WritePlan {
   always: boolean;
   /** Try `If-Match` on the last known version before reading: for content that does not depend on the server's. */
   blind: boolean;
+  /**
+   * The content built includes the server's (a merge with it): in incremental mode it may travel
+   * as a change, the registers that differ. An upload that replaces the server's content never does.
+   */
+  merged?: boolean;
 }
 
 export interface WriteResult {
@@ -160,6 +176,7 @@ export class UserSession {
    * (`wrong_key`). With `useCache`, a 304 reuses the stored copy.
    */
   async fetchRemote(doc: string, state: DocState, useCache: boolean): Promise<Remote | null> {
+    if (this.ctx.incremental) return this.#fromFeed(doc, state);
     const where = describeDoc(this.username, doc);
     const cached = serverData(state);
     const known = useCache && state.server !== null && cached !== null ? state.server : null;
@@ -190,7 +207,7 @@ export class UserSession {
       where,
       this.ctx.maxDocumentBytes,
     );
-    const place = { username: this.username, doc, version: served.version };
+    const place = { username: this.username, doc, version: served.version, kind: "whole" as const };
     const chain = await verifyServed(state.integrity, place, where, { hash, envelope }, this.#history(doc));
     if (chain === "unverifiable" && state.integrity !== undefined) {
       state.unverified = { from: state.integrity.newest, to: served.version, at: this.now() };
@@ -209,6 +226,28 @@ export class UserSession {
     this.ctx.hlc.observe(latestClock(stamped));
     markServer(state, stamped, served.version, hash);
     return { version: served.version, hash, stamped, envelope };
+  }
+
+  /** The document as the changes feed left it, after pulling everything new for the whole account. */
+  async #fromFeed(doc: string, state: DocState): Promise<Remote | null> {
+    await pullChanges(this);
+    const data = serverData(state);
+    if (state.server === null || data === null) {
+      if (state.deletedAt !== undefined && state.integrity !== undefined && state.base !== null) {
+        throw new SyncError(
+          "rollback_detected",
+          `The server no longer has ${describeDoc(this.username, doc)}, which this device saw at version ${state.integrity.newest}: it was deleted ` +
+            "(from another device?) or the server lost it. Nothing was merged; forget the document on this device to start over.",
+        );
+      }
+      return null;
+    }
+    return { version: state.server.version, hash: state.server.hash, stamped: data, fromFeed: true };
+  }
+
+  /** What the fork check may read of `doc`'s history on the server. */
+  historyOf(doc: string): HistoryReader {
+    return this.#history(doc);
   }
 
   /** What the fork check may read of `doc`'s history on the server. */
@@ -230,7 +269,7 @@ export class UserSession {
     } else remote = await this.fetchRemote(doc, state, true);
 
     // The number a create gets: 1, unless a delete took numbers (the server's 412 then says which).
-    let createAs = 1;
+    let createAs = (state.deletedAt ?? 0) + 1;
     for (let attempt = 1; attempt <= this.ctx.maxAttempts; attempt++) {
       const next = plan.build(remote);
       if (!plan.always && remote !== null && jsonEqual(next.data, remote.stamped.data)) {
@@ -242,6 +281,14 @@ export class UserSession {
       // Compare-and-swap on version n makes this write n + 1: the number sealed in the token, and
       // named to the server (X-Sync-Version), which stores it as exactly that version or not at all.
       const version = remote === null ? createAs : remote.version + 1;
+      if (remote?.fromFeed === true && plan.merged === true && doc !== DEFAULT_DOC) {
+        const written = await this.#writeChange(doc, state, { remote, next, version, counter: plan.counter, declared });
+        if (written === "lost") {
+          remote = await this.fetchRemote(doc, state, false);
+          continue;
+        }
+        if (written !== "whole") return written;
+      }
       const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
         username: this.username,
         doc,
@@ -274,5 +321,71 @@ export class UserSession {
       "conflict",
       `${where} kept changing on the server during ${this.ctx.maxAttempts} compare-and-swap attempts; nothing was written. Try again.`,
     );
+  }
+
+  /**
+   * Writes the registers `next` changed on top of the server's state as a change (sealed as
+   * `version`, chained to the server's version). "whole" when the change would not be small (the
+   * caller writes the document whole instead); "lost" when another write came first.
+   */
+  async #writeChange(
+    doc: string,
+    state: DocState,
+    w: { remote: Remote; next: Stamped; version: number; counter: number; declared: MergeRules | undefined },
+  ): Promise<WriteResult | "lost" | "whole"> {
+    const writes = diffRegisters(w.remote.stamped, w.next, this.rules(doc, state));
+    const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
+      username: this.username,
+      doc,
+      version: w.version,
+      deviceId: this.ctx.deviceId,
+      stamped: { data: { writes } as unknown as Json, clocks: {} },
+      base: w.remote.hash,
+      counter: w.counter,
+      hlc: this.ctx.hlc.tick(),
+      rules: w.declared,
+      compress: false,
+      kind: "change",
+    });
+    if (token.length > MAX_CHANGE_BYTES) return "whole";
+    const outcome = await this.ctx.api.postChange(this.username, doc, token, w.version);
+    if (!outcome.ok) {
+      if (outcome.currentVersion !== null) {
+        checkVersionNumber(state.integrity, describeDoc(this.username, doc), outcome.currentVersion);
+      }
+      return "lost";
+    }
+    const hash = await tokenHash(token);
+    state.integrity = recordSeen(state.integrity, w.version, hash);
+    if (outcome.compact !== null) await this.#compact(doc, { ...w, hash });
+    return { stamped: w.next, version: w.version, hash, wrote: true };
+  }
+
+  /**
+   * Writes snapshot `version`: the whole state after the change just written, chained to it. Its
+   * failure fails nothing: the document stays correct, only larger, and the next write asks again.
+   */
+  async #compact(
+    doc: string,
+    w: { next: Stamped; version: number; counter: number; declared: MergeRules | undefined; hash: string },
+  ): Promise<void> {
+    try {
+      const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
+        username: this.username,
+        doc,
+        version: w.version,
+        deviceId: this.ctx.deviceId,
+        stamped: w.next,
+        base: w.hash,
+        counter: w.counter,
+        hlc: this.ctx.hlc.tick(),
+        rules: w.declared,
+        compress: this.ctx.compressFor(doc),
+        kind: "snapshot",
+      });
+      await this.ctx.api.putSnapshot(this.username, doc, w.version, token);
+    } catch {
+      // Left for the next write's X-Sync-Compact.
+    }
   }
 }

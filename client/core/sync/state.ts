@@ -35,6 +35,8 @@ export interface DocState {
   unverified?: UnverifiedGap;
   /** Merge rules the document declares in its envelope (`sync.rules`), as last seen. */
   declaredRules?: MergeRules;
+  /** The version of the deletion the changes feed showed last (the document's next write is whole, after it). */
+  deletedAt?: number;
   lastUpload: string | null;
   lastDownload: string | null;
   lastError: ErrorRecord | null;
@@ -68,6 +70,10 @@ export interface UserMeta {
   peers: Record<string, PeerClock>;
   /** Device display names learned from the device list. */
   names: Record<string, string>;
+  /** The largest sequence number applied from the changes feed (docs/PROTOCOL.md "Sequence and cursor"). */
+  cursor?: number;
+  /** The largest head the server ever answered: a later, lower one is a rollback. */
+  headSeen?: number;
 }
 
 export interface DeviceClock {

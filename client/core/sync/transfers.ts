@@ -78,6 +78,7 @@ export async function syncDocument(s: UserSession, doc: string, data: Json): Pro
       counter,
       always: false,
       blind: false,
+      merged: true,
     });
     markSynced(state, result.stamped, result.version, result.hash);
     const now = s.now();

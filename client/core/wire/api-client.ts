@@ -6,12 +6,15 @@
 import { tokenHash } from "../crypto/credential.ts";
 import { SyncError } from "../errors.ts";
 import { DEFAULT_MAX_DOCUMENT_BYTES } from "./inflate.ts";
+import { decodeFrames, type Frame } from "../protocol/change-frames.ts";
 import {
   errorFromResponse,
   readServedToken,
   retryAfterMs,
   writeOutcome,
   type AccountInfo,
+  type ChangeOutcome,
+  type ChangesPage,
   type DeviceRecord,
   type DocumentInfo,
   type ServedToken,
@@ -179,6 +182,79 @@ export class ApiClient {
     if (res.status === 404) return null;
     const served = await readServedToken(res);
     return { ...served, version };
+  }
+
+  /**
+   * Every entry after cursor `after`, for all documents (docs/PROTOCOL.md "Sequence and cursor").
+   * A malformed body is a `server_error`: nothing of it is applied.
+   */
+  async getChanges(username: string, after: number): Promise<ChangesPage> {
+    const res = await this.#send(username, "GET", `/changes?after=${after}`, { allow: [409] });
+    if (res.status === 409) {
+      const error = await errorFromResponse(res);
+      return { ahead: true, head: Number(res.headers.get("X-Sync-Head")), reason: error.message };
+    }
+    const head = Number(res.headers.get("X-Sync-Head"));
+    if (!Number.isSafeInteger(head) || head < 0) {
+      await res.body?.cancel();
+      throw new SyncError("server_error", "The server answered a cursor read without X-Sync-Head.", { status: 200 });
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    let frames: Frame[];
+    try {
+      frames = decodeFrames(bytes);
+    } catch (cause) {
+      throw new SyncError("server_error", `The server's changes are malformed: ${(cause as Error).message}.`, {
+        cause,
+      });
+    }
+    return {
+      ahead: false,
+      head,
+      frames,
+      more: res.headers.get("X-Sync-More") === "1",
+      reset: res.headers.get("X-Sync-Reset") === "1",
+    };
+  }
+
+  /** Stores a change as version `version`; a lost compare-and-swap is `{ ok: false }` as for a whole write. */
+  async postChange(username: string, doc: string, token: Uint8Array, version: number): Promise<ChangeOutcome> {
+    const res = await this.#send(username, "POST", `/docs/${doc}/changes`, {
+      headers: { "Content-Type": "application/octet-stream", "X-Sync-Version": String(version) },
+      body: token,
+      write: true,
+      allow: [412],
+    });
+    if (res.status === 412) return writeOutcome(res) as Promise<ChangeOutcome>;
+    const answer = (await res.json()) as { seq: number; version: number };
+    const compact = Number(res.headers.get("X-Sync-Compact"));
+    return {
+      ok: true,
+      seq: answer.seq,
+      version: answer.version,
+      compact: Number.isSafeInteger(compact) && compact >= 1 ? compact : null,
+    };
+  }
+
+  /** Stores snapshot `version`; false when the server refused it (another device compacted first). */
+  async putSnapshot(username: string, doc: string, version: number, token: Uint8Array): Promise<boolean> {
+    const res = await this.#send(username, "PUT", `/docs/${doc}/snapshots/${version}`, {
+      headers: { "Content-Type": "application/octet-stream" },
+      body: token,
+      write: true,
+      allow: [409, 412],
+    });
+    await res.body?.cancel();
+    return res.ok;
+  }
+
+  async getSnapshot(username: string, doc: string, version: number): Promise<Uint8Array | null> {
+    const res = await this.#send(username, "GET", `/docs/${doc}/snapshots/${version}`, { allow: [404] });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    return new Uint8Array(await res.arrayBuffer());
   }
 
   async listDevices(username: string): Promise<DeviceRecord[]> {

@@ -2,6 +2,7 @@
  * What the Worker's `/v1` answers mean: the shapes of its JSON records, and how a Response becomes a
  * served token, a write outcome or a SyncError. Pure functions of a Response; no I/O of their own.
  */
+import type { Frame } from "../protocol/change-frames.ts";
 import { SyncError, type SyncErrorCode } from "../errors.ts";
 
 export interface DocumentInfo {
@@ -58,6 +59,16 @@ export type WritePrecondition = { ifMatch: number } | { ifNoneMatch: "*" } | Rec
  */
 export type WriteOutcome =
   | { ok: true; info: DocumentInfo }
+  | { ok: false; currentVersion: number | null; nextVersion: number | null };
+
+/** One answer of a cursor read; `ahead` when the cursor is past the server's head (409 cursor_ahead). */
+export type ChangesPage =
+  | { ahead: true; head: number; reason: string }
+  | { ahead: false; head: number; frames: Frame[]; more: boolean; reset: boolean };
+
+/** A change lands with its sequence number (and the version to snapshot, when due), or loses the compare-and-swap. */
+export type ChangeOutcome =
+  | { ok: true; seq: number; version: number; compact: number | null }
   | { ok: false; currentVersion: number | null; nextVersion: number | null };
 
 /** The longest pause a server may impose through Retry-After: a hostile or broken value cannot silence a client for good. */

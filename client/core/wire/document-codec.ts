@@ -25,6 +25,8 @@ export interface SealInput {
   hlc: string;
   rules: MergeRules | undefined;
   compress: boolean;
+  /** A change (`stamped.data` is then `{"writes": [...]}`) or a snapshot; absent for a whole version. */
+  kind?: "change" | "snapshot";
 }
 
 /** An opened token: the envelope and the Fernet timestamp the writer's clock gave it (ms). */
@@ -51,6 +53,7 @@ export async function sealDocument(fernet: MultiFernet, clock: Clock, input: Sea
       clocks: input.stamped.clocks,
     },
   };
+  if (input.kind !== undefined) envelope.sync!.kind = input.kind;
   if (input.rules !== undefined && Object.keys(input.rules).length > 0) envelope.sync!.rules = input.rules;
   const plaintext = await encodeEnvelope(envelope, { compress: input.compress });
   return fernet.encrypt(plaintext, { now: Math.max(0, Math.floor(now / 1000)) });

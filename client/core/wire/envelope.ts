@@ -21,6 +21,12 @@ export interface SyncMeta {
   doc?: string;
   /** The version number this token was written as: a reader refuses it under any other. */
   version?: number;
+  /**
+   * What the token is (docs/PROTOCOL.md "Units"): a `change` holds in `data` only the registers one
+   * edit wrote (`{"writes": [...]}`), a `snapshot` the whole document after entry `version`;
+   * absent, the whole document as version `version`.
+   */
+  kind?: "change" | "snapshot";
   /** This device's write counter: strictly increasing across its writes to the user's documents. */
   counter: number;
   /** The writer's hybrid logical clock at the time of the write. */
@@ -150,7 +156,7 @@ function toEnvelope(value: unknown): Envelope {
 /** A `sync` field we do not understand (a later version, or malformed) is ignored, as Python ignores ours. */
 function readSyncMeta(value: unknown): SyncMeta | undefined {
   if (!isRecord(value) || value["v"] !== 1) return undefined;
-  const { base, counter, hlc, clocks, rules, doc, version } = value;
+  const { base, counter, hlc, clocks, rules, doc, version, kind } = value;
   if (base !== null && typeof base !== "string") return undefined;
   if (typeof counter !== "number" || !Number.isSafeInteger(counter) || counter < 0) return undefined;
   if (typeof hlc !== "string" || !isRecord(clocks)) return undefined;
@@ -160,6 +166,8 @@ function readSyncMeta(value: unknown): SyncMeta | undefined {
   if (typeof doc === "string" && typeof version === "number" && Number.isSafeInteger(version) && version >= 1) {
     meta.doc = doc;
     meta.version = version;
+    if (kind === "change" || kind === "snapshot") meta.kind = kind;
+    else if (kind !== undefined) return undefined;
   }
   // Rules this client cannot apply (another version's rule name, a malformed path) are ignored
   // like the rest of a `sync` field it does not understand, rather than failing every merge.

@@ -1,0 +1,77 @@
+/**
+ * A change as registers: the registers one edit wrote (docs/PROTOCOL.md "Units"). Applying a
+ * change is `join` of its registers with the document's, so a register absent from a change is
+ * untouched, and a change applied twice, or with another in either order, gives the same state.
+ */
+import { SyncError } from "../errors.ts";
+import { compareHlc, isHlc, MIN_HLC } from "./hlc.ts";
+import { splitPath } from "./json-path.ts";
+import { checkJson, jsonEqual, orderLike, type Json } from "./json-value.ts";
+import { expand, join, materialize, type Register, type RegisterKind, type Stamped } from "./registers.ts";
+import { RuleBook, type MergeRules } from "./rules.ts";
+
+/** One register on the wire: `[path, clock, kind]`, with the value for a leaf. */
+export type RegisterWrite = [path: string, clock: string, kind: RegisterKind, value?: Json];
+
+const KINDS: ReadonlySet<string> = new Set<RegisterKind>(["object", "list", "leaf", "tomb"]);
+
+function sameRegister(a: Register | undefined, b: Register): boolean {
+  return (
+    a !== undefined && a.clock === b.clock && a.kind === b.kind && (b.kind !== "leaf" || jsonEqual(a.value, b.value))
+  );
+}
+
+/**
+ * The registers of `after` that differ from those of `before`: what turns `before` into `after`
+ * by a join, when `after` already includes `before` (it was merged with it).
+ */
+export function diffRegisters(before: Stamped, after: Stamped, rules: MergeRules): RegisterWrite[] {
+  const book = new RuleBook(rules);
+  const a = expand(before, book);
+  const out: RegisterWrite[] = [];
+  for (const [path, reg] of expand(after, book)) {
+    if (sameRegister(a.get(path), reg)) continue;
+    out.push(reg.kind === "leaf" ? [path, reg.clock, reg.kind, reg.value] : [path, reg.clock, reg.kind]);
+  }
+  return out;
+}
+
+/** `state` with the change's registers joined in. */
+export function applyWrites(state: Stamped, writes: readonly RegisterWrite[], rules: MergeRules): Stamped {
+  const book = new RuleBook(rules);
+  const delta = new Map<string, Register>();
+  for (const [path, clock, kind, value] of writes) {
+    delta.set(path, { clock, kind, value: kind === "leaf" ? (value ?? null) : null });
+  }
+  const out = materialize(join(expand(state, book), delta, book), book);
+  return { data: orderLike(out.data, state.data), clocks: out.clocks };
+}
+
+/** The newest clock a change writes (`MIN_HLC` for none): observed before the next local edit. */
+export function latestWrite(writes: readonly RegisterWrite[]): string {
+  let latest = MIN_HLC;
+  for (const [, clock] of writes) if (compareHlc(clock, latest) > 0) latest = clock;
+  return latest;
+}
+
+/** Checks a change read from a token; anything malformed is `invalid_payload`. */
+export function checkWrites(value: unknown): RegisterWrite[] {
+  const bad = (why: string) => new SyncError("invalid_payload", `The change decrypted, but ${why}.`);
+  if (!Array.isArray(value)) throw bad("it holds no list of writes");
+  for (const w of value) {
+    if (!Array.isArray(w) || w.length < 3 || w.length > 4) throw bad("a write is not [path, clock, kind, value?]");
+    const [path, clock, kind, v] = w as unknown[];
+    if (typeof path !== "string" || splitPath(path) === undefined) throw bad("a write's path is not a JSON pointer");
+    if (typeof clock !== "string" || (clock !== MIN_HLC && !isHlc(clock))) throw bad("a write's clock is not an HLC");
+    if (typeof kind !== "string" || !KINDS.has(kind)) throw bad("a write's kind is unknown");
+    if (kind === "leaf") {
+      if (w.length !== 4) throw bad("a leaf write has no value");
+      try {
+        checkJson(v, `change ${path}`);
+      } catch {
+        throw bad("a leaf write's value is not JSON");
+      }
+    } else if (w.length !== 3) throw bad("a container write carries a value");
+  }
+  return value as RegisterWrite[];
+}
