@@ -29,6 +29,11 @@ const corsHeaders = cors({
     "X-Sync-Version",
     "X-Sync-Device",
     "X-Sync-Next-Version",
+    "X-Sync-Head",
+    "X-Sync-More",
+    "X-Sync-Reset",
+    "X-Sync-Seq",
+    "X-Sync-Compact",
   ],
   maxAge: 86400,
 });

@@ -7,7 +7,7 @@
 // The manager
 export { SyncManager, type AutoSyncTarget, type DocOption } from "./manager.ts";
 export type { SyncManagerOptions } from "./manager-options.ts";
-export type { SyncResult, UploadResult } from "./sync/transfers.ts";
+export type { EditResult, SyncResult, UploadResult } from "./sync/transfers.ts";
 export type { HistoryEntry, RollbackResult, RollbackToOutcome, VersionContent } from "./sync/history.ts";
 export type { DocumentStatus, SyncStatus } from "./manager-status.ts";
 export type { ClockReport, SkewedDevice } from "./sync/clock-skew.ts";

@@ -25,6 +25,8 @@ import {
   downloadDocument,
   replayQueue,
   syncDocument,
+  editDocument,
+  type EditResult,
   uploadDocument,
   type SyncResult,
   type UploadResult,
@@ -33,6 +35,7 @@ import {
 export type { AutoSyncTarget } from "./auto/run.ts";
 import type { Json } from "./merge/merge.ts";
 import { defaultRulesFor } from "./merge/rules.ts";
+import { appendWrites, assignmentWrites } from "./merge/register-writes.ts";
 import { checkDeviceId, checkDocName, checkUsername, DEFAULT_DOC } from "./protocol/names.ts";
 import { systemClock, type Store } from "./ports.ts";
 import type { QueuedChange } from "./sync/queue.ts";
@@ -116,7 +119,8 @@ export class SyncManager {
       clock,
       deviceId,
       maxAttempts: options.maxAttempts ?? 8,
-      incremental: options.incremental ?? false,
+      incremental: options.incremental ?? true,
+      freshFeeds: new Set(),
       maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
       backoff: options.backoff ?? {},
       rulesFor: (doc, declared) => rulesOf(doc) ?? declared ?? defaultRulesFor(doc),
@@ -151,6 +155,46 @@ export class SyncManager {
     const doc = this.#doc(options);
     checkJson(localData, "localData");
     return this.#withUser(username, doc, (s) => syncDocument(s, doc, localData));
+  }
+
+  /**
+   * `bidirectionalSync` of several documents as one operation: with incremental sync, one read of
+   * the changes feed serves them all, and each document that changed writes one change.
+   */
+  async syncDocuments(username: string, documents: Readonly<Record<string, Json>>): Promise<SyncResult[]> {
+    const entries = Object.entries(documents).map(([doc, data]) => {
+      checkJson(data, `documents.${doc}`);
+      return [this.#doc({ doc }), data] as const;
+    });
+    return this.#withUser(username, undefined, async (s) => {
+      const results: SyncResult[] = [];
+      for (const [doc, data] of entries) results.push(await syncDocument(s, doc, data));
+      return results;
+    });
+  }
+
+  /**
+   * Appends `record` (an object with an `id`) to the `append` list at JSON pointer `path` of the
+   * document, without handing over the whole state: the edit costs what it changes, in CPU and,
+   * with incremental sync, on the wire (one change of about the record's size).
+   *
+   * @example await sync.append("alice", "memory", "/conversations", { id: "t-42", timestamp, text })
+   */
+  async append(username: string, doc: string, path: string, record: Json): Promise<EditResult> {
+    const name = this.#doc({ doc });
+    checkJson(record, "record");
+    return this.#withUser(username, name, (s) =>
+      editDocument(s, name, (hlc, rules) => appendWrites(path, record, hlc, rules)),
+    );
+  }
+
+  /** Sets the value at JSON pointer `path` of the document (replacing what was there), as one small edit. */
+  async set(username: string, doc: string, path: string, value: Json): Promise<EditResult> {
+    const name = this.#doc({ doc });
+    checkJson(value, "value");
+    return this.#withUser(username, name, (s) =>
+      editDocument(s, name, (hlc, rules) => assignmentWrites(path, value, hlc, rules)),
+    );
   }
 
   /** The Python module's whole-document rule: the one with the later `timestamp` wins (local on a tie). */

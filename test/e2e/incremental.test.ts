@@ -150,7 +150,7 @@ describe("incremental sync", () => {
 
   it("syncs with a device of the previous release on whole documents, which it still reads", async () => {
     const [user, key] = [freshUser("inc-mixed"), freshKey()];
-    const old = await manager(server.url, { key, deviceId: "old-laptop" });
+    const old = await manager(server.url, { key, deviceId: "old-laptop", incremental: false });
     const fresh = await device(key, "phone");
     await old.bidirectionalSync(user, { theme: "dark" }, { doc: "preferences" });
     expect((await fresh.bidirectionalSync(user, { theme: "dark" }, { doc: "preferences" })).data).toEqual({

@@ -4,10 +4,17 @@ import { hexEncode, utf8Encode } from "../../client/core/protocol/encoding.ts";
 import { pythonTimestamp } from "../../client/core/wire/envelope.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
 import { ApiClient } from "../../client/core/wire/api-client.ts";
-import { freshKey, freshUser, manager } from "../support/sync-clients.ts";
+import { freshKey, freshUser, manager as syncManager } from "../support/sync-clients.ts";
 import { startTamperingProxy, type TamperingProxy } from "../support/tampering-proxy.ts";
 import { startWorkerServer, type WorkerServer } from "../support/worker-server.ts";
 import { failure } from "../support/sync-failure.ts";
+
+/**
+ * These devices read whole versions (incremental off), as the previous release and Python devices
+ * do: the proxies tamper with those reads. The changes feed's checks are in incremental.test.ts
+ * and test/reliability/tampering.test.ts.
+ */
+const manager: typeof syncManager = (url, options) => syncManager(url, { ...options, incremental: false });
 
 let server: WorkerServer;
 let other: WorkerServer;

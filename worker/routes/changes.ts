@@ -4,7 +4,7 @@
  * by compare-and-swap; `PUT|GET .../docs/{doc}/snapshots/{n}` store and read compactions.
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { CHANGES_MEDIA_TYPE } from "../../client/core/protocol/change-frames.ts";
+import { CHANGES_MEDIA_TYPE, MAX_CHANGE_BYTES } from "../../client/core/protocol/change-frames.ts";
 import { authenticateFirst, authOf } from "../auth/authenticate-first.ts";
 import { hubOf } from "../changes/hub-index.ts";
 import type { AppEnv } from "../context.ts";
@@ -20,8 +20,6 @@ import { createSnapshot, deleteSnapshots, readSnapshot } from "../storage/snapsh
 import { guard } from "../storage/unavailable.ts";
 import { ownerWrite } from "../write/owner-write.ts";
 
-/** A change holds one edit's registers; anything larger is written whole (PUT) instead. */
-export const MAX_CHANGE_BYTES = 64 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 const tags = ["changes"];

@@ -58,13 +58,36 @@ export async function runAutoSync(
   requested: ReadonlySet<string> | null,
   step: RunStep,
 ): Promise<boolean> {
+  let fresh: { feeds: Set<string>; username: string } | undefined;
   try {
-    const waiting = await step(undefined, async (s) => (await replayQueue(s, false)).remaining);
+    const waiting = await step(undefined, async (s) => {
+      const remaining = (await replayQueue(s, false)).remaining;
+      // With incremental sync the round's one read: every document below syncs from it.
+      if (remaining === 0 && s.ctx.incremental) {
+        await s.pull();
+        fresh = { feeds: s.ctx.freshFeeds, username: s.username };
+        fresh.feeds.add(fresh.username);
+      }
+      return remaining;
+    });
     if (waiting > 0) return false;
   } catch (error) {
     target.onError?.(error, null);
     return false;
   }
+  try {
+    return await syncEach(target, documents, requested, step);
+  } finally {
+    fresh?.feeds.delete(fresh.username);
+  }
+}
+
+async function syncEach(
+  target: AutoSyncTarget,
+  documents: readonly string[],
+  requested: ReadonlySet<string> | null,
+  step: RunStep,
+): Promise<boolean> {
   let ok = true;
   for (const doc of documents.filter((d) => requested === null || requested.has(d))) {
     try {

@@ -5,9 +5,18 @@
  */
 import { SyncError } from "../errors.ts";
 import { compareHlc, isHlc, MIN_HLC } from "./hlc.ts";
-import { splitPath } from "./json-path.ts";
-import { checkJson, jsonEqual, orderLike, type Json } from "./json-value.ts";
-import { expand, join, materialize, type Register, type RegisterKind, type Stamped } from "./registers.ts";
+import { childPath, splitPath } from "./json-path.ts";
+import { checkJson, jsonEqual, orderLike, type Json, type JsonObject } from "./json-value.ts";
+import { isRecordList, recordSegment } from "./records.ts";
+import {
+  expand,
+  join,
+  materialize,
+  registerValue,
+  type Register,
+  type RegisterKind,
+  type Stamped,
+} from "./registers.ts";
 import { RuleBook, type MergeRules } from "./rules.ts";
 
 /** One register on the wire: `[path, clock, kind]`, with the value for a leaf. */
@@ -74,4 +83,34 @@ export function checkWrites(value: unknown): RegisterWrite[] {
     } else if (w.length !== 3) throw bad("a container write carries a value");
   }
   return value as RegisterWrite[];
+}
+
+/**
+ * The registers of assigning `value` at `path` at clock `hlc`: it replaces what was there (an
+ * object written at `hlc` supersedes every older member), as `stamp` would record the same edit.
+ */
+export function assignmentWrites(path: string, value: Json, hlc: string, rules: MergeRules): RegisterWrite[] {
+  const segments = splitPath(path);
+  if (segments === undefined)
+    throw new TypeError(`path must be "" or a JSON pointer starting with "/": ${JSON.stringify(path)}`);
+  checkJson(value, "value");
+  const book = new RuleBook(rules);
+  const parentRule = segments.length === 0 ? undefined : book.ruleAt(segments.slice(0, -1));
+  const regs = new Map<string, Register>();
+  registerValue(regs, book, value, path, segments, parentRule, { clockOf: () => hlc }, hlc);
+  return [...regs].map(
+    ([p, r]): RegisterWrite => (r.kind === "leaf" ? [p, r.clock, r.kind, r.value] : [p, r.clock, r.kind]),
+  );
+}
+
+/** The register of `record` appended to the `append` list at `listPath` (a record with an `id`). */
+export function appendWrites(listPath: string, record: Json, hlc: string, rules: MergeRules): RegisterWrite[] {
+  const segments = splitPath(listPath);
+  if (segments === undefined)
+    throw new TypeError(`path must be a JSON pointer starting with "/": ${JSON.stringify(listPath)}`);
+  if (new RuleBook(rules).ruleAt(segments) !== "append") {
+    throw new TypeError(`${listPath} is not an append list under this document's rules; use set instead`);
+  }
+  if (!isRecordList([record])) throw new TypeError("record must be an object with a string or number id");
+  return assignmentWrites(childPath(listPath, recordSegment(record as JsonObject)), record, hlc, rules);
 }

@@ -3,11 +3,13 @@
  * version, stamped as a fresh edit on top of the current one, so the history keeps chaining (no
  * false fork alarms on other devices) and the restored values win their merges there.
  */
-import { openDocument } from "../wire/document-codec.ts";
+import { openDocument, stampedFromEnvelope } from "../wire/document-codec.ts";
+import type { Envelope } from "../wire/envelope.ts";
+import { applyWrites, checkWrites } from "../merge/register-writes.ts";
 import type { VersionInfo } from "../wire/api-responses.ts";
 import { checkBinding } from "./binding.ts";
 import { checkHistoric, checkVersionNumber, tokenHash } from "./integrity.ts";
-import { latestClock, stamp, type Json } from "../merge/merge.ts";
+import { latestClock, stamp, type Json, type Stamped } from "../merge/merge.ts";
 import { isSyncError, SyncError } from "../errors.ts";
 import { describeDoc, type UserSession } from "./session.ts";
 import { markServer } from "./state.ts";
@@ -109,14 +111,57 @@ export async function getVersion(s: UserSession, doc: string, version: number): 
   checkHistoric(state.integrity, where, version, await tokenHash(served.bytes));
   const { envelope } = await openDocument(s.ctx.fernet(), served.bytes, where, s.ctx.maxDocumentBytes);
   checkBinding(envelope, { username: s.username, doc, version }, where);
+  const data = envelope.sync?.kind === "change" ? (await rebuild(s, doc, version, envelope)).data : envelope.data;
   return {
     doc,
     version,
-    data: envelope.data,
+    data,
     deviceId: envelope.device_id,
     timestamp: envelope.timestamp,
     storedAt: served.storedAt === null ? null : new Date(served.storedAt).toISOString(),
   };
+}
+
+/** How far back a change's version is rebuilt from (compaction keeps bases far closer). */
+const MAX_REBUILD = 5000;
+
+/**
+ * The document as of change `version`: the nearest base before it (a snapshot, or a whole
+ * version), with every change after it up to `version` joined in, each checked where it was read.
+ */
+async function rebuild(s: UserSession, doc: string, version: number, last: Envelope): Promise<Stamped> {
+  const where = describeDoc(s.username, doc);
+  const place = { username: s.username, doc };
+  const open = async (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);
+  const changes = [last];
+  let base: Stamped | null = null;
+  for (let v = version - 1; v >= 1 && version - v <= MAX_REBUILD && base === null; v--) {
+    const snapshot = await s.ctx.api.getSnapshot(s.username, doc, v);
+    if (snapshot !== null) {
+      const { envelope, tokenTimeMs } = await open(snapshot);
+      checkBinding(envelope, { ...place, version: v, kind: "snapshot" }, where);
+      base = stampedFromEnvelope(envelope, tokenTimeMs, s.rules(doc, await s.doc(doc)));
+      break;
+    }
+    const served = await s.ctx.api.getVersion(s.username, doc, v);
+    if (served === null) break;
+    const { envelope, tokenTimeMs } = await open(served.bytes);
+    checkBinding(envelope, { ...place, version: v }, where);
+    if (envelope.sync?.kind === "change") changes.push(envelope);
+    else base = stampedFromEnvelope(envelope, tokenTimeMs, s.rules(doc, await s.doc(doc)));
+  }
+  if (base === null) {
+    throw new SyncError(
+      "not_found",
+      `Version ${version} of ${where} is a change whose earlier versions are no longer stored: it cannot be rebuilt.`,
+    );
+  }
+  const rules = s.rules(doc, await s.doc(doc));
+  let stamped = base;
+  for (const change of changes.reverse()) {
+    stamped = applyWrites(stamped, checkWrites((change.data as { writes?: unknown } | null)?.writes), rules);
+  }
+  return stamped;
 }
 
 /** Makes version `version`'s content the document's newest version. */

@@ -12,9 +12,10 @@ import { latestClock } from "../merge/merge.ts";
 import type { Frame } from "../protocol/change-frames.ts";
 import { openDocument, stampedFromEnvelope } from "../wire/document-codec.ts";
 import { checkBinding } from "./binding.ts";
-import { checkHistoric, recordSeen, tokenHash, verifyServed } from "./integrity.ts";
+import { checkHistoric, recordSeen, tokenHash, verifyServed, type IntegrityRecord } from "./integrity.ts";
 import { describeDoc, type UserSession } from "./session.ts";
-import { markServer, serverData, type DocState } from "./state.ts";
+import { markServer, serverData, type PeerClock, type UnverifiedGap } from "./state.ts";
+import type { MergeRules, Stamped } from "../merge/merge.ts";
 
 /** Pages one pull may read before it stops (the rest comes with the next). */
 const MAX_PAGES = 100;
@@ -45,15 +46,31 @@ async function pullFrom(s: UserSession, from: number): Promise<void> {
       );
     }
     checkOrder(answer.frames, cursor, answer.head, answer.reset);
-    const pending = new Map<string, RegisterWrite[]>();
-    for (const frame of answer.frames) await checkFrame(s, frame, pending);
-    for (const [doc, writes] of pending) await applyPending(s, doc, writes);
+    // Every entry is checked before any is applied: a refused one leaves every document as it was.
+    const stages = new Map<string, Stage>();
+    for (const frame of answer.frames) await checkFrame(s, frame, stages);
+    for (const [doc, stage] of stages) await commit(s, doc, stage);
     const last = answer.frames.at(-1)?.header.seq ?? cursor;
     cursor = answer.more && !answer.reset ? last : answer.head;
     s.meta.cursor = cursor;
     s.meta.headSeen = Math.max(seenHead, answer.head);
     if (!answer.more || answer.reset) return;
   }
+}
+
+/** What one answer does to one document, gathered while its entries are checked and applied only once all passed. */
+interface Stage {
+  integrity: IntegrityRecord | undefined;
+  /** The server state is replaced by this (a whole entry or a snapshot), or deleted (null). */
+  replace?: { stamped: Stamped; version: number; hash: string } | null;
+  /** Changes after the replacement (or after the state held), in order. */
+  writes: RegisterWrite[];
+  /** The version and hash the last change brings the document to. */
+  head?: { version: number; hash: string };
+  unverified?: UnverifiedGap;
+  declaredRules?: MergeRules;
+  deletedAt?: number;
+  peers: Array<[string, PeerClock]>;
 }
 
 /** Sequence numbers rise strictly from above the cursor (a reset lists bases by document, each at or below the head). */
@@ -82,21 +99,42 @@ async function tokenOf(s: UserSession, frame: Frame): Promise<Uint8Array> {
   return bytes;
 }
 
-async function checkFrame(s: UserSession, frame: Frame, pending: Map<string, RegisterWrite[]>): Promise<void> {
+async function stageOf(s: UserSession, doc: string, stages: Map<string, Stage>): Promise<Stage> {
+  let stage = stages.get(doc);
+  if (stage === undefined) {
+    stage = { integrity: (await s.doc(doc)).integrity, writes: [], peers: [] };
+    stages.set(doc, stage);
+  }
+  return stage;
+}
+
+function forkAt(where: string, version: number): SyncError {
+  return new SyncError(
+    "fork_detected",
+    `Version ${version} of ${where} differs from the version ${version} this device saw before: the server is ` +
+      "showing devices diverging histories. Nothing was merged.",
+  );
+}
+
+async function checkFrame(s: UserSession, frame: Frame, stages: Map<string, Stage>): Promise<void> {
   const { doc, version, kind } = frame.header;
-  const state = await s.doc(doc);
+  const stage = await stageOf(s, doc, stages);
   const where = describeDoc(s.username, doc);
-  const known = state.integrity;
+  const known = stage.integrity;
   if (kind === "tombstone") {
     if (known !== undefined && version <= known.newest) return;
-    pending.delete(doc);
-    state.server = null;
-    state.deletedAt = version;
+    stage.replace = null;
+    stage.writes = [];
+    delete stage.head;
+    stage.deletedAt = version;
     return;
   }
   // Already applied (this device's own write, or a page read again after a crash): only checked.
   if (known !== undefined && version <= known.newest) {
-    if (kind !== "snapshot" && frame.token !== null) checkHistoric(known, where, version, await tokenHash(frame.token));
+    if (kind !== "snapshot" && frame.token !== null) {
+      const held = known.seen.find(([v]) => v === version)?.[1];
+      if (held !== undefined && held !== (await tokenHash(frame.token))) throw forkAt(where, version);
+    }
     return;
   }
   const bytes = await tokenOf(s, frame);
@@ -107,57 +145,69 @@ async function checkFrame(s: UserSession, frame: Frame, pending: Map<string, Reg
     checkBinding(envelope, place, where);
     // A snapshot's base is the hash of the entry it covers: the next entry chains from that.
     const covered = envelope.sync?.base;
-    if (typeof covered !== "string")
-      throw new SyncError("tamper_detected", `Snapshot ${version} of ${where} names no entry.`);
+    if (typeof covered !== "string") {
+      throw new SyncError("tamper_detected", `Snapshot ${version} of ${where} names no entry. Nothing was merged.`);
+    }
     if (known !== undefined) {
       checkHistoric(known, where, version, covered);
-      state.unverified = { from: known.newest, to: version, at: s.now() };
+      stage.unverified = { from: known.newest, to: version, at: s.now() };
     }
     hash = covered;
   } else {
     hash = await tokenHash(bytes);
     const chain = await verifyServed(known, place, where, { hash, envelope }, s.historyOf(doc));
     if (chain === "unverifiable" && known !== undefined)
-      state.unverified = { from: known.newest, to: version, at: s.now() };
+      stage.unverified = { from: known.newest, to: version, at: s.now() };
   }
-  state.integrity = recordSeen(known, version, hash);
-  delete state.deletedAt;
-  if (envelope.sync?.rules !== undefined) state.declaredRules = envelope.sync.rules;
-  s.meta.peers[envelope.device_id] = { skewMs: tokenTimeMs - Date.parse(frame.header.updated_at), at: s.now() };
+  stage.integrity = recordSeen(known, version, hash);
+  delete stage.deletedAt;
+  if (envelope.sync?.rules !== undefined) stage.declaredRules = envelope.sync.rules;
+  stage.peers.push([envelope.device_id, { skewMs: tokenTimeMs - Date.parse(frame.header.updated_at), at: s.now() }]);
   if (envelope.sync !== undefined) s.ctx.hlc.observe(envelope.sync.hlc);
   if (kind === "change") {
     const writes = checkWrites((envelope.data as { writes?: unknown } | null)?.writes);
-    if (serverData(state) === null && !pending.has(doc)) {
+    const holds = stage.replace !== undefined ? stage.replace !== null : serverData(await s.doc(doc)) !== null;
+    if (!holds) {
       throw new SyncError(
         "fork_detected",
         `Change ${version} of ${where} arrived for a document this device holds no version of. Nothing was merged.`,
       );
     }
-    const list = pending.get(doc) ?? [];
-    for (const w of writes) list.push(w);
-    pending.set(doc, list);
+    for (const w of writes) stage.writes.push(w);
     const latest = latestWrite(writes);
     if (latest !== "") s.ctx.hlc.observe(latest);
-    setServerVersion(state, version, hash);
+    stage.head = { version, hash };
     return;
   }
   // A whole version or a snapshot replaces the server state: it already holds every change before it.
-  pending.delete(doc);
-  const stamped = stampedFromEnvelope(envelope, tokenTimeMs, s.rules(doc, state));
-  s.ctx.hlc.observe(latestClock(stamped));
-  markServer(state, stamped, version, hash);
-}
-
-/** The version a change brings the server state to, before its registers are joined in (applyPending). */
-function setServerVersion(state: DocState, version: number, hash: string): void {
-  if (state.server === null) state.server = { version, hash, data: null };
-  else state.server = { ...state.server, version, hash };
-}
-
-async function applyPending(s: UserSession, doc: string, writes: RegisterWrite[]): Promise<void> {
   const state = await s.doc(doc);
+  const stamped = stampedFromEnvelope(
+    envelope,
+    tokenTimeMs,
+    s.ctx.rulesFor(doc, stage.declaredRules ?? state.declaredRules),
+  );
+  s.ctx.hlc.observe(latestClock(stamped));
+  stage.replace = { stamped, version, hash };
+  stage.writes = [];
+  delete stage.head;
+}
+
+/** Applies a document's checked stage to its state. */
+async function commit(s: UserSession, doc: string, stage: Stage): Promise<void> {
+  const state = await s.doc(doc);
+  if (stage.integrity !== undefined) state.integrity = stage.integrity;
+  if (stage.unverified !== undefined) state.unverified = stage.unverified;
+  if (stage.declaredRules !== undefined) state.declaredRules = stage.declaredRules;
+  for (const [device, clock] of stage.peers) s.meta.peers[device] = clock;
+  if (stage.deletedAt !== undefined) state.deletedAt = stage.deletedAt;
+  else if (stage.replace !== undefined || stage.head !== undefined) delete state.deletedAt;
+  if (stage.replace === null) {
+    state.server = null;
+    return;
+  }
+  if (stage.replace !== undefined) markServer(state, stage.replace.stamped, stage.replace.version, stage.replace.hash);
+  if (stage.head === undefined) return;
   const current = serverData(state);
-  if (current === null || state.server === null) return;
-  const { version, hash } = state.server;
-  markServer(state, applyWrites(current, writes, s.rules(doc, state)), version, hash);
+  if (current === null) return;
+  markServer(state, applyWrites(current, stage.writes, s.rules(doc, state)), stage.head.version, stage.head.hash);
 }

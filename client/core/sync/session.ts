@@ -17,7 +17,7 @@ import { latestClock, stamp, type Json, type MergeRules, type Stamped } from "..
 import type { Clock, Store } from "../ports.ts";
 import { OfflineQueue, type BackoffOptions } from "./queue.ts";
 import { pullChanges } from "./pull-changes.ts";
-import { diffRegisters } from "../merge/register-writes.ts";
+import { diffRegisters, type RegisterWrite } from "../merge/register-writes.ts";
 import { DEFAULT_DOC } from "../protocol/names.ts";
 import { MAX_CHANGE_BYTES } from "../protocol/change-frames.ts";
 import {
@@ -56,6 +56,11 @@ export interface SyncContext {
    * "Incremental sync"); `default` is always written whole, for Python devices.
    */
   incremental: boolean;
+  /**
+   * Users whose changes feed was pulled at the start of the current run over their documents
+   * (auto-sync, syncDocuments): each document of the run reads from that pull, not from one of its own.
+   */
+  freshFeeds: Set<string>;
 }
 
 /** The server's current version of a document, checked and decrypted. */
@@ -82,6 +87,8 @@ export interface WritePlan {
    * as a change, the registers that differ. An upload that replaces the server's content never does.
    */
   merged?: boolean;
+  /** The registers the content built differs by from the server's, when the caller knows them (an edit by path). */
+  writes?: RegisterWrite[];
 }
 
 export interface WriteResult {
@@ -103,6 +110,8 @@ export class UserSession {
   readonly queue: OfflineQueue;
   readonly #docs = new Map<string, DocState>();
   #discarded = false;
+  /** This session has pulled the changes feed already. */
+  #pulled = false;
 
   private constructor(ctx: SyncContext, username: string, meta: UserMeta) {
     this.ctx = ctx;
@@ -176,7 +185,7 @@ export class UserSession {
    * (`wrong_key`). With `useCache`, a 304 reuses the stored copy.
    */
   async fetchRemote(doc: string, state: DocState, useCache: boolean): Promise<Remote | null> {
-    if (this.ctx.incremental) return this.#fromFeed(doc, state);
+    if (this.ctx.incremental) return this.#fromFeed(doc, state, useCache);
     const where = describeDoc(this.username, doc);
     const cached = serverData(state);
     const known = useCache && state.server !== null && cached !== null ? state.server : null;
@@ -229,8 +238,9 @@ export class UserSession {
   }
 
   /** The document as the changes feed left it, after pulling everything new for the whole account. */
-  async #fromFeed(doc: string, state: DocState): Promise<Remote | null> {
-    await pullChanges(this);
+  async #fromFeed(doc: string, state: DocState, useCache: boolean): Promise<Remote | null> {
+    // One pull per session or run: a later read pulls again only after a lost race (useCache false).
+    if (!useCache || !(this.#pulled || this.ctx.freshFeeds.has(this.username))) await this.pull();
     const data = serverData(state);
     if (state.server === null || data === null) {
       if (state.deletedAt !== undefined && state.integrity !== undefined && state.base !== null) {
@@ -243,6 +253,12 @@ export class UserSession {
       return null;
     }
     return { version: state.server.version, hash: state.server.hash, stamped: data, fromFeed: true };
+  }
+
+  /** Pulls everything new from the changes feed into the documents' states. */
+  async pull(): Promise<void> {
+    await pullChanges(this);
+    this.#pulled = true;
   }
 
   /** What the fork check may read of `doc`'s history on the server. */
@@ -282,7 +298,15 @@ export class UserSession {
       // named to the server (X-Sync-Version), which stores it as exactly that version or not at all.
       const version = remote === null ? createAs : remote.version + 1;
       if (remote?.fromFeed === true && plan.merged === true && doc !== DEFAULT_DOC) {
-        const written = await this.#writeChange(doc, state, { remote, next, version, counter: plan.counter, declared });
+        const writes = plan.writes ?? diffRegisters(remote.stamped, next, this.rules(doc, state));
+        const written = await this.writeChange(doc, state, {
+          remote,
+          writes,
+          next,
+          version,
+          counter: plan.counter,
+          declared,
+        });
         if (written === "lost") {
           remote = await this.fetchRemote(doc, state, false);
           continue;
@@ -324,16 +348,23 @@ export class UserSession {
   }
 
   /**
-   * Writes the registers `next` changed on top of the server's state as a change (sealed as
-   * `version`, chained to the server's version). "whole" when the change would not be small (the
+   * Writes `writes`, the registers that turn the server's state into `next`, as a change sealed as
+   * `version` and chained to the server's version. "whole" when the change would not be small (the
    * caller writes the document whole instead); "lost" when another write came first.
    */
-  async #writeChange(
+  async writeChange(
     doc: string,
     state: DocState,
-    w: { remote: Remote; next: Stamped; version: number; counter: number; declared: MergeRules | undefined },
+    w: {
+      remote: Remote;
+      writes: RegisterWrite[];
+      next: Stamped;
+      version: number;
+      counter: number;
+      declared: MergeRules | undefined;
+    },
   ): Promise<WriteResult | "lost" | "whole"> {
-    const writes = diffRegisters(w.remote.stamped, w.next, this.rules(doc, state));
+    const { writes } = w;
     const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
       username: this.username,
       doc,

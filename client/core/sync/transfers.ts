@@ -6,7 +6,8 @@
 import { openDocument } from "../wire/document-codec.ts";
 import { SyncError } from "../errors.ts";
 import { isTransientError } from "../errors.ts";
-import { merge, type Json, type Stamped } from "../merge/merge.ts";
+import { merge, type Json, type MergeRules, type Stamped } from "../merge/merge.ts";
+import { applyWrites, type RegisterWrite } from "../merge/register-writes.ts";
 import type { DrainResult, QueuedChange } from "./queue.ts";
 import { checkBinding } from "./binding.ts";
 import { describeDoc, type Remote, type UserSession } from "./session.ts";
@@ -86,6 +87,40 @@ export async function syncDocument(s: UserSession, doc: string, data: Json): Pro
     if (result.wrote) state.lastUpload = s.meta.lastUpload = now;
     return { doc, data: result.stamped.data, version: result.version, uploaded: result.wrote };
   });
+}
+
+export interface EditResult {
+  doc: string;
+  /** The version the edit became. */
+  version: number;
+}
+
+/**
+ * An edit the application describes by path (`append`, `set`): its registers are built at a fresh
+ * clock and joined with the server's state, so it costs what it changes: no whole-state stamp or
+ * diff, and with incremental sync one change on the wire. The device's state becomes the result.
+ */
+export async function editDocument(
+  s: UserSession,
+  doc: string,
+  build: (hlc: string, rules: MergeRules) => RegisterWrite[],
+): Promise<EditResult> {
+  const state = await s.doc(doc);
+  const writes = build(s.ctx.hlc.tick(), s.rules(doc, state));
+  const counter = await s.reserveCounter();
+  const empty: Stamped = { data: {}, clocks: {} };
+  const rules = s.rules(doc, state);
+  const result = await s.writeDoc(doc, state, {
+    build: (remote) => applyWrites(remote?.stamped ?? empty, writes, rules),
+    counter,
+    always: true,
+    blind: false,
+    merged: true,
+    writes,
+  });
+  markSynced(state, result.stamped, result.version, result.hash);
+  state.lastUpload = state.lastDownload = s.meta.lastUpload = s.meta.lastDownload = s.now();
+  return { doc, version: result.version };
 }
 
 /**

@@ -194,7 +194,8 @@ export class ApiClient {
       const error = await errorFromResponse(res);
       return { ahead: true, head: Number(res.headers.get("X-Sync-Head")), reason: error.message };
     }
-    const head = Number(res.headers.get("X-Sync-Head"));
+    const headText = res.headers.get("X-Sync-Head");
+    const head = headText === null || headText === "" ? Number.NaN : Number(headText);
     if (!Number.isSafeInteger(head) || head < 0) {
       await res.body?.cancel();
       throw new SyncError("server_error", "The server answered a cursor read without X-Sync-Head.", { status: 200 });

@@ -9,6 +9,8 @@ import type { Envelope } from "../../../client/core/wire/envelope.ts";
 import { Fernet } from "../../../client/core/crypto/fernet.ts";
 import { MultiFernet } from "../../../client/core/crypto/multi-fernet.ts";
 import { ApiClient } from "../../../client/core/wire/api-client.ts";
+import { applyWrites, checkWrites } from "../../../client/core/merge/register-writes.ts";
+import { defaultRulesFor } from "../../../client/core/merge/rules.ts";
 import { nodeCryptoBackend } from "../../../client/node/crypto-backend.ts";
 
 export interface StoredVersion {
@@ -37,9 +39,35 @@ export async function serverView(url: string, username: string, key: string): Pr
   return {
     api,
     async current(doc) {
-      const served = await api.getDocument(username, doc);
-      if (served === null || served === "not_modified") return null;
-      return open(doc, served.version, served.bytes);
+      // Through the changes feed (what an incremental device reads): the base, and the changes after it joined in.
+      const page = await api.getChanges(username, 0);
+      if (page.ahead) throw new Error("cursor 0 is never ahead");
+      let current: StoredVersion | null = null;
+      for (const frame of page.frames.filter((f) => f.header.doc === doc)) {
+        const { version, kind } = frame.header;
+        if (kind === "tombstone") {
+          current = null;
+          continue;
+        }
+        const bytes =
+          frame.token ??
+          (kind === "snapshot"
+            ? await api.getSnapshot(username, doc, version)
+            : ((await api.getVersion(username, doc, version))?.bytes ?? null));
+        if (bytes === null) throw new Error(`${doc} v${version} is listed but cannot be read`);
+        const opened = await open(doc, version, bytes);
+        if (kind !== "change" || current === null) {
+          current = opened;
+          continue;
+        }
+        const rules = opened.envelope.sync?.rules ?? current.envelope.sync?.rules ?? defaultRulesFor(doc);
+        const before = { data: current.envelope.data, clocks: current.envelope.sync?.clocks ?? {} };
+        const after = applyWrites(before, checkWrites((opened.envelope.data as { writes: unknown }).writes), rules);
+        const sync = { ...opened.envelope.sync!, clocks: after.clocks };
+        delete sync.kind;
+        current = { doc, version, envelope: { ...opened.envelope, data: after.data, sync } };
+      }
+      return current;
     },
     async everyVersion() {
       const out: StoredVersion[] = [];
