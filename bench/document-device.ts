@@ -50,16 +50,22 @@ export class DocumentDevice {
     return new DocumentDevice(manager, account.username, dataDir);
   }
 
-  /** Bidirectional sync of every document, as auto-sync runs it: unchanged ones cost a 304, changed ones a write. */
+  /**
+   * Bidirectional sync of every document as one operation, as auto-sync runs it: one read of the
+   * changes feed, then a change for each document whose content changed.
+   */
   async push(docs: Map<string, Json>): Promise<void> {
-    for (const [doc, data] of docs) await this.#manager.bidirectionalSync(this.#username, data, { doc });
+    await this.#manager.syncDocuments(this.#username, Object.fromEntries(docs));
   }
 
-  /** Downloads the named documents; those this device already holds come back as 304. */
+  /** Downloads the named documents as one operation: one read of the changes feed, and the tokens it names. */
   async pull(names: Iterable<string>): Promise<Map<string, Json | null>> {
-    const docs = new Map<string, Json | null>();
-    for (const doc of names) docs.set(doc, await this.#manager.syncDownload(this.#username, { doc }));
-    return docs;
+    return new Map(Object.entries(await this.#manager.downloadDocuments(this.#username, [...names])));
+  }
+
+  /** Appends one record to an append list: the application says what it changed. */
+  async append(doc: string, path: string, record: Json): Promise<void> {
+    await this.#manager.append(this.#username, doc, path, record);
   }
 
   async close(): Promise<void> {

@@ -281,3 +281,30 @@ export function withOnePreferenceChanged(state: ProjectAiState): ProjectAiState 
   const theme = state.preferences["theme"] === "dark" ? "light" : "dark";
   return { ...state, preferences: { ...state.preferences, theme } };
 }
+
+/**
+ * One conversation turn of about 300 bytes, as Project-AI's log_conversation adds one: inside the
+ * newest conversation, which the merge rules hold as one record of the `conversations` list.
+ */
+export function oneTurn(n: number): Turn {
+  return {
+    id: `appended-${String(n).padStart(6, "0")}`,
+    role: "user",
+    content:
+      `Turn ${n}: ${"tell me more about that idea and how it connects to what we covered before. ".repeat(3)}`.slice(
+        0,
+        220,
+      ),
+    timestamp: new Date(Date.UTC(2026, 11, 1, 0, 0, 0) + n * 1000).toISOString(),
+    sentiment: 0.1,
+    tokens: 55,
+  };
+}
+
+/** The state with `turn` appended to its newest conversation (structure shared, nothing else copied). */
+export function withTurnAppended(state: ProjectAiState, turn: Turn): ProjectAiState {
+  const conversations = state.memory.conversations;
+  const last = conversations[conversations.length - 1]!;
+  const grown = { ...last, turns: [...last.turns, turn] };
+  return { ...state, memory: { ...state.memory, conversations: [...conversations.slice(0, -1), grown] } };
+}

@@ -2,7 +2,7 @@
  * wire.* rows: bytes that cross the network, counted each way by a loopback TCP proxy
  * (request and response, headers included), to sync a realistic Project-AI state of about 1 and
  * 10 MB, and to sync one changed preference, with the Python module's hex protocol and with ours. Baseline:
- * the state's plaintext JSON.
+ * the state's plaintext JSON; for one appended turn (ours only), the 4 KB budget of a small change.
  */
 
 import { startWorkerServer } from "../test/support/worker-server.ts";
@@ -11,7 +11,7 @@ import { startCountingProxy } from "./counting-proxy.ts";
 import { DocumentDevice, splitState } from "./document-device.ts";
 import { row, type BenchRow } from "./rows.ts";
 import { seedDownload, seedUpload } from "./seed-protocol.ts";
-import { generateState, withOnePreferenceChanged } from "./state-generator.ts";
+import { generateState, oneTurn, withOnePreferenceChanged, withTurnAppended } from "./state-generator.ts";
 
 const SIZES_MB = [1, 10] as const;
 const SEED = 42;
@@ -19,13 +19,17 @@ const SEED = 42;
 const FULL_SYNC_TARGET = 0.4;
 const CHANGE_TARGET = 0.01;
 
-type Step = "full-push" | "full-pull" | "change-push" | "change-pull";
+type Step = "full-push" | "full-pull" | "change-push" | "change-pull" | "append-push" | "append-pull";
 const STEP_NOTES: Record<Step, string> = {
   "full-push": "device A uploads its whole state",
   "full-pull": "new device B downloads the whole state (seed: JSON answer gzip-encoded, as requests accepts)",
   "change-push": "A uploads after one preference changed",
   "change-pull": "B fetches that change",
+  "append-push": "A syncs after one ~300 B turn was appended to its newest conversation (one record of memory)",
+  "append-pull": "B syncs that turn in",
 };
+/** A small change's budget on the wire, each way and headers included (README, Performance). */
+const APPEND_BUDGET = 4096;
 
 export async function runWireBench(): Promise<BenchRow[]> {
   const server = await startWorkerServer({ vars: { RATE_LIMITS: "off" } });
@@ -40,14 +44,17 @@ export async function runWireBench(): Promise<BenchRow[]> {
         proxy.take();
         await action();
         const { up, down } = proxy.take();
+        const append = step.startsWith("append");
         const target =
-          protocol === "seed" ? {} : { target: step.startsWith("full") ? FULL_SYNC_TARGET : CHANGE_TARGET };
+          protocol === "seed"
+            ? {}
+            : { target: append ? 1 : step.startsWith("full") ? FULL_SYNC_TARGET : CHANGE_TARGET };
         rows.push(
           row({
             id: `wire.${protocol}.${step}.${mb}mb`,
             value: up + down,
             unit: "bytes",
-            baseline: plaintext,
+            baseline: append ? APPEND_BUDGET : plaintext,
             better: "lower",
             ...target,
             note: `${STEP_NOTES[step]}; ${up} up + ${down} down`,
@@ -74,6 +81,9 @@ export async function runWireBench(): Promise<BenchRow[]> {
         await measure("ours", "full-pull", () => deviceB.pull(names));
         await measure("ours", "change-push", () => deviceA.push(splitState(changed)));
         await measure("ours", "change-pull", () => deviceB.pull(names));
+        const appended = withTurnAppended(changed, oneTurn(1));
+        await measure("ours", "append-push", () => deviceA.push(splitState(appended)));
+        await measure("ours", "append-pull", () => deviceB.pull(names));
       } finally {
         await deviceA.close();
         await deviceB.close();

@@ -174,6 +174,19 @@ export class SyncManager {
   }
 
   /**
+   * `syncDownload` of several documents as one operation (with incremental sync, one read of the
+   * changes feed serves them all): each document's current data, null when it does not exist.
+   */
+  async downloadDocuments(username: string, documents: readonly string[]): Promise<Record<string, Json | null>> {
+    const names = documents.map((doc) => this.#doc({ doc }));
+    return this.#withUser(username, undefined, async (s) => {
+      const out: Record<string, Json | null> = {};
+      for (const doc of names) out[doc] = await downloadDocument(s, doc, false);
+      return out;
+    });
+  }
+
+  /**
    * Appends `record` (an object with an `id`) to the `append` list at JSON pointer `path` of the
    * document, without handing over the whole state: the edit costs what it changes, in CPU and,
    * with incremental sync, on the wire (one change of about the record's size).

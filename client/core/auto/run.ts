@@ -60,20 +60,22 @@ export async function runAutoSync(
 ): Promise<boolean> {
   let fresh: { feeds: Set<string>; username: string } | undefined;
   try {
-    const waiting = await step(undefined, async (s) => {
-      const remaining = (await replayQueue(s, false)).remaining;
-      // With incremental sync the round's one read: every document below syncs from it.
-      if (remaining === 0 && s.ctx.incremental) {
-        await s.pull();
-        fresh = { feeds: s.ctx.freshFeeds, username: s.username };
-        fresh.feeds.add(fresh.username);
-      }
-      return remaining;
-    });
+    const waiting = await step(undefined, async (s) => (await replayQueue(s, false)).remaining);
     if (waiting > 0) return false;
   } catch (error) {
     target.onError?.(error, null);
     return false;
+  }
+  try {
+    // With incremental sync the round's one read: every document below syncs from it.
+    await step(undefined, async (s) => {
+      if (!s.ctx.incremental) return;
+      await s.pull();
+      fresh = { feeds: s.ctx.freshFeeds, username: s.username };
+      fresh.feeds.add(fresh.username);
+    });
+  } catch {
+    // Each document then reads on its own, and queues its change if the server stays unreachable.
   }
   try {
     return await syncEach(target, documents, requested, step);

@@ -8,9 +8,11 @@ import { compareHlc, isHlc, MIN_HLC } from "./hlc.ts";
 import { childPath, splitPath } from "./json-path.ts";
 import { checkJson, jsonEqual, orderLike, type Json, type JsonObject } from "./json-value.ts";
 import { isRecordList, recordSegment } from "./records.ts";
+import { diffValue, isValuePatch, patchValue, type ValuePatch } from "./value-patch.ts";
 import {
   expand,
-  join,
+  isMaxPath,
+  joinRegister,
   materialize,
   registerValue,
   type Register,
@@ -19,10 +21,18 @@ import {
 } from "./registers.ts";
 import { RuleBook, type MergeRules } from "./rules.ts";
 
-/** One register on the wire: `[path, clock, kind]`, with the value for a leaf. */
-export type RegisterWrite = [path: string, clock: string, kind: RegisterKind, value?: Json];
+/**
+ * One register on the wire: `[path, clock, kind]`, with the value for a leaf; or a leaf rewritten
+ * as a patch of the value the register held before (`"patch"`, value-patch.ts) when that is smaller.
+ */
+export type RegisterWrite =
+  | [path: string, clock: string, kind: RegisterKind, value?: Json]
+  | [path: string, clock: string, kind: "patch", patch: ValuePatch];
 
-const KINDS: ReadonlySet<string> = new Set<RegisterKind>(["object", "list", "leaf", "tomb"]);
+const KINDS: ReadonlySet<string> = new Set(["object", "list", "leaf", "tomb", "patch"]);
+
+/** A patch is sent instead of a leaf's value when it is at most this share of the value's size. */
+const PATCH_SHARE = 0.5;
 
 function sameRegister(a: Register | undefined, b: Register): boolean {
   return (
@@ -39,20 +49,45 @@ export function diffRegisters(before: Stamped, after: Stamped, rules: MergeRules
   const a = expand(before, book);
   const out: RegisterWrite[] = [];
   for (const [path, reg] of expand(after, book)) {
-    if (sameRegister(a.get(path), reg)) continue;
-    out.push(reg.kind === "leaf" ? [path, reg.clock, reg.kind, reg.value] : [path, reg.clock, reg.kind]);
+    const previous = a.get(path);
+    if (sameRegister(previous, reg)) continue;
+    if (reg.kind !== "leaf") {
+      out.push([path, reg.clock, reg.kind]);
+      continue;
+    }
+    out.push(leafWrite(path, reg.clock, previous?.kind === "leaf" ? previous.value : undefined, reg.value));
   }
   return out;
 }
 
-/** `state` with the change's registers joined in. */
+/** A leaf's write: its value, or a patch of the value it replaces when that is much smaller. */
+function leafWrite(path: string, clock: string, previous: Json | undefined, value: Json): RegisterWrite {
+  if (previous !== undefined && typeof value === "object" && value !== null && typeof previous === "object") {
+    const patch = diffValue(previous, value);
+    if (patch !== null && JSON.stringify(patch).length <= JSON.stringify(value).length * PATCH_SHARE) {
+      return [path, clock, "patch", patch];
+    }
+  }
+  return [path, clock, "leaf", value];
+}
+
+/**
+ * `state` with the changes' registers joined in, in order. A patch applies to the value its
+ * register holds at that point: what the writer held when it wrote the change.
+ */
 export function applyWrites(state: Stamped, writes: readonly RegisterWrite[], rules: MergeRules): Stamped {
   const book = new RuleBook(rules);
-  const delta = new Map<string, Register>();
-  for (const [path, clock, kind, value] of writes) {
-    delta.set(path, { clock, kind, value: kind === "leaf" ? (value ?? null) : null });
+  const regs = expand(state, book);
+  for (const w of writes) {
+    const [path, clock, kind] = w;
+    const held = regs.get(path);
+    const reg: Register =
+      kind === "patch"
+        ? { clock, kind: "leaf", value: patchValue(held?.kind === "leaf" ? held.value : undefined, w[3] as ValuePatch) }
+        : { clock, kind, value: kind === "leaf" ? ((w[3] as Json | undefined) ?? null) : null };
+    regs.set(path, held === undefined ? reg : joinRegister(held, reg, isMaxPath(path, book)));
   }
-  const out = materialize(join(expand(state, book), delta, book), book);
+  const out = materialize(regs, book);
   return { data: orderLike(out.data, state.data), clocks: out.clocks };
 }
 
@@ -73,7 +108,9 @@ export function checkWrites(value: unknown): RegisterWrite[] {
     if (typeof path !== "string" || splitPath(path) === undefined) throw bad("a write's path is not a JSON pointer");
     if (typeof clock !== "string" || (clock !== MIN_HLC && !isHlc(clock))) throw bad("a write's clock is not an HLC");
     if (typeof kind !== "string" || !KINDS.has(kind)) throw bad("a write's kind is unknown");
-    if (kind === "leaf") {
+    if (kind === "patch") {
+      if (w.length !== 4 || !isValuePatch(v)) throw bad("a patch write is malformed");
+    } else if (kind === "leaf") {
       if (w.length !== 4) throw bad("a leaf write has no value");
       try {
         checkJson(v, `change ${path}`);

@@ -142,7 +142,8 @@ export function isEmpty(value: Json): boolean {
   return Array.isArray(value) ? value.length === 0 : isJsonObject(value) && Object.keys(value).length === 0;
 }
 
-function isMaxPath(path: string, book: RuleBook): boolean {
+/** Whether the register at `path` is a `max` counter (not a record's member). */
+export function isMaxPath(path: string, book: RuleBook): boolean {
   const segments = splitPath(path)!;
   if (segments.length > 0 && book.ruleAt(segments.slice(0, -1)) === "append") return false;
   return book.ruleAt(segments) === "max";
