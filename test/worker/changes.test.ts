@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { decodeFrames, type Frame } from "../../client/core/protocol/change-frames.ts";
 import { snapshotKey, versionKey } from "../../worker/storage/document-keys.ts";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
+import { failing } from "./support/failing-bindings.ts";
 import { spaceOf } from "./support/space.ts";
 import { fernetBytes, tokenFor, uniqueUser } from "./support/tokens.ts";
 
@@ -348,5 +349,66 @@ describe("an account stored by the previous release", () => {
     expect((await putWhole(user, token, "default", fernetBytes(), 3)).status).toBe(200);
     expect((await postChange(user, token, "persona", fernetBytes(1), 2)).status).toBe(201);
     expect(summary((await changesAfter(user, token, head)).frames)).toEqual(["default:3:whole", "persona:2:change"]);
+  });
+});
+
+describe("the account's usage", () => {
+  it("is kept by the index as entries come and go, with no listing of R2", async () => {
+    const { user, token } = await claimed("chg-usage");
+    const noListing = { BLOBS: failing(env.BLOBS, ["list"]) };
+    const read = async () =>
+      (await (await callWith(noListing, `/v1/users/${user}`, { headers: bearer(token) })).json()) as {
+        usage_bytes: number;
+        stored_bytes: number;
+        documents: number;
+      };
+    const whole = fernetBytes(10);
+    const change = fernetBytes(2);
+    expect((await putWhole(user, token, "memory", whole, 1)).status).toBe(201);
+    expect((await postChange(user, token, "memory", change, 2)).status).toBe(201);
+    expect(await read()).toMatchObject({
+      usage_bytes: whole.length + change.length,
+      stored_bytes: 2 * (whole.length + change.length),
+      documents: 1,
+    });
+    // A write over the quota is refused from the index's count, again without listing.
+    const tight = await callWith(
+      { ...noListing, USER_QUOTA_BYTES: String(whole.length + change.length + 100) },
+      `/v1/users/${user}/docs/memory/changes`,
+      {
+        method: "POST",
+        headers: bearer(token, { "X-Device-Id": "phone0001", "X-Sync-Version": "3" }),
+        body: fernetBytes(10),
+      },
+    );
+    expect(await errorOf(tight)).toMatchObject({ status: 413, code: "quota_exceeded" });
+    expect((await call(`/v1/users/${user}/docs/memory`, { method: "DELETE", headers: bearer(token) })).status).toBe(
+      204,
+    );
+    expect(await read()).toMatchObject({ usage_bytes: 0, stored_bytes: 0, documents: 0 });
+  });
+});
+
+describe("a write whose entry cannot be recorded", () => {
+  it("answers 503; its retry is told the version is taken, and the feed then has it", async () => {
+    const { user, token } = await claimed("chg-record-fails");
+    expect((await putWhole(user, token, "notes", fernetBytes(), 1)).status).toBe(201);
+    // The hub answers everything but the record of the entry (it fails after R2 stored it).
+    const hubs = env.USER_HUB;
+    const recordFails = {
+      idFromName: (name: string) => hubs.idFromName(name),
+      get: (id: DurableObjectId) =>
+        new Proxy(hubs.get(id), {
+          get: (stub, prop) =>
+            prop === "record" ? () => Promise.reject(new Error("simulated record outage")) : Reflect.get(stub, prop),
+        }),
+    } as unknown as typeof hubs;
+    const change = fernetBytes(1);
+    const failed = await postChange(user, token, "notes", change, 2, { USER_HUB: recordFails });
+    expect(await errorOf(failed)).toMatchObject({ status: 503, code: "unavailable" });
+    const retry = await postChange(user, token, "notes", change, 2);
+    expect(await errorOf(retry)).toMatchObject({ status: 412, code: "precondition_failed" });
+    const { frames } = await changesAfter(user, token, 1);
+    expect(summary(frames)).toEqual(["notes:2:change"]);
   });
 });

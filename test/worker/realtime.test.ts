@@ -239,7 +239,7 @@ describe("GET /v1/users/:u/live", () => {
     expect(res.headers.get("Allow")).toContain("GET");
   });
 
-  it("answers 503 when the hub cannot record a write, and indexes it with the document's next write", async () => {
+  it("answers 503 when the hub cannot be reached, storing nothing, and the retry lands", async () => {
     const user = uniqueUser("live-nohub");
     const token = await claim(user);
     const body = (device: string) =>
@@ -250,8 +250,8 @@ describe("GET /v1/users/:u/live", () => {
       body: body("laptop001"),
     });
     expect(await errorOf(res)).toMatchObject({ status: 503, code: "unavailable" });
-    // The version is stored (R2 holds it), only not yet indexed: a whole read finds it.
-    expect((await call(`/download?username=${user}&device_id=phone0001`, { headers: bearer(token) })).status).toBe(200);
+    // The quota is the hub's to answer, before anything is stored.
+    expect((await call(`/download?username=${user}&device_id=phone0001`, { headers: bearer(token) })).status).toBe(404);
     const retry = await call("/upload", {
       method: "POST",
       headers: { "Content-Type": "application/json", ...bearer(token) },
@@ -260,7 +260,7 @@ describe("GET /v1/users/:u/live", () => {
     expect(retry.status).toBe(200);
     const changes = await call(`/v1/users/${user}/changes?after=0`, { headers: bearer(token) });
     const frames = decodeFrames(new Uint8Array(await changes.arrayBuffer()));
-    expect(frames.map((f) => [f.header.doc, f.header.version])).toEqual([["default", 2]]);
+    expect(frames.map((f) => [f.header.doc, f.header.version])).toEqual([["default", 1]]);
   });
 
   it("refuses a live socket with 503 unavailable when the hub cannot be reached", async () => {

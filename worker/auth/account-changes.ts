@@ -45,7 +45,7 @@ export async function deleteAccount(c: AppContext, account: Account): Promise<vo
   await removeAllDevices(c.env.DEVICES, account.space);
   await deleteAccountRecord(c.env.BLOBS, account.username);
   forgetAccount(c.env.BLOBS, account.username);
-  forgetUsage(c.env.BLOBS, account.space);
+  forgetUsage(c.env, account.space);
   await Promise.all([dropIndexEntry(c, account.capabilityHash), endLiveSockets(c.env, account, "ended")]);
 }
 

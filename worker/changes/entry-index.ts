@@ -45,6 +45,17 @@ export interface SnapshotRow {
   token: Uint8Array | null;
 }
 
+export interface AccountUsage {
+  /** Bytes of the entries R2 holds (tombstones are 0). */
+  entries: number;
+  /** Bytes of the snapshots R2 holds. */
+  snapshots: number;
+  /** Bytes of the tokens kept inline in the index, copies of entries and snapshots above. */
+  inline: number;
+  /** The live documents, by name. */
+  documents: string[];
+}
+
 export type RecordOutcome =
   | { recorded: true; seq: number; compact: number | null }
   /** The index's head of the document is below version - 1: the versions between must be recorded first. */
@@ -348,18 +359,26 @@ export class EntryIndex {
     return out;
   }
 
-  /** Bytes indexed for the account: inline tokens and the sizes R2 holds (usage and the storage bench). */
-  usage(): { entries: number; snapshots: number; inline: number } {
+  /**
+   * What the account stores, kept by the index as entries come and go (no listing): the bytes R2
+   * holds for its entries and snapshots, the copies kept inline here, and its live documents.
+   */
+  usage(): AccountUsage {
     const e = this.#sql
       .exec("SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(length(token)), 0) AS inline FROM entries")
       .one();
     const s = this.#sql
       .exec("SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(length(token)), 0) AS inline FROM snapshots")
       .one();
+    const documents = this.#sql
+      .exec("SELECT doc FROM docs WHERE head_kind != 'tombstone' ORDER BY doc")
+      .toArray()
+      .map((row) => row.doc as string);
     return {
       entries: e.bytes as number,
       snapshots: s.bytes as number,
       inline: (e.inline as number) + (s.inline as number),
+      documents,
     };
   }
 

@@ -9,7 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config.ts";
 import { encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
 import { encodeFrames, type Frame } from "../../client/core/protocol/change-frames.ts";
-import { EntryIndex, type EntryInput, type IndexedEntry } from "../changes/entry-index.ts";
+import { EntryIndex, type AccountUsage, type EntryInput, type IndexedEntry } from "../changes/entry-index.ts";
 import { fillGap, importAccount } from "../changes/entry-import.ts";
 
 /** Sent by the live route to the hub; only the Worker can reach a DO, so these are trusted. */
@@ -245,7 +245,7 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** RPC: the bytes the index holds for the account (usage, and the storage bench). */
-  async usage(space: string): Promise<ReturnType<EntryIndex["usage"]>> {
+  async usage(space: string): Promise<AccountUsage> {
     return (await this.#ready(space)).usage();
   }
 

@@ -6,10 +6,11 @@ import { authorize } from "../auth/authorize.ts";
 import { hashToken } from "../auth/token-hash.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { hubOf } from "../changes/hub-index.ts";
 import { createRouter } from "../router.ts";
+import { guard } from "../storage/unavailable.ts";
 import { accountAnswer, claimAnswer, claimSecretHeaders, credentialBody, userParams } from "../schemas/account.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
-import { summarizeDocuments } from "../storage/documents.ts";
 
 const tags = ["account"];
 const path = "/v1/users/{username}";
@@ -88,14 +89,15 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
     const { username } = c.req.valid("param");
     const { account } = await authorize(c, username);
     const config = c.var.config;
-    const summary = await summarizeDocuments(c.env.BLOBS, account.space, config.historyRetention);
+    const usage = await guard("index.usage", () => hubOf(c.env, account.space).usage(account.space));
     return c.json(
       {
         username,
         created_at: account.createdAt,
-        usage_bytes: summary.usageBytes,
+        usage_bytes: usage.entries + usage.snapshots,
+        stored_bytes: usage.entries + usage.snapshots + usage.inline,
         quota_bytes: config.userQuotaBytes,
-        documents: summary.current.length,
+        documents: usage.documents.length,
       },
       200,
     );

@@ -156,7 +156,10 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
       body,
       condition,
     });
-    return c.json(documentJson(result), result.created ? 201 : 200, versionHeaders(result));
+    return c.json(documentJson(result), result.created ? 201 : 200, {
+      ...versionHeaders(result),
+      "X-Sync-Seq": String(result.seq),
+    });
   });
 
   app.openapi(remove, async (c) => {

@@ -10,7 +10,11 @@ export const accountAnswer = z
   .object({
     username: z.string(),
     created_at: z.string(),
-    usage_bytes: z.number().int(),
+    usage_bytes: z.number().int().openapi({ description: "bytes the quota counts: the entries and snapshots stored" }),
+    stored_bytes: z
+      .number()
+      .int()
+      .openapi({ description: "usage_bytes plus the copies of small tokens the account's index keeps inline" }),
     quota_bytes: z.number().int(),
     documents: z.number().int().openapi({ description: "how many documents the user has" }),
   })

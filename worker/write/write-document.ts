@@ -69,7 +69,7 @@ export async function writeDocument(
   input: WriteInput,
 ): Promise<WriteResult> {
   const { username, doc, body } = input;
-  await checkQuota(env.BLOBS, config, username, body.size, doc);
+  await checkQuota(env, config, username, body.size, doc);
   const change = input.change === true;
   const { info, replaced } = await racing(env, username, doc, () =>
     createNextVersion(
@@ -79,7 +79,7 @@ export async function writeDocument(
       { repeatable: "bytes" in body },
     ),
   );
-  recordUsage(env.BLOBS, username, info.size, doc);
+  recordUsage(env, username, info.size, doc);
   // Acknowledged only once indexed: a device that pulls after this answer finds the entry.
   const recorded = await recordEntry(
     env,
@@ -132,7 +132,7 @@ export async function deleteDocument(env: Env, config: Config, input: DeleteInpu
       },
     ),
   );
-  forgetUsage(env.BLOBS, username);
+  forgetUsage(env, username);
   await recordEntry(
     env,
     username,

@@ -255,6 +255,16 @@ export class UserSession {
     return { version: state.server.version, hash: state.server.hash, stamped: data, fromFeed: true };
   }
 
+  /**
+   * This device's own write took sequence number `seq`: right after the cursor, nothing came
+   * between, so the cursor moves past it and the next read does not bring it back.
+   */
+  #wrote(seq: number): void {
+    if (!this.ctx.incremental || this.meta.cursor === undefined || seq !== this.meta.cursor + 1) return;
+    this.meta.cursor = seq;
+    this.meta.headSeen = Math.max(this.meta.headSeen ?? 0, seq);
+  }
+
   /** Pulls everything new from the changes feed into the documents' states. */
   async pull(): Promise<void> {
     await pullChanges(this);
@@ -335,6 +345,7 @@ export class UserSession {
       if (outcome.ok) {
         const hash = await tokenHash(token);
         state.integrity = recordSeen(state.integrity, outcome.info.version, hash);
+        if (outcome.seq !== undefined) this.#wrote(outcome.seq);
         return { stamped: next, version: outcome.info.version, hash, wrote: true };
       }
       if (outcome.currentVersion !== null) checkVersionNumber(state.integrity, where, outcome.currentVersion);
@@ -388,6 +399,7 @@ export class UserSession {
     }
     const hash = await tokenHash(token);
     state.integrity = recordSeen(state.integrity, w.version, hash);
+    this.#wrote(outcome.seq);
     if (outcome.compact !== null) await this.#compact(doc, { ...w, hash });
     return { stamped: w.next, version: w.version, hash, wrote: true };
   }

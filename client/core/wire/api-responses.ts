@@ -36,6 +36,8 @@ export interface AccountInfo {
   username: string;
   created_at: string;
   usage_bytes: number;
+  /** usage_bytes plus the inline copies the server's index keeps (servers of this release). */
+  stored_bytes?: number;
   quota_bytes: number;
   documents: number;
 }
@@ -58,7 +60,7 @@ export type WritePrecondition = { ifMatch: number } | { ifNoneMatch: "*" } | Rec
  * write named another number than it would get (X-Sync-Version), `nextVersion` is the one to seal.
  */
 export type WriteOutcome =
-  | { ok: true; info: DocumentInfo }
+  | { ok: true; info: DocumentInfo; seq?: number }
   | { ok: false; currentVersion: number | null; nextVersion: number | null };
 
 /** One answer of a cursor read; `ahead` when the cursor is past the server's head (409 cursor_ahead). */
@@ -92,7 +94,9 @@ export async function writeOutcome(res: Response): Promise<WriteOutcome> {
       nextVersion: Number.isSafeInteger(next) && next >= 1 ? next : null,
     };
   }
-  return { ok: true, info: (await res.json()) as DocumentInfo };
+  const seq = Number(res.headers.get("X-Sync-Seq") ?? Number.NaN);
+  const info = (await res.json()) as DocumentInfo;
+  return Number.isSafeInteger(seq) && seq >= 1 ? { ok: true, info, seq } : { ok: true, info };
 }
 
 export async function readServedToken(res: Response): Promise<ServedToken> {
