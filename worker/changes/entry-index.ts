@@ -45,6 +45,9 @@ export interface SnapshotRow {
   token: Uint8Array | null;
 }
 
+/** A document's base in a reset: a whole entry (or tombstone), or a snapshot with the sequence number of the entry it covers. */
+export type ResetBase = IndexedEntry | (SnapshotRow & { kind: "snapshot"; seq: number });
+
 export interface AccountUsage {
   /** Bytes of the entries R2 holds (tombstones are 0). */
   entries: number;
@@ -304,6 +307,13 @@ export class EntryIndex {
     const dropped = snapshots.filter((x) => x.version < b.version || (x.version > b.version && x.version < s.version));
     for (const x of dropped) this.#sql.exec("DELETE FROM snapshots WHERE doc = ? AND version = ?", s.doc, x.version);
     this.#dropBelow(s.doc, b.version, { snapshotsToo: false });
+    // Entries the snapshot covers are history now: a device behind it starts again from the snapshot
+    // (a reset, raising the floor to the covered entry), so their inline copies go; R2 keeps them.
+    const covered = this.#sql
+      .exec("SELECT max(seq) AS seq FROM entries WHERE doc = ? AND version <= ?", s.doc, s.version)
+      .one();
+    if (covered.seq !== null) this.#raiseFloor(covered.seq as number);
+    this.#sql.exec("UPDATE entries SET token = NULL WHERE doc = ? AND version <= ?", s.doc, s.version);
     return { entriesBelow: b.version, snapshots: dropped.map((x) => x.version) };
   }
 
@@ -335,26 +345,34 @@ export class EntryIndex {
   }
 
   /**
-   * A reset: per document, its base (newest snapshot, or whole entry when newer) and the entries
-   * after it; a deleted document as its tombstone.
+   * A reset for a device at cursor `after` (0: a new device): per document, its base (newest
+   * snapshot, or whole entry when newer; a deleted document as its tombstone) and the entries
+   * after it. A document whose base the device already had (at or below its cursor) gets only
+   * its entries after the cursor, as a read that is not a reset would.
    */
-  reset(): Array<{ base: IndexedEntry | (SnapshotRow & { kind: "snapshot"; seq: number }); after: IndexedEntry[] }> {
-    const out: Array<{
-      base: IndexedEntry | (SnapshotRow & { kind: "snapshot"; seq: number });
-      after: IndexedEntry[];
-    }> = [];
+  reset(after: number): Array<{ base: ResetBase | null; after: IndexedEntry[] }> {
+    const out: Array<{ base: ResetBase | null; after: IndexedEntry[] }> = [];
     for (const doc of this.docs()) {
       const baseEntry = this.entry(doc.doc, doc.base_version);
       const snapshot = this.snapshot(doc.doc, doc.base_version);
-      const after = this.#sql
+      let base: ResetBase | null = null;
+      if (snapshot !== null && (baseEntry === null || baseEntry.kind === "change")) {
+        base = { ...snapshot, kind: "snapshot", seq: baseEntry?.seq ?? 0 };
+      } else if (baseEntry !== null) base = baseEntry;
+      if (base === null) continue;
+      if (after > 0 && base.seq <= after) {
+        const rest = this.#sql
+          .exec("SELECT * FROM entries WHERE doc = ? AND seq > ? ORDER BY version", doc.doc, after)
+          .toArray()
+          .map(entryOf);
+        if (rest.length > 0) out.push({ base: null, after: rest });
+        continue;
+      }
+      const rest = this.#sql
         .exec("SELECT * FROM entries WHERE doc = ? AND version > ? ORDER BY version", doc.doc, doc.base_version)
         .toArray()
         .map(entryOf);
-      if (snapshot !== null && (baseEntry === null || baseEntry.kind === "change")) {
-        out.push({ base: { ...snapshot, kind: "snapshot", seq: baseEntry?.seq ?? 0 }, after });
-      } else if (baseEntry !== null) {
-        out.push({ base: baseEntry, after });
-      }
+      out.push({ base, after: rest });
     }
     return out;
   }

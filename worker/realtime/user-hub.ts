@@ -193,8 +193,8 @@ export class UserHub extends DurableObject<Env> {
         budget -= token.length;
         return token;
       };
-      for (const { base, after: rest } of index.reset()) {
-        if (base.kind === "snapshot") {
+      for (const { base, after: rest } of index.reset(after)) {
+        if (base?.kind === "snapshot") {
           const token = inline(base.token);
           frames.push({
             header: {
@@ -209,7 +209,7 @@ export class UserHub extends DurableObject<Env> {
             },
             token,
           });
-        } else frames.push(frameOf(base, inline(base.token)));
+        } else if (base !== null) frames.push(frameOf(base, inline(base.token)));
         for (const entry of rest) frames.push(frameOf(entry, inline(entry.token)));
       }
     } else {
