@@ -3,7 +3,7 @@
 import type { BenchRow } from "./rows.ts";
 
 export interface BenchGroup {
-  name: "crypto" | "server" | "wire" | "latency" | "scale" | "design";
+  name: "crypto" | "server" | "wire" | "changes" | "latency" | "scale" | "design";
   /** Module path relative to bench/. */
   file: string;
   exportName: string;
@@ -18,6 +18,7 @@ export const GROUPS: readonly BenchGroup[] = [
   { name: "crypto", file: "crypto.ts", exportName: "runCryptoBench", timeoutMs: 150_000 },
   { name: "server", file: "server.ts", exportName: "runServerBench", timeoutMs: 380_000 },
   { name: "wire", file: "wire.ts", exportName: "runWireBench", timeoutMs: 60_000 },
+  { name: "changes", file: "changes.ts", exportName: "runChangesBench", timeoutMs: 300_000 },
   { name: "latency", file: "latency.ts", exportName: "runLatencyBench", timeoutMs: 90_000 },
   { name: "scale", file: "scale.ts", exportName: "runScaleBench", timeoutMs: 120_000 },
   { name: "design", file: "design.ts", exportName: "runDesignBench", timeoutMs: 200_000 },

@@ -9,7 +9,7 @@
 import { createAccount, onDevice } from "./accounts.ts";
 import { DocumentDevice, splitState } from "./document-device.ts";
 import { peakResidentBytes, residentBytes, resetPeak } from "./proc-memory.ts";
-import { generateState } from "./state-generator.ts";
+import { generateState, oneTurn } from "./state-generator.ts";
 
 export interface PhaseMemory {
   /** RSS just before the phase (the state is already in memory), null without /proc. */
@@ -25,6 +25,8 @@ export interface ScaleClientReport {
   /** The phase of the last repeat that grew RSS the most. */
   push: PhaseMemory;
   pull: PhaseMemory;
+  /** After the last repeat: A appends one ~300 B record and B syncs it in. */
+  change: { ms: number; fullMs: number; memory: PhaseMemory };
 }
 
 const [origin, mbText, repeatsText] = process.argv.slice(2);
@@ -64,15 +66,26 @@ async function measured(phase: () => Promise<unknown>): Promise<{ ms: number; me
   };
 }
 
-async function syncOnce(docs: ReturnType<typeof splitState>, username: string) {
+async function syncOnce(docs: ReturnType<typeof splitState>, username: string, withChange = false) {
   const account = await createAccount(origin!, username, "aaaaaaaaaaaaaaaa");
   const a = await DocumentDevice.create(origin!, account);
   const b = await DocumentDevice.create(origin!, onDevice(account, "bbbbbbbbbbbbbbbb"));
   try {
     const push = await measured(() => a.push(docs));
-    await a.close();
     const pull = await measured(() => b.pull(docs.keys()));
-    return { ms: push.ms + pull.ms, push: push.memory, pull: pull.memory };
+    const run = { ms: push.ms + pull.ms, push: push.memory, pull: pull.memory };
+    if (!withChange) return { ...run, change: null };
+    // One record appended by the application (it says what it added), and the other device syncing it in.
+    const change = await measured(async () => {
+      await a.append("memory", "/conversations", {
+        id: "scale-appended",
+        started_at: oneTurn(1).timestamp,
+        title: "appended",
+        turns: [{ ...oneTurn(1) }],
+      });
+      await b.pull(docs.keys());
+    });
+    return { ...run, change: { ms: change.ms, fullMs: run.ms, memory: change.memory } };
   } finally {
     await a.close();
     await b.close();
@@ -86,7 +99,13 @@ const docs = splitState(state);
 await syncOnce(splitState(generateState({ bytes: 64 * 1024, seed: 7 })), `scale-warm-${mb}`);
 
 const runs = [];
-for (let i = 0; i < repeats; i++) runs.push(await syncOnce(docs, `scale-${mb}mb-${i}`));
+for (let i = 0; i < repeats; i++) runs.push(await syncOnce(docs, `scale-${mb}mb-${i}`, i === repeats - 1));
 const last = runs[runs.length - 1]!;
-const report: ScaleClientReport = { plaintextBytes, syncMs: runs.map((r) => r.ms), push: last.push, pull: last.pull };
+const report: ScaleClientReport = {
+  plaintextBytes,
+  syncMs: runs.map((r) => r.ms),
+  push: last.push,
+  pull: last.pull,
+  change: last.change!,
+};
 process.send(report, () => process.exit(0));

@@ -96,6 +96,10 @@ function secondsPerMb(r: RunResult): number {
   return median / 1000 / (r.client.plaintextBytes / 1_000_000);
 }
 
+/** One appended record's sync against a full sync, and its peak heap against the state (README, Performance). */
+const CHANGE_TIME_TARGET = 0.2;
+const CHANGE_HEAP_TARGET = 2.5;
+
 function toRows(results: RunResult[], workerdCount: number): BenchRow[] {
   const first = results[0]!;
   const last = results[results.length - 1]!;
@@ -136,6 +140,27 @@ function toRows(results: RunResult[], workerdCount: number): BenchRow[] {
       }),
     );
   }
+  const change = last.client.change;
+  rows.push(
+    row({
+      id: `scale.change-sync-time.${last.mb}mb`,
+      value: Math.round(change.ms),
+      unit: "ms",
+      baseline: Math.round(change.fullMs),
+      target: CHANGE_TIME_TARGET,
+      better: "lower",
+      note: "A appends one ~300 B record (append API) and B syncs it in; baseline = the same run's full sync (push by A + pull by B)",
+    }),
+    row({
+      id: `scale.client.change-sync.peak-heap.${last.mb}mb`,
+      value: mbOf(change.memory.peakHeapBytes),
+      unit: "MB",
+      baseline: stateMb,
+      target: CHANGE_HEAP_TARGET,
+      better: "lower",
+      note: "V8 heapUsed over that change sync (the application's state itself included), sampled every 5 ms; baseline = state size",
+    }),
+  );
   for (const phase of ["push", "pull"] as const) {
     const { rssBeforeBytes, peakRssBytes, peakHeapBytes } = last.client[phase];
     const id = `scale.client.${phase}.rss-growth.${last.mb}mb`;

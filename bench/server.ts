@@ -115,6 +115,7 @@ export async function runServerBench(): Promise<BenchRow[]> {
         }
       }
     }
+    rows.push(await changesSince(product.url, baseline.url, accounts.slice(0, CONTEXT_CONNECTIONS), bodies));
     rows.push(await uploadWithListeners(product.url, baseline.url, accounts.slice(0, CONTEXT_CONNECTIONS), bodies));
     rows.push(await rateLimitedUploads(baseline.url, bodies));
     return rows;
@@ -124,13 +125,60 @@ export async function runServerBench(): Promise<BenchRow[]> {
   }
 }
 
+/** The cursor read's target, as a share of the constant answer's rate (README, Performance). */
+const CHANGES_SINCE_TARGET = 0.6;
+
 /** The context rows (listening, rate-limited) compare with upload.1k.c16. */
 const CONTEXT_CONNECTIONS = 16;
 
 /**
- * Uploads while every user has a device listening on its live socket, so each write is announced
- * (the rows above have no listener: writers then skip the hub for its quiet window). For context.
+ * The incremental read: `GET /v1/users/:u/changes?after=<head - 1>`, each user's newest entry (a 1
+ * KiB token, inline) from the account's index, against the constant answer of the same size.
  */
+async function changesSince(
+  origin: string,
+  baselineOrigin: string,
+  accounts: BenchAccount[],
+  bodies: Map<string, Buffer>,
+): Promise<BenchRow> {
+  const size = SIZES[0];
+  console.error(`[server] changes-since.${size.label}.c${CONTEXT_CONNECTIONS}`);
+  const heads = await Promise.all(
+    accounts.map(async (account) => {
+      const res = await fetch(`${origin}/v1/users/${account.username}/changes?after=0`, { headers: account.headers });
+      await res.arrayBuffer();
+      return Number(res.headers.get("x-sync-head"));
+    }),
+  );
+  const ours: Target = {
+    origin,
+    requestFor: (i) => ({
+      method: "GET",
+      path: `/v1/users/${accounts[i]!.username}/changes?after=${heads[i]! - 1}`,
+      setupRequest: (request) => ({ ...request, headers: accounts[i]!.headers }),
+    }),
+  };
+  const slices = await interleaved(
+    { base: { origin: baselineOrigin, requestFor: constant("download", size, bodies) }, ours },
+    CONTEXT_CONNECTIONS,
+    ROUNDS,
+  );
+  const sample = combine(slices.ours);
+  const failure = failedReason(sample);
+  const baseRate = combine(slices.base).rps;
+  return row({
+    id: `server.changes-since.${size.label}.c${CONTEXT_CONNECTIONS}.rps`,
+    value: failure === null ? sample.rps : null,
+    ...(failure === null ? {} : { missing: failure }),
+    unit: "req/s",
+    baseline: baseRate,
+    target: CHANGES_SINCE_TARGET,
+    better: "higher",
+    note: `a cursor read answering the user's newest entry (1 KiB, inline in the hub's index); p50 ${sample.p50} ms, p99 ${sample.p99} ms`,
+  });
+}
+
+/** Uploads while every user has a device listening on its live socket, so each write is announced. For context. */
 async function uploadWithListeners(
   origin: string,
   baselineOrigin: string,

@@ -317,10 +317,11 @@ describe("compaction and snapshots", () => {
     expect(snap.status).toBe(201);
     // History keeps every version inside the window (rollback reads them one by one) ...
     for (const v of [1, 2, 3, 4]) expect(await env.BLOBS.head(versionKey(space, "memory", v))).not.toBeNull();
-    // ... while a device behind the snapshot starts again from it, not from the changes it covers.
+    // ... and a device a few changes behind the snapshot gets those changes, inline, not the snapshot.
     const behind = await changesAfter(user, token, 1);
-    expect(behind.reset).toBe(true);
-    expect(summary(behind.frames)).toEqual(["memory:3:snapshot", "memory:4:change"]);
+    expect(behind.reset).toBe(false);
+    expect(summary(behind.frames)).toEqual(["memory:2:change", "memory:3:change", "memory:4:change"]);
+    expect(behind.frames.every((f) => f.token !== null)).toBe(true);
   });
 });
 

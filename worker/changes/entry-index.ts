@@ -307,13 +307,8 @@ export class EntryIndex {
     const dropped = snapshots.filter((x) => x.version < b.version || (x.version > b.version && x.version < s.version));
     for (const x of dropped) this.#sql.exec("DELETE FROM snapshots WHERE doc = ? AND version = ?", s.doc, x.version);
     this.#dropBelow(s.doc, b.version, { snapshotsToo: false });
-    // Entries the snapshot covers are history now: a device behind it starts again from the snapshot
-    // (a reset, raising the floor to the covered entry), so their inline copies go; R2 keeps them.
-    const covered = this.#sql
-      .exec("SELECT max(seq) AS seq FROM entries WHERE doc = ? AND version <= ?", s.doc, s.version)
-      .one();
-    if (covered.seq !== null) this.#raiseFloor(covered.seq as number);
-    this.#sql.exec("UPDATE entries SET token = NULL WHERE doc = ? AND version <= ?", s.doc, s.version);
+    // The entries the snapshot covers stay listed, inline, while the window keeps them: a device a
+    // few changes behind the snapshot gets those changes, not the whole snapshot again.
     return { entriesBelow: b.version, snapshots: dropped.map((x) => x.version) };
   }
 

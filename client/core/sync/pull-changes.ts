@@ -7,7 +7,13 @@
  * one document are joined into its state once per answer.
  */
 import { SyncError } from "../errors.ts";
-import { applyWrites, checkWrites, latestWrite, type RegisterWrite } from "../merge/register-writes.ts";
+import {
+  applyWrites,
+  applyWritesInPlace,
+  checkWrites,
+  latestWrite,
+  type RegisterWrite,
+} from "../merge/register-writes.ts";
 import { latestClock } from "../merge/merge.ts";
 import type { Frame } from "../protocol/change-frames.ts";
 import { openDocument, stampedFromEnvelope } from "../wire/document-codec.ts";
@@ -209,5 +215,10 @@ async function commit(s: UserSession, doc: string, stage: Stage): Promise<void> 
   if (stage.head === undefined) return;
   const current = serverData(state);
   if (current === null) return;
-  markServer(state, applyWrites(current, stage.writes, s.rules(doc, state)), stage.head.version, stage.head.hash);
+  const rules = s.rules(doc, state);
+  // In place only when the server's state is its own object, not also the application's base.
+  const own = state.server?.data !== null || state.base === null;
+  const next =
+    own && applyWritesInPlace(current, stage.writes, rules) ? current : applyWrites(current, stage.writes, rules);
+  markServer(state, next, stage.head.version, stage.head.hash);
 }

@@ -17,7 +17,7 @@ import { latestClock, stamp, type Json, type MergeRules, type Stamped } from "..
 import type { Clock, Store } from "../ports.ts";
 import { OfflineQueue, type BackoffOptions } from "./queue.ts";
 import { pullChanges } from "./pull-changes.ts";
-import { diffRegisters, type RegisterWrite } from "../merge/register-writes.ts";
+import { applyWrites, applyWritesInPlace, diffRegisters, type RegisterWrite } from "../merge/register-writes.ts";
 import { DEFAULT_DOC } from "../protocol/names.ts";
 import { MAX_CHANGE_BYTES } from "../protocol/change-frames.ts";
 import {
@@ -297,22 +297,40 @@ export class UserSession {
     // The number a create gets: 1, unless a delete took numbers (the server's 412 then says which).
     let createAs = (state.deletedAt ?? 0) + 1;
     for (let attempt = 1; attempt <= this.ctx.maxAttempts; attempt++) {
+      // A device without rules of its own declares on what the document declared, so rules one
+      // device set stay with the document whoever writes next, and every device merges alike.
+      const declared = this.ctx.declaredRules(doc) ?? state.declaredRules;
+      const asChange = remote?.fromFeed === true && plan.merged === true && doc !== DEFAULT_DOC;
+      // An edit that names its registers travels without building the whole content first: that
+      // happens once it landed, in place when it can (register-writes.ts), in time of the edit's size.
+      if (asChange && plan.writes !== undefined && remote !== null) {
+        const base = remote;
+        const written = await this.writeChange(doc, state, {
+          remote: base,
+          writes: plan.writes,
+          next: () => this.#applied(doc, state, base.stamped, plan.writes!),
+          version: base.version + 1,
+          counter: plan.counter,
+          declared,
+        });
+        if (written === "lost") {
+          remote = await this.fetchRemote(doc, state, false);
+          continue;
+        }
+        if (written !== "whole") return written;
+      }
       const next = plan.build(remote);
       if (!plan.always && remote !== null && jsonEqual(next.data, remote.stamped.data)) {
         return { stamped: next, version: remote.version, hash: remote.hash, wrote: false };
       }
-      // A device without rules of its own declares on what the document declared, so rules one
-      // device set stay with the document whoever writes next, and every device merges alike.
-      const declared = this.ctx.declaredRules(doc) ?? state.declaredRules;
       // Compare-and-swap on version n makes this write n + 1: the number sealed in the token, and
       // named to the server (X-Sync-Version), which stores it as exactly that version or not at all.
       const version = remote === null ? createAs : remote.version + 1;
-      if (remote?.fromFeed === true && plan.merged === true && doc !== DEFAULT_DOC) {
-        const writes = plan.writes ?? diffRegisters(remote.stamped, next, this.rules(doc, state));
+      if (asChange && remote !== null && plan.writes === undefined) {
         const written = await this.writeChange(doc, state, {
           remote,
-          writes,
-          next,
+          writes: diffRegisters(remote.stamped, next, this.rules(doc, state)),
+          next: () => next,
           version,
           counter: plan.counter,
           declared,
@@ -369,7 +387,8 @@ export class UserSession {
     w: {
       remote: Remote;
       writes: RegisterWrite[];
-      next: Stamped;
+      /** The content once the change landed (called only then). */
+      next: () => Stamped;
       version: number;
       counter: number;
       declared: MergeRules | undefined;
@@ -400,8 +419,19 @@ export class UserSession {
     const hash = await tokenHash(token);
     state.integrity = recordSeen(state.integrity, w.version, hash);
     this.#wrote(outcome.seq);
-    if (outcome.compact !== null) await this.#compact(doc, { ...w, hash });
-    return { stamped: w.next, version: w.version, hash, wrote: true };
+    const next = w.next();
+    if (outcome.compact !== null) await this.#compact(doc, { ...w, next, hash });
+    return { stamped: next, version: w.version, hash, wrote: true };
+  }
+
+  /**
+   * `writes` joined into `stamped`, the document's server state, once they landed: in place when
+   * the writes allow it, as nothing needs the state before the edit any more (the edit's caller
+   * makes the result both the server's state and the application's base).
+   */
+  #applied(doc: string, state: DocState, stamped: Stamped, writes: RegisterWrite[]): Stamped {
+    const rules = this.rules(doc, state);
+    return applyWritesInPlace(stamped, writes, rules) ? stamped : applyWrites(stamped, writes, rules);
   }
 
   /**

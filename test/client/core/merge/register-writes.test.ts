@@ -11,6 +11,7 @@ import { merge, stamp, type MergeRules, type Stamped } from "../../../../client/
 import {
   appendWrites,
   applyWrites,
+  applyWritesInPlace,
   assignmentWrites,
   checkWrites,
   diffRegisters,
@@ -44,6 +45,7 @@ function same(a: Stamped, b: Stamped): void {
 }
 
 describe("diffRegisters and applyWrites", () => {
+  let inPlace = 0;
   it("turn the server's state into the merged one, whatever two devices edited", () => {
     fc.assert(
       fc.property(doc, doc, doc, (start, mine, theirs) => {
@@ -59,9 +61,58 @@ describe("diffRegisters and applyWrites", () => {
         same(applyWrites(server, writes, RULES), merged);
         // Joined twice, the same.
         same(applyWrites(applyWrites(server, writes, RULES), writes, RULES), merged);
+        // In place, when it applies, the same again.
+        const copy = structuredClone(server);
+        if (applyWritesInPlace(copy, writes, RULES)) {
+          expect(canonicalJson(copy.data)).toBe(canonicalJson(merged.data));
+          expect(copy.clocks).toEqual(merged.clocks);
+          inPlace += 1;
+        }
       }),
       { numRuns: 300, seed: 0x0c4a_0001 },
     );
+    // The in-place path was taken at all (the targeted property below exercises it more).
+    expect(inPlace).toBeGreaterThan(0);
+  });
+
+  it("in place, give what the join gives for appended records and set scalars", () => {
+    const rec = fc.record({
+      id: fc.constantFrom("r1", "r2", "r3", "r4", "r5"),
+      ts: fc.nat(5),
+      text: fc.string({ maxLength: 3 }),
+    });
+    const edit = fc.oneof(
+      fc.record({ op: fc.constant("append" as const), record: rec }),
+      fc.record({ op: fc.constant("set" as const), key: fc.constantFrom("a", "b"), value: leaf }),
+    );
+    let taken = 0;
+    fc.assert(
+      fc.property(doc, fc.array(edit, { minLength: 1, maxLength: 3 }), fc.boolean(), (start, edits, otherDevice) => {
+        const a = new HybridLogicalClock("device-a", { now: () => 1_000 });
+        const b = new HybridLogicalClock("device-b", { now: () => 1_000 });
+        const state = stamp(null, start, a.tick(), RULES);
+        const clock = otherDevice ? b : a;
+        clock.observe(a.last);
+        const writes = edits.flatMap((e) =>
+          e.op === "append"
+            ? appendWrites("/log", e.record, clock.tick(), RULES)
+            : assignmentWrites(`/${e.key}`, e.value, clock.tick(), RULES),
+        );
+        const expected = applyWrites(state, writes, RULES);
+        const copy = structuredClone(state);
+        if (applyWritesInPlace(copy, writes, RULES)) {
+          taken += 1;
+          expect(canonicalJson(copy.data)).toBe(canonicalJson(expected.data));
+          expect(copy.clocks).toEqual(expected.clocks);
+          // The list keeps the order the join gives it, not only the same members.
+          expect(JSON.stringify((copy.data as { log?: Json }).log)).toBe(
+            JSON.stringify((expected.data as { log?: Json }).log),
+          );
+        } else expect(copy).toEqual(state);
+      }),
+      { numRuns: 300, seed: 0x0c4a_0003 },
+    );
+    expect(taken).toBeGreaterThan(100);
   });
 
   it("sends a turn added to a large record as a patch of that turn, not the record", () => {
@@ -75,6 +126,10 @@ describe("diffRegisters and applyWrites", () => {
     expect(writes[0]![2]).toBe("patch");
     expect(JSON.stringify(writes).length).toBeLessThan(200);
     same(applyWrites(before, writes, { "/conversations": "append" }), after);
+    const copy = structuredClone(before);
+    expect(applyWritesInPlace(copy, writes, { "/conversations": "append" })).toBe(true);
+    expect(canonicalJson(copy.data)).toBe(canonicalJson(after.data));
+    expect(copy.clocks).toEqual(after.clocks);
   });
 
   it("builds an append or an assignment as the registers stamp would record", () => {
