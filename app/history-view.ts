@@ -52,7 +52,12 @@ export function historyPanel(
         h(
           "tr",
           { "data-version": v.version, class: v.version === selected ? "selected" : null },
-          h("th", { scope: "row" }, v.version === current ? `${v.version} (current)` : String(v.version)),
+          h(
+            "th",
+            { scope: "row" },
+            v.version === current ? `${v.version} (current)` : String(v.version),
+            ...kindNote(v),
+          ),
           h("td", {}, h("time", { datetime: machineTime(v.updated_at) }, formatTime(v.updated_at))),
           h("td", {}, ...writerCell(v, actions.label)),
           h("td", { class: "nowrap" }, formatBytes(v.size)),
@@ -80,6 +85,14 @@ export function historyPanel(
       ),
     ),
   );
+}
+
+/** A change, or a version a snapshot compacts: shown under its number. */
+function kindNote(v: HistoryEntry): HTMLElement[] {
+  const parts = [v.kind === "change" ? "change" : null, v.snapshot === true ? "snapshot" : null].filter(
+    (p): p is string => p !== null,
+  );
+  return parts.length === 0 ? [] : [h("br", {}), h("small", {}, parts.join(", "))];
 }
 
 function writerCell(v: HistoryEntry, label: (deviceId: string) => string): Array<HTMLElement | string> {

@@ -40,7 +40,7 @@ import { checkDeviceId, checkDocName, checkUsername, DEFAULT_DOC } from "./proto
 import { systemClock, type Store } from "./ports.ts";
 import type { QueuedChange } from "./sync/queue.ts";
 import { resolveConflict } from "./merge/resolve-conflict.ts";
-import { UserSession, type SyncContext } from "./sync/session.ts";
+import { stateKey, UserSession, type SyncContext } from "./sync/session.ts";
 import { clearUser, deleteDocState, loadDeviceClock, saveDeviceClock } from "./sync/state.ts";
 
 export interface DocOption {
@@ -121,6 +121,7 @@ export class SyncManager {
       maxAttempts: options.maxAttempts ?? 8,
       incremental: options.incremental ?? true,
       freshFeeds: new Set(),
+      states: new Map(),
       maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
       backoff: options.backoff ?? {},
       rulesFor: (doc, declared) => rulesOf(doc) ?? declared ?? defaultRulesFor(doc),
@@ -430,6 +431,8 @@ export class SyncManager {
     return this.#withUser(username, undefined, async (s) => {
       await this.#api.deleteAccount(username);
       s.discard();
+      for (const key of [...this.#ctx.states.keys()])
+        if (key.startsWith(stateKey(username, ""))) this.#ctx.states.delete(key);
       await clearUser(this.#store, username);
       this.#tokens.delete(username);
       this.#adminTokens.delete(username);
@@ -452,7 +455,10 @@ export class SyncManager {
   async forgetDocument(username: string, options: DocOption = {}): Promise<void> {
     checkUsername(username);
     const doc = this.#doc(options);
-    return this.#serial(() => deleteDocState(this.#store, username, doc));
+    return this.#serial(() => {
+      this.#ctx.states.delete(stateKey(username, doc));
+      return deleteDocState(this.#store, username, doc);
+    });
   }
 
   #doc(options: DocOption): string {

@@ -11,7 +11,8 @@ import { tokenBytesResponse, versionJson } from "../http/document-response.ts";
 import { createRouter } from "../router.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
 import { docParams, tokenBytesContent, versionParams, versionsAnswer } from "../schemas/documents.ts";
-import { isRetained, listVersions, readVersion, type VersionBody } from "../storage/documents.ts";
+import { isRetained, listHistory, readVersion, type VersionBody } from "../storage/documents.ts";
+import { listSnapshots } from "../storage/snapshots.ts";
 
 const tags = ["history"];
 const path = "/v1/users/{username}/docs/{doc}/versions";
@@ -67,9 +68,21 @@ export function historyRoutes(): OpenAPIHono<AppEnv> {
   app.openapi(list, async (c) => {
     const { username, doc } = c.req.valid("param");
     const { space } = (await authorize(c, username)).account;
-    const versions = await listVersions(c.env.BLOBS, space, doc, c.var.config.historyRetention);
+    const versions = await listHistory(c.env.BLOBS, space, doc, c.var.config.historyRetention);
     if (versions.length === 0) throw new ApiError(404, "not_found", "no such document");
-    return c.json({ versions: versions.map(versionJson) }, 200);
+    const snapshots = versions.some((v) => v.kind === "change")
+      ? new Set(await listSnapshots(c.env.BLOBS, space, doc))
+      : new Set<number>();
+    return c.json(
+      {
+        versions: versions.map((v) => ({
+          ...versionJson(v),
+          kind: v.kind ?? ("whole" as const),
+          ...(snapshots.has(v.version) ? { snapshot: true as const } : {}),
+        })),
+      },
+      200,
+    );
   });
 
   app.openapi(read, async (c) => {

@@ -54,5 +54,11 @@ const versionFields = {
 
 export const documentAnswer = z.object({ name: z.string(), ...versionFields }).openapi("Document");
 export const documentsAnswer = z.object({ documents: z.array(documentAnswer) }).openapi("Documents");
-export const versionAnswer = z.object(versionFields).openapi("Version");
+export const versionAnswer = z
+  .object({
+    ...versionFields,
+    kind: z.enum(["whole", "change"]).openapi({ description: "a whole version, or a change (docs/PROTOCOL.md)" }),
+    snapshot: z.literal(true).optional().openapi({ description: "a snapshot (compaction) of this version is stored" }),
+  })
+  .openapi("Version");
 export const versionsAnswer = z.object({ versions: z.array(versionAnswer) }).openapi("Versions");

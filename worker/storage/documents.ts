@@ -74,7 +74,11 @@ export async function listVersions(
   return live.map((o) => toInfo(username, o)).filter((v): v is VersionInfo => v !== null);
 }
 
-/** Whether `listVersions(…, retention)` would list version `version`: retained, and not from before a delete. */
+/**
+ * Whether version `version` is still history: within the newest `retention` versions of a document
+ * written whole, or, for a document synced as changes (whose history the window keeps, compaction
+ * trims, and which lists change entries), any version still stored above its last deletion.
+ */
 export async function isRetained(
   bucket: R2Bucket,
   username: string,
@@ -83,7 +87,22 @@ export async function isRetained(
   retention: number,
 ): Promise<boolean> {
   const key = versionKey(username, doc, version);
-  return (await liveHistory(bucket, username, doc, retention, false)).some((o) => o.key === key);
+  const newest = await liveHistory(bucket, username, doc, retention, true);
+  if (newest.some((o) => o.key === key)) return true;
+  if (!newest.some((o) => (o.customMetadata as Partial<VersionMetadata> | undefined)?.kind === CHANGE_KIND))
+    return false;
+  return (await liveHistory(bucket, username, doc, 1000, false)).some((o) => o.key === key);
+}
+
+/** The versions of a document that are history (see `isRetained`), newest first, at most 1000. */
+export async function listHistory(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  retention: number,
+): Promise<VersionInfo[]> {
+  const newest = await listVersions(bucket, username, doc, retention);
+  return newest.some((v) => v.kind === CHANGE_KIND) ? listVersions(bucket, username, doc, 1000) : newest;
 }
 
 /** Where a document's newest version is, from a listing without custom metadata. */

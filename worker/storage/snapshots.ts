@@ -3,7 +3,7 @@
  * compact the changes before it (docs/PROTOCOL.md "Compaction"). Immutable: created once, read,
  * and deleted by the history window. The hub's index says which exist.
  */
-import { snapshotKey } from "./document-keys.ts";
+import { snapshotKey, snapshotsPrefix } from "./document-keys.ts";
 import type { TokenBody } from "./documents.ts";
 import { guard } from "./unavailable.ts";
 
@@ -46,4 +46,11 @@ export async function deleteSnapshots(
 ): Promise<void> {
   if (versions.length === 0) return;
   await guard("snapshots.delete", () => bucket.delete(versions.map((v) => snapshotKey(username, doc, v))));
+}
+
+/** The versions of a document's stored snapshots (history: which versions have a compaction). */
+export async function listSnapshots(bucket: R2Bucket, username: string, doc: string): Promise<number[]> {
+  const prefix = snapshotsPrefix(username, doc);
+  const listed = await guard("snapshots.list", () => bucket.list({ prefix, limit: 1000 }));
+  return listed.objects.map((o) => Number(o.key.slice(prefix.length)));
 }

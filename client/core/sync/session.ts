@@ -61,6 +61,17 @@ export interface SyncContext {
    * (auto-sync, syncDocuments): each document of the run reads from that pull, not from one of its own.
    */
   freshFeeds: Set<string>;
+  /**
+   * Document states as last saved, by `stateKey`: a later operation starts from them instead of
+   * reading and parsing the store again (a large document's state costs its size to load). The
+   * store stays the truth: a state is cached only once saved, and dropped when a save fails.
+   */
+  states: Map<string, DocState>;
+}
+
+/** The key of a document's state in `SyncContext.states`. */
+export function stateKey(username: string, doc: string): string {
+  return `${username}\n${doc}`;
 }
 
 /** The server's current version of a document, checked and decrypted. */
@@ -130,7 +141,8 @@ export class UserSession {
   async doc(name: string): Promise<DocState> {
     let state = this.#docs.get(name);
     if (state === undefined) {
-      state = await loadDocState(this.ctx.store, this.username, name);
+      state =
+        this.ctx.states.get(stateKey(this.username, name)) ?? (await loadDocState(this.ctx.store, this.username, name));
       this.#docs.set(name, state);
     }
     return state;
@@ -161,9 +173,21 @@ export class UserSession {
   }
 
   async save(): Promise<void> {
-    if (this.#discarded) return;
+    if (this.#discarded) {
+      for (const name of this.#docs.keys()) this.ctx.states.delete(stateKey(this.username, name));
+      return;
+    }
     this.meta.hlc = this.ctx.hlc.last;
-    for (const [name, state] of this.#docs) await saveDocState(this.ctx.store, this.username, name, state);
+    for (const [name, state] of this.#docs) {
+      const key = stateKey(this.username, name);
+      try {
+        await saveDocState(this.ctx.store, this.username, name, state);
+      } catch (error) {
+        this.ctx.states.delete(key);
+        throw error;
+      }
+      this.ctx.states.set(key, state);
+    }
     await saveUserMeta(this.ctx.store, this.username, this.meta);
   }
 

@@ -20,6 +20,10 @@ export interface VersionInfo {
   size: number;
   updated_at: string;
   device_id: string;
+  /** A whole version or a change (servers of this release; absent: whole). */
+  kind?: "whole" | "change";
+  /** A snapshot (compaction) of this version is stored. */
+  snapshot?: true;
 }
 
 export interface DeviceRecord {
