@@ -35,6 +35,8 @@ function randomBytes(n: number): Uint8Array {
  * returned (`seal` checks that it was), so no stale memory can leave in a token.
  */
 function unfilledBytes(length: number): Uint8Array {
+  // Below a page, zeroing costs less than a separately allocated backing store.
+  if (length < 4096) return new Uint8Array(length);
   const buffer = Buffer.allocUnsafeSlow(length);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
 }
@@ -71,7 +73,7 @@ export const nodeCryptoBackend: FernetCryptoBackend = {
     return mac.length === expected.length && timingSafeEqual(expected, mac);
   },
   randomBytes,
-  async seal(state, header, plaintext) {
+  seal(state, header, plaintext) {
     // Each ciphertext slice is MACed and copied into the token while still in cache: one pass over
     // memory, and no plaintext-sized temporary buffer.
     const keys = state as NodeKeys;

@@ -16,7 +16,7 @@ export interface FernetCryptoBackend {
    * Optional fast path: the whole token, `header | AES-128-CBC(plaintext) | HMAC-SHA256(all before)`, in one
    * call. Fernet uses it when present; it must give exactly what `encrypt` then `sign` give.
    */
-  seal?(state: unknown, header: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  seal?(state: unknown, header: Uint8Array, plaintext: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
 interface WebCryptoKeys {

@@ -83,7 +83,15 @@ export class Fernet {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#backend.seal) return this.#backend.seal(this.#state, header, data);
+    if (this.#backend.seal) {
+      // A backend that seals synchronously (node:crypto) costs one resolved promise, not an async frame.
+      try {
+        const sealed = this.#backend.seal(this.#state, header, data);
+        return sealed instanceof Uint8Array ? Promise.resolve(sealed) : sealed;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return this.#encryptThenSign(header, data);
   }
 
