@@ -155,7 +155,7 @@ async function changesSince(
     requestFor: (i) => ({
       method: "GET",
       path: `/v1/users/${accounts[i]!.username}/changes?after=${heads[i]! - 1}`,
-      setupRequest: (request) => ({ ...request, headers: accounts[i]!.headers }),
+      setupRequest: (request) => ({ ...request, headers: { ...accounts[i]!.headers } }),
     }),
   };
   const slices = await interleaved(
@@ -417,7 +417,7 @@ function productRequests(
       requestFor: (i) => ({
         method: "GET",
         path: path(accounts[i]!),
-        setupRequest: (request) => ({ ...request, headers: accounts[i]!.headers }),
+        setupRequest: (request) => ({ ...request, headers: { ...accounts[i]!.headers } }),
       }),
     };
   }
@@ -485,12 +485,14 @@ const LOOKALIKE_HEADERS = {
   "if-match": '"1"',
 };
 
+// autocannon writes a request's content-length into the headers object it is handed: each request
+// gets a copy, or a PUT's length would ride along on later GETs sharing the object (and hang them).
 function baselineRequest(method: "GET" | "PUT", path: string, body?: Buffer): AutocannonRequest {
   return {
     method,
     path,
     ...(body === undefined ? {} : { body }),
-    setupRequest: (request) => ({ ...request, headers: LOOKALIKE_HEADERS }),
+    setupRequest: (request) => ({ ...request, headers: { ...LOOKALIKE_HEADERS } }),
   };
 }
 

@@ -127,13 +127,17 @@ export class EntryIndex {
     );
   }
 
+  #imported = false;
+
   /** Whether the documents stored before the index existed have been recorded (entry-import.ts). */
   get imported(): boolean {
-    return this.#meta("imported") !== null;
+    this.#imported ||= this.#meta("imported") !== null;
+    return this.#imported;
   }
 
   markImported(): void {
     this.#setMeta("imported", Date.now());
+    this.#imported = true;
   }
 
   /** The newest sequence number handed out (0: none yet). Never goes back, even when rows are deleted. */
@@ -170,18 +174,19 @@ export class EntryIndex {
    * entry below the document's head that is not recorded (pruned since) is skipped with seq 0.
    */
   record(e: EntryInput, keep = Number.MAX_SAFE_INTEGER): RecordOutcome {
-    const existing = this.entry(e.doc, e.version);
-    if (existing !== null) {
-      // An entry first recorded by reference (imported, or a gap) learns its token when its writer's record arrives.
-      if (existing.token === null && e.token !== null && e.token.length <= INLINE_LIMIT) {
-        this.#sql.exec("UPDATE entries SET token = ? WHERE seq = ?", e.token, existing.seq);
+    const doc = this.doc(e.doc);
+    const inline = e.token !== null && e.token.length <= INLINE_LIMIT ? e.token : null;
+    if (doc !== null && e.version <= doc.head) {
+      const existing = this.entry(e.doc, e.version);
+      // Recorded already (idempotent); an entry first recorded by reference (imported, or a gap)
+      // learns its token when its writer's record arrives. Below the head and unrecorded: pruned since.
+      if (existing === null) return { recorded: true, seq: 0, compact: null };
+      if (existing.token === null && inline !== null) {
+        this.#sql.exec("UPDATE entries SET token = ? WHERE seq = ?", inline, existing.seq);
       }
       return { recorded: true, seq: existing.seq, compact: null };
     }
-    const doc = this.doc(e.doc);
-    if (doc !== null && e.version <= doc.head) return { recorded: true, seq: 0, compact: null };
     if (doc !== null && e.version > doc.head + 1) return { recorded: false, head: doc.head };
-    const inline = e.token !== null && e.token.length <= INLINE_LIMIT ? e.token : null;
     const row = this.#sql
       .exec(
         "INSERT INTO entries (doc, version, kind, device_id, updated_at, size, token) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
@@ -211,7 +216,10 @@ export class EntryIndex {
       base.changes,
     );
     if (e.kind === "tombstone") this.#dropBelow(e.doc, e.version, { snapshotsToo: true });
-    else if (e.kind === "whole") this.#dropBelow(e.doc, e.version - keep + 1, { snapshotsToo: false });
+    // Whole entries past the count kept leave the index (and the usage) at once; R2 prunes their objects in batches.
+    else if (e.kind === "whole" && e.version > keep) {
+      this.#dropBelow(e.doc, e.version - keep + 1, { snapshotsToo: false });
+    }
     const due = e.kind === "change" && base.changes >= Math.max(base.bytes / COMPACT_FRACTION, COMPACT_MIN_BYTES);
     return { recorded: true, seq, compact: due ? e.version : null };
   }
@@ -398,5 +406,6 @@ export class EntryIndex {
   /** Forgets everything (the account was deleted). */
   clear(): void {
     this.#sql.exec("DELETE FROM entries; DELETE FROM snapshots; DELETE FROM docs; DELETE FROM meta;");
+    this.#imported = false;
   }
 }

@@ -167,7 +167,7 @@ export class UserHub extends DurableObject<Env> {
         kind: entry.kind,
       });
     }
-    return { seq: outcome.seq, compact: outcome.compact, head: index.head };
+    return { seq: outcome.seq, compact: outcome.compact };
   }
 
   /** RPC: makes the index hold `doc`'s versions up to `version` (R2 showed it to a writer that lost a race). */
@@ -286,7 +286,6 @@ export interface RecordAnswer {
   seq: number;
   /** The version to snapshot now, when the document's changes have grown past the compaction threshold. */
   compact: number | null;
-  head: number;
 }
 
 export interface ChangesAnswer {

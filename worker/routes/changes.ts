@@ -138,9 +138,11 @@ export function changeRoutes(): OpenAPIHono<AppEnv> {
       condition: { ifMatch: version - 1, createOnly: false, version },
       change: true,
     });
-    const answerHeaders: Record<string, string> = { "X-Sync-Seq": String(result.seq) };
+    // A change waits for its record (write-document.ts), so its sequence number is known.
+    const seq = result.seq ?? 0;
+    const answerHeaders: Record<string, string> = { "X-Sync-Seq": String(seq) };
     if (result.compact !== null) answerHeaders["X-Sync-Compact"] = String(result.compact);
-    return c.json({ name: doc, version: result.version, seq: result.seq, size: result.size }, 201, answerHeaders);
+    return c.json({ name: doc, version: result.version, seq, size: result.size }, 201, answerHeaders);
   });
 
   app.openapi(putSnapshot, async (c) => {

@@ -156,10 +156,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
       body,
       condition,
     });
-    return c.json(documentJson(result), result.created ? 201 : 200, {
-      ...versionHeaders(result),
-      "X-Sync-Seq": String(result.seq),
-    });
+    return c.json(documentJson(result), result.created ? 201 : 200, versionHeaders(result));
   });
 
   app.openapi(remove, async (c) => {

@@ -29,8 +29,8 @@ export interface WriteInput {
 export interface WriteResult extends VersionInfo {
   /** True when this write created the document (first written, or written again after a delete). */
   created: boolean;
-  /** The entry's sequence number in the account's index. */
-  seq: number;
+  /** The entry's sequence number in the account's index (changes; a whole write does not wait for it). */
+  seq: number | null;
   /** The version to snapshot now, when the document is due for compaction. */
   compact: number | null;
 }
@@ -80,21 +80,29 @@ export async function writeDocument(
     ),
   );
   recordUsage(env, username, info.size, doc);
-  // Acknowledged only once indexed: a device that pulls after this answer finds the entry.
-  const recorded = await recordEntry(
-    env,
-    username,
-    {
-      doc,
-      version: info.version,
-      kind: change ? "change" : "whole",
-      device_id: info.deviceId,
-      updated_at: info.updatedAt,
-      size: info.size,
-      token: inlineToken(body),
-    },
-    config.historyRetention,
-  );
+  const entry = {
+    doc,
+    version: info.version,
+    kind: change ? ("change" as const) : ("whole" as const),
+    device_id: info.deviceId,
+    updated_at: info.updatedAt,
+    size: info.size,
+    token: inlineToken(body),
+  };
+  // A change is answered once indexed, with its sequence number and the compaction hint. A whole
+  // write is answered without waiting for the hub's reply: its record is sent before the answer, so
+  // the hub (which takes calls in order) has it before any read that follows the answer; readers of
+  // whole versions read R2, and a record that fails is made up when the document's next entry shows
+  // the gap, or when a write loses the race to it.
+  let recorded: { seq: number | null; compact: number | null } = { seq: null, compact: null };
+  if (change) recorded = await recordEntry(env, username, entry, config.historyRetention);
+  else {
+    waitUntil(
+      recordEntry(env, username, entry, config.historyRetention).catch((err: unknown) =>
+        console.error("index record", doc, info.version, err instanceof Error ? err.message : String(err)),
+      ),
+    );
+  }
   const next = info.version;
   // Count-based pruning is for whole entries, each its own base; changes are trimmed by compaction.
   if (!change && next > config.historyRetention && next % pruneEvery(config.historyRetention) === 0) {
