@@ -19,6 +19,8 @@ export const MAX_PAGE_BYTES = 1024 * 1024;
  */
 export const COMPACT_FRACTION = 5;
 export const COMPACT_MIN_BYTES = 4096;
+/** Whole entries past the count kept leave the index every this many versions. */
+const PRUNE_BATCH = 16;
 
 export type StoredKind = "whole" | "change" | "tombstone";
 
@@ -216,8 +218,9 @@ export class EntryIndex {
       base.changes,
     );
     if (e.kind === "tombstone") this.#dropBelow(e.doc, e.version, { snapshotsToo: true });
-    // Whole entries past the count kept leave the index (and the usage) at once; R2 prunes their objects in batches.
-    else if (e.kind === "whole" && e.version > keep) {
+    // Whole entries past the count kept leave the index in batches, as R2 prunes their objects
+    // (write-document.ts); the usage already leaves them out (`usage`).
+    else if (e.kind === "whole" && e.version > keep && e.version % PRUNE_BATCH === 0) {
       this.#dropBelow(e.doc, e.version - keep + 1, { snapshotsToo: false });
     }
     const due = e.kind === "change" && base.changes >= Math.max(base.bytes / COMPACT_FRACTION, COMPACT_MIN_BYTES);
@@ -384,9 +387,15 @@ export class EntryIndex {
    * What the account stores, kept by the index as entries come and go (no listing): the bytes R2
    * holds for its entries and snapshots, the copies kept inline here, and its live documents.
    */
-  usage(): AccountUsage {
+  usage(keep = Number.MAX_SAFE_INTEGER): AccountUsage {
+    // A document written whole counts its newest `keep` versions only: older ones await pruning.
     const e = this.#sql
-      .exec("SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(length(token)), 0) AS inline FROM entries")
+      .exec(
+        `SELECT coalesce(sum(e.size), 0) AS bytes, coalesce(sum(length(e.token)), 0) AS inline
+         FROM entries e JOIN docs d ON d.doc = e.doc
+         WHERE d.base_version != d.head OR e.version > d.head - ?`,
+        keep,
+      )
       .one();
     const s = this.#sql
       .exec("SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(length(token)), 0) AS inline FROM snapshots")

@@ -245,8 +245,8 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /** RPC: the bytes the index holds for the account (usage, and the storage bench). */
-  async usage(space: string): Promise<AccountUsage> {
-    return (await this.#ready(space)).usage();
+  async usage(space: string, keep?: number): Promise<AccountUsage> {
+    return (await this.#ready(space)).usage(keep);
   }
 
   /** RPC: closes the sockets of a device removed from the registry; returns how many. */

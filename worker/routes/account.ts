@@ -89,7 +89,9 @@ export function accountRoutes(): OpenAPIHono<AppEnv> {
     const { username } = c.req.valid("param");
     const { account } = await authorize(c, username);
     const config = c.var.config;
-    const usage = await guard("index.usage", () => hubOf(c.env, account.space).usage(account.space));
+    const usage = await guard("index.usage", () =>
+      hubOf(c.env, account.space).usage(account.space, config.historyRetention),
+    );
     return c.json(
       {
         username,

@@ -38,7 +38,7 @@ export async function checkQuota(env: Env, config: Config, username: string, siz
     measured.bytes + size > config.userQuotaBytes ||
     overCount(measured)
   ) {
-    const usage = await guard("index.usage", () => hubOf(env, username).usage(username));
+    const usage = await guard("index.usage", () => hubOf(env, username).usage(username, config.historyRetention));
     measured = { bytes: usage.entries + usage.snapshots, documents: new Set(usage.documents), at: now };
     if (map.size > 10_000) map.clear();
     map.set(username, measured);
