@@ -327,34 +327,21 @@ export class UserSession {
       const asChange = remote?.fromFeed === true && plan.merged === true && doc !== DEFAULT_DOC;
       // An edit that names its registers travels without building the whole content first: that
       // happens once it landed, in place when it can (register-writes.ts), in time of the edit's size.
-      if (asChange && plan.writes !== undefined && remote !== null) {
-        const base = remote;
-        const written = await this.writeChange(doc, state, {
-          remote: base,
-          writes: plan.writes,
-          next: () => this.#applied(doc, state, base.stamped, plan.writes!),
-          version: base.version + 1,
-          counter: plan.counter,
-          declared,
-        });
-        if (written === "lost") {
-          remote = await this.fetchRemote(doc, state, false);
-          continue;
-        }
-        if (written !== "whole") return written;
-      }
-      const next = plan.build(remote);
-      if (!plan.always && remote !== null && jsonEqual(next.data, remote.stamped.data)) {
+      const named = asChange && plan.writes !== undefined;
+      let next = named ? undefined : plan.build(remote);
+      if (next !== undefined && !plan.always && remote !== null && jsonEqual(next.data, remote.stamped.data)) {
         return { stamped: next, version: remote.version, hash: remote.hash, wrote: false };
       }
       // Compare-and-swap on version n makes this write n + 1: the number sealed in the token, and
       // named to the server (X-Sync-Version), which stores it as exactly that version or not at all.
       const version = remote === null ? createAs : remote.version + 1;
-      if (asChange && remote !== null && plan.writes === undefined) {
+      if (asChange && remote !== null) {
+        const base = remote;
+        const built = next;
         const written = await this.writeChange(doc, state, {
-          remote,
-          writes: diffRegisters(remote.stamped, next, this.rules(doc, state)),
-          next: () => next,
+          remote: base,
+          writes: plan.writes ?? diffRegisters(base.stamped, built!, this.rules(doc, state)),
+          next: () => built ?? this.#applied(doc, state, base.stamped, plan.writes!),
           version,
           counter: plan.counter,
           declared,
@@ -365,6 +352,7 @@ export class UserSession {
         }
         if (written !== "whole") return written;
       }
+      next ??= plan.build(remote);
       const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
         username: this.username,
         doc,
