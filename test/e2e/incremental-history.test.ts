@@ -64,6 +64,22 @@ describe("incremental sync over time", () => {
     expect(calls.some((c) => c.path.endsWith("/docs/preferences/changes") && c.method === "POST")).toBe(true);
   });
 
+  it("never lets a manager's cached state hide what another process saved to the same folder", async () => {
+    const [user, key, dataDir] = [freshUser("inc-shared"), freshKey(), freshDataDir()];
+    const watcher = await manager(server.url, { key, deviceId: "laptop", dataDir });
+    await watcher.bidirectionalSync(user, { a: 1 }, { doc: "notes" });
+    // A second process on the same data folder (a `cloud-sync push` while `watch` runs) syncs an edit.
+    const command = await manager(server.url, { key, deviceId: "laptop", dataDir });
+    await command.bidirectionalSync(user, { a: 1, b: 2 }, { doc: "notes" });
+    const phone = await manager(server.url, { key, deviceId: "phone" });
+    await phone.bidirectionalSync(user, { a: 1, b: 2 }, { doc: "notes" });
+    // The phone's change writes c alone.
+    await phone.bidirectionalSync(user, { a: 1, b: 2, c: 3 }, { doc: "notes" });
+    // The first manager must start from the store's state, not its cached one: the cursor it reads
+    // from the store is past b's change, so a stale state would never get b.
+    expect(await watcher.syncDownload(user, { doc: "notes" })).toEqual({ a: 1, b: 2, c: 3 });
+  });
+
   it("lists changes in the history and rolls back to a change's version", async () => {
     const [user, key] = [freshUser("inc-rollback"), freshKey()];
     const laptop = await manager(server.url, { key, deviceId: "laptop" });

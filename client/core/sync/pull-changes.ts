@@ -26,7 +26,11 @@ import type { MergeRules, Stamped } from "../merge/merge.ts";
 /** Pages one pull may read before it stops (the rest comes with the next). */
 const MAX_PAGES = 100;
 
-/** A referenced token the server no longer has (pruned since the page was answered): start again from a reset. */
+/**
+ * The answer cannot be applied from this cursor: a referenced token the server no longer has
+ * (pruned since the page was answered), or a change this device lacks the version before. The
+ * pull starts again from a reset.
+ */
 class Gone extends Error {}
 
 /** Brings every document's server state up to the account's head. */
@@ -35,7 +39,15 @@ export async function pullChanges(s: UserSession): Promise<void> {
     await pullFrom(s, s.meta.cursor ?? 0);
   } catch (err) {
     if (!(err instanceof Gone)) throw err;
-    await pullFrom(s, 0);
+    try {
+      await pullFrom(s, 0);
+    } catch (again) {
+      if (!(again instanceof Gone)) throw again;
+      throw new SyncError(
+        "server_error",
+        `The server's changes for ${s.username} name entries it does not serve, even from the start. Nothing was merged.`,
+      );
+    }
   }
 }
 
@@ -142,6 +154,12 @@ async function checkFrame(s: UserSession, frame: Frame, stages: Map<string, Stag
       if (held !== undefined && held !== (await tokenHash(frame.token))) throw forkAt(where, version);
     }
     return;
+  }
+  // A change applies to the version right before it. A device that holds an older one lacks the
+  // content of those between (its state lags its cursor: another process saved the cursor): it
+  // starts again from a reset, which brings each document's base and every change after it.
+  if (kind === "change" && known !== undefined && version > known.newest + 1 && stage.replace === undefined) {
+    throw new Gone();
   }
   const bytes = await tokenOf(s, frame);
   const { envelope, tokenTimeMs } = await openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);

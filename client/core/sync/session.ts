@@ -21,6 +21,7 @@ import { applyWrites, applyWritesInPlace, diffRegisters, type RegisterWrite } fr
 import { DEFAULT_DOC } from "../protocol/names.ts";
 import { MAX_CHANGE_BYTES } from "../protocol/change-frames.ts";
 import {
+  loadDocRevision,
   loadDocState,
   loadUserMeta,
   markServer,
@@ -62,11 +63,13 @@ export interface SyncContext {
    */
   freshFeeds: Set<string>;
   /**
-   * Document states as last saved, by `stateKey`: a later operation starts from them instead of
-   * reading and parsing the store again (a large document's state costs its size to load). The
-   * store stays the truth: a state is cached only once saved, and dropped when a save fails.
+   * Document states as this manager last saved them, by `stateKey`, with the revision it wrote
+   * beside each: a later operation starts from the cached state instead of reading and parsing the
+   * store again (a large document's state costs its size to load), when the store's revision is
+   * still that one. Another process or tab sharing the store writes another revision, so its
+   * saves are never shadowed. A state is cached only once saved, and dropped when a save fails.
    */
-  states: Map<string, DocState>;
+  states: Map<string, { state: DocState; revision: string }>;
 }
 
 /** The key of a document's state in `SyncContext.states`. */
@@ -141,8 +144,10 @@ export class UserSession {
   async doc(name: string): Promise<DocState> {
     let state = this.#docs.get(name);
     if (state === undefined) {
-      state =
-        this.ctx.states.get(stateKey(this.username, name)) ?? (await loadDocState(this.ctx.store, this.username, name));
+      const cached = this.ctx.states.get(stateKey(this.username, name));
+      const current =
+        cached !== undefined && (await loadDocRevision(this.ctx.store, this.username, name)) === cached.revision;
+      state = current ? cached.state : await loadDocState(this.ctx.store, this.username, name);
       this.#docs.set(name, state);
     }
     return state;
@@ -180,13 +185,14 @@ export class UserSession {
     this.meta.hlc = this.ctx.hlc.last;
     for (const [name, state] of this.#docs) {
       const key = stateKey(this.username, name);
+      const revision = crypto.randomUUID();
       try {
-        await saveDocState(this.ctx.store, this.username, name, state);
+        await saveDocState(this.ctx.store, this.username, name, state, revision);
       } catch (error) {
         this.ctx.states.delete(key);
         throw error;
       }
-      this.ctx.states.set(key, state);
+      this.ctx.states.set(key, { state, revision });
     }
     await saveUserMeta(this.ctx.store, this.username, this.meta);
   }
