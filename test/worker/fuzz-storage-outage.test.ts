@@ -66,6 +66,19 @@ const ROUTES: RouteCase[] = [
     ],
   },
   {
+    name: "change",
+    kind: "write",
+    request: (u) => [
+      `/v1/users/${u.user}/docs/notes/changes`,
+      withAuth(u, { method: "POST", headers: { "X-Sync-Version": "4" }, body: fernetBytes() }),
+    ],
+  },
+  {
+    name: "snapshot",
+    kind: "write",
+    request: (u) => [`/v1/users/${u.user}/docs/notes/snapshots/3`, withAuth(u, { method: "PUT", body: fernetBytes() })],
+  },
+  {
     name: "document delete",
     kind: "write",
     request: (u) => [`/v1/users/${u.user}/docs/notes`, withAuth(u, { method: "DELETE" })],
@@ -113,7 +126,15 @@ const ROUTES: RouteCase[] = [
     kind: "account-delete",
     request: (u) => [`/v1/users/${u.user}`, withAdmin(u, { method: "DELETE" })],
   },
-  ...["", "/docs", "/docs/notes", "/docs/notes/versions", "/docs/notes/versions/1", "/devices"].map(
+  ...[
+    "",
+    "/docs",
+    "/docs/default",
+    "/docs/notes/versions",
+    "/docs/notes/versions/1",
+    "/devices",
+    "/changes?after=0",
+  ].map(
     (path): RouteCase => ({
       name: `read ${path || "account"}`,
       kind: "read",
@@ -131,6 +152,11 @@ async function populated(): Promise<TestUser> {
   const u = await claimedUser("outage");
   await putDoc(u, "notes");
   await putDoc(u, "notes");
+  // Version 3 a change, so the document reads through the feed and a snapshot of 3 may be stored.
+  await call(
+    `/v1/users/${u.user}/docs/notes/changes`,
+    withAuth(u, { method: "POST", headers: { "X-Sync-Version": "3" }, body: fernetBytes() }),
+  );
   await call(
     `/v1/users/${u.user}/devices/phone`,
     withAuth(u, {
