@@ -3,16 +3,16 @@
  * version a writer bound inside its token (`X-Sync-Version`), parsed into a write condition.
  */
 import { ApiError } from "../errors.ts";
-import type { VersionMatch, WriteCondition } from "../write/condition.ts";
+import { versionOfEtag, type VersionMatch, type WriteCondition } from "../write/condition.ts";
 
 /** Parses one entity tag (`"5"`, `W/"5"` or `*`); null when absent; 400 when malformed. */
 export function parseVersionTag(header: string | undefined, name: string): VersionMatch | null {
   if (header === undefined) return null;
   const value = header.trim();
   if (value === "*") return "*";
-  const match = /^(?:W\/)?"([1-9]\d{0,11})"$/.exec(value);
-  if (match === null) throw new ApiError(400, "bad_request", `${name} must be "*" or one entity tag like "3"`);
-  return Number(match[1]);
+  const version = versionOfEtag(value);
+  if (version === null) throw new ApiError(400, "bad_request", `${name} must be "*" or one entity tag like "3"`);
+  return version;
 }
 
 export function writeCondition(

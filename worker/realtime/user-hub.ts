@@ -9,7 +9,13 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config.ts";
 import { encodeAnnouncement, type VersionAnnouncement } from "./announcement.ts";
 import { encodeFrames, type Frame } from "../../client/core/protocol/change-frames.ts";
-import { EntryIndex, type AccountUsage, type EntryInput, type IndexedEntry } from "../changes/entry-index.ts";
+import {
+  EntryIndex,
+  type AccountUsage,
+  type EntryInput,
+  type IndexedEntry,
+  type ResetBase,
+} from "../changes/entry-index.ts";
 import { fillGap, importAccount } from "../changes/entry-import.ts";
 
 /** Sent by the live route to the hub; only the Worker can reach a DO, so these are trusted. */
@@ -194,22 +200,7 @@ export class UserHub extends DurableObject<Env> {
         return token;
       };
       for (const { base, after: rest } of index.reset(after)) {
-        if (base?.kind === "snapshot") {
-          const token = inline(base.token);
-          frames.push({
-            header: {
-              seq: base.seq,
-              doc: base.doc,
-              version: base.version,
-              kind: "snapshot",
-              device_id: "",
-              updated_at: new Date(base.stored_at).toISOString(),
-              size: base.size,
-              ...(token === null ? { blob: true as const } : {}),
-            },
-            token,
-          });
-        } else if (base !== null) frames.push(frameOf(base, inline(base.token)));
+        if (base !== null) frames.push(frameOf(base, inline(base.token)));
         for (const entry of rest) frames.push(frameOf(entry, inline(entry.token)));
       }
     } else {
@@ -297,16 +288,18 @@ export interface ChangesAnswer {
   body: Uint8Array;
 }
 
-function frameOf(entry: IndexedEntry, token: Uint8Array | null): Frame {
+/** An entry's frame, or a snapshot's (its writer is in its token; its time is when it was stored). */
+function frameOf(entry: IndexedEntry | ResetBase, token: Uint8Array | null): Frame {
   const blob = entry.kind !== "tombstone" && token === null;
+  const snapshot = entry.kind === "snapshot";
   return {
     header: {
       seq: entry.seq,
       doc: entry.doc,
       version: entry.version,
       kind: entry.kind,
-      device_id: entry.device_id,
-      updated_at: entry.updated_at,
+      device_id: snapshot ? "" : entry.device_id,
+      updated_at: snapshot ? new Date(entry.stored_at).toISOString() : entry.updated_at,
       size: entry.size,
       ...(blob ? { blob: true as const } : {}),
     },

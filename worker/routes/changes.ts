@@ -6,7 +6,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { CHANGES_MEDIA_TYPE, MAX_CHANGE_BYTES } from "../../client/core/protocol/change-frames.ts";
 import { authenticateFirst, authOf } from "../auth/authenticate-first.ts";
-import { hubOf } from "../changes/hub-index.ts";
+import { hubOf, inlineToken } from "../changes/hub-index.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { readTokenBody } from "../http/token-body.ts";
@@ -154,9 +154,12 @@ export function changeRoutes(): OpenAPIHono<AppEnv> {
     if (allowed !== "ok") throw snapshotRefused(doc, n, allowed);
     const body = await readTokenBody(c.req.raw);
     if (!(await createSnapshot(c.env.BLOBS, space, doc, n, body))) throw snapshotRefused(doc, n, "exists");
-    const token = "bytes" in body && body.size <= 16 * 1024 ? body.bytes : null;
     const trimmed = await guard("index.snapshot", () =>
-      hub.recordSnapshot(space, { doc, version: n, size: body.size, token }, c.var.config.historyDays * DAY_MS),
+      hub.recordSnapshot(
+        space,
+        { doc, version: n, size: body.size, token: inlineToken(body) },
+        c.var.config.historyDays * DAY_MS,
+      ),
     );
     if (trimmed === null) {
       // A newer base arrived while this one was stored: it is no one's base, so it goes.

@@ -115,7 +115,7 @@ export function documentRoutes(): OpenAPIHono<AppEnv> {
 
   app.openapi(list, async (c) => {
     const { space } = authOf(c).account;
-    const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, space, c.var.config.historyRetention);
+    const { current, leftovers } = await summarizeDocuments(c.env.BLOBS, space);
     // History a delete could not remove when it happened (storage failed during its cleanup) goes now.
     if (leftovers.length > 0)
       c.executionCtx.waitUntil(

@@ -301,65 +301,31 @@ export interface StoredVersion extends VersionInfo {
 export interface DocumentsSummary {
   /** The current version of each document, by name. */
   current: StoredVersion[];
-  /** Bytes of the versions still within retention, over all documents. */
-  usageBytes: number;
   /** Keys of deleted history still stored below a tombstone (a delete whose cleanup failed). */
   leftovers: string[];
 }
 
-/**
- * One pass over the user's objects: each document's current version and the bytes the quota
- * counts (the newest `retention` versions of each; older ones are pruned or about to be).
- */
-export async function summarizeDocuments(
-  bucket: R2Bucket,
-  username: string,
-  retention: number,
-): Promise<DocumentsSummary> {
-  const { heads, usageBytes, leftovers } = walkDocuments(
+/** One pass over the user's objects: each live document's current version, and deleted history left behind. */
+export async function summarizeDocuments(bucket: R2Bucket, username: string): Promise<DocumentsSummary> {
+  const { heads, leftovers } = walkDocuments(
     username,
     await listKeys(bucket, docsPrefix(username), { metadata: true }),
-    retention,
   );
   const current = heads.flatMap((obj) => {
-    const info = toInfo(username, obj);
+    const info = isTombstone(obj) ? null : toInfo(username, obj);
     return info === null ? [] : [{ ...info, storedAt: obj.uploaded.getTime() }];
   });
-  return { current, usageBytes, leftovers };
+  return { current, leftovers };
 }
 
 /**
- * Bytes of the versions still within retention, over all of a user's documents. Keys and sizes
- * are all it needs, so it lists without custom metadata, which in R2 costs about as much again.
+ * One pass over a user's objects, newest first within each document: each document's newest
+ * object (a tombstone when it was deleted last), and the deleted history left below tombstones.
  */
-/** The bytes the quota counts and the names of the live documents, from one listing without metadata. */
-export async function measureUsage(
-  bucket: R2Bucket,
-  username: string,
-  retention: number,
-): Promise<{ bytes: number; documents: string[] }> {
-  const { heads, usageBytes } = walkDocuments(username, await listKeys(bucket, docsPrefix(username)), retention);
-  const documents: string[] = [];
-  for (const head of heads) {
-    const parsed = parseVersionKey(username, head.key);
-    if (parsed !== null) documents.push(parsed.doc);
-  }
-  return { bytes: usageBytes, documents };
-}
-
-/**
- * One pass over a user's objects, newest first within each document: each live document's current
- * object, the bytes the quota counts, and the deleted history left below tombstones.
- */
-function walkDocuments(
-  username: string,
-  objects: readonly R2Object[],
-  retention: number,
-): { heads: R2Object[]; usageBytes: number; leftovers: string[] } {
-  // Per document: its newest version, and whether a tombstone was passed (what lies below it is deleted history).
-  const docs = new Map<string, { head: number; ended: boolean }>();
+function walkDocuments(username: string, objects: readonly R2Object[]): { heads: R2Object[]; leftovers: string[] } {
+  // Per document: whether a tombstone was passed (what lies below it is deleted history).
+  const docs = new Map<string, { ended: boolean }>();
   const heads: R2Object[] = [];
-  let usageBytes = 0;
   const leftovers: string[] = [];
   for (const obj of objects) {
     const parsed = parseVersionKey(username, obj.key);
@@ -367,15 +333,14 @@ function walkDocuments(
     let seen = docs.get(parsed.doc);
     if (seen === undefined) {
       // Keys sort newest first, so a document's first key is its current version (or its deletion).
-      seen = { head: parsed.version, ended: false };
+      seen = { ended: false };
       docs.set(parsed.doc, seen);
-      if (!isTombstone(obj)) heads.push(obj);
+      heads.push(obj);
     }
     if (seen.ended) leftovers.push(obj.key);
     else if (isTombstone(obj)) seen.ended = true;
-    else if (seen.head - parsed.version < retention) usageBytes += obj.size;
   }
-  return { heads, usageBytes, leftovers };
+  return { heads, leftovers };
 }
 
 /** Deletes deleted history left below tombstones (`DocumentsSummary.leftovers`). */
@@ -407,16 +372,8 @@ function storedEntry(username: string, obj: R2Object): StoredEntry | null {
 
 /** Every document's newest version, a tombstone included: one listing with metadata (the index's import). */
 export async function listHeads(bucket: R2Bucket, username: string): Promise<StoredEntry[]> {
-  const seen = new Set<string>();
-  const heads: StoredEntry[] = [];
-  for (const obj of await listKeys(bucket, docsPrefix(username), { metadata: true })) {
-    const entry = storedEntry(username, obj);
-    if (entry === null || seen.has(entry.doc)) continue;
-    // Keys sort newest first within a document, so its first key is its head.
-    seen.add(entry.doc);
-    heads.push(entry);
-  }
-  return heads;
+  const { heads } = walkDocuments(username, await listKeys(bucket, docsPrefix(username), { metadata: true }));
+  return heads.flatMap((obj) => storedEntry(username, obj) ?? []);
 }
 
 /** One stored version's description (an R2 head); null when it is not stored. */

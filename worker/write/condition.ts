@@ -6,6 +6,12 @@ export function etagOf(version: number): string {
   return `"${version}"`;
 }
 
+/** The version an entity tag names (`"3"`, or a weak `W/"3"`); null for anything else. */
+export function versionOfEtag(tag: string | undefined): number | null {
+  const match = tag === undefined ? null : /^(?:W\/)?"([1-9]\d{0,11})"$/.exec(tag.trim());
+  return match === null ? null : Number(match[1]);
+}
+
 export type VersionMatch = number | "*";
 
 export interface WriteCondition {

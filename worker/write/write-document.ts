@@ -5,7 +5,7 @@
  * realtime announcement around it; a delete stores a tombstone and removes the history below it.
  */
 import type { Config, Env } from "../config.ts";
-import type { WriteCondition } from "./condition.ts";
+import { versionOfEtag, type WriteCondition } from "./condition.ts";
 import { catchUp, inlineToken, recordEntry } from "../changes/hub-index.ts";
 import { ApiError } from "../errors.ts";
 import { noteActivity } from "../storage/devices.ts";
@@ -54,9 +54,10 @@ async function racing<T>(env: Env, space: string, doc: string, swap: () => Promi
   try {
     return await swap();
   } catch (err) {
-    const current = err instanceof ApiError && err.status === 412 ? /^"(\d+)"$/.exec(err.headers.ETag ?? "") : null;
-    const next = err instanceof ApiError ? Number(err.headers["X-Sync-Next-Version"] ?? 0) : 0;
-    const head = Math.max(current === null ? 0 : Number(current[1]), next - 1);
+    if (!(err instanceof ApiError) || err.status !== 412) throw err;
+    // The 412 names the live version (ETag, condition.ts) or the number this write would have had.
+    const next = Number(err.headers["X-Sync-Next-Version"] ?? 0);
+    const head = Math.max(versionOfEtag(err.headers.ETag) ?? 0, next - 1);
     if (head > 0) await catchUp(env, space, doc, head);
     throw err;
   }

@@ -7,15 +7,17 @@ import { SyncError } from "../errors.ts";
 import { compareHlc, isHlc, MIN_HLC } from "./hlc.ts";
 import { childPath, splitPath } from "./json-path.ts";
 import { checkJson, jsonEqual, orderLike, setJsonKey, type Json, type JsonObject } from "./json-value.ts";
-import { isRecordList, recordSegment, recordTime } from "./records.ts";
+import { isRecordList, recordSegment } from "./records.ts";
 import { diffValue, isValuePatch, patchValue, type ValuePatch } from "./value-patch.ts";
 import {
   expand,
   isMaxPath,
   joinRegister,
+  compareRecordPlaces,
   kindOfValue,
   materialize,
   nodeInfo,
+  recordPlace,
   registerValue,
   type NodeInfo,
   type Register,
@@ -258,25 +260,15 @@ function placeRecord(
 ): void {
   const at = list.findIndex((r) => recordSegment(r) === segment);
   if (at >= 0) list.splice(at, 1);
-  const key = (r: JsonObject, c: string) => ({
-    time: recordTime(r, clockMillis(c)),
-    clock: c,
-    segment: recordSegment(r),
-  });
-  const mine = key(record, clock);
+  const mine = recordPlace(record, clock, segment);
   let i = list.length;
   while (i > 0) {
     const other = list[i - 1]!;
-    const otherPath = childPath(listPath, recordSegment(other));
-    const theirs = key(other, Object.hasOwn(clocks, otherPath) ? clocks[otherPath]! : listClock);
-    const order =
-      theirs.time - mine.time || compareHlc(theirs.clock, mine.clock) || (theirs.segment < mine.segment ? -1 : 1);
-    if (order <= 0) break;
+    const otherSegment = recordSegment(other);
+    const otherPath = childPath(listPath, otherSegment);
+    const theirs = recordPlace(other, Object.hasOwn(clocks, otherPath) ? clocks[otherPath]! : listClock, otherSegment);
+    if (compareRecordPlaces(theirs, mine) <= 0) break;
     i--;
   }
   list.splice(i, 0, record);
-}
-
-function clockMillis(clock: string): number {
-  return clock === MIN_HLC ? 0 : Number(clock.slice(0, 13));
 }

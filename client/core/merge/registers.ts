@@ -271,18 +271,27 @@ function container(node: TrieNode, children: Array<[TrieNode, Visit]>): Json {
     for (const [child, r] of live) setJsonKey(out, child.segment, r.value);
     return out;
   }
-  // Records in time order: their own time, then clock, then id, so every replica lists them alike.
-  const keyed = live.map(([child, r]) => ({
-    time: recordTime(r.value, clockMs(r.clock)),
-    clock: r.clock,
-    segment: child.segment,
-    value: r.value,
-  }));
-  keyed.sort(
-    (x, y) =>
-      x.time - y.time || compareHlc(x.clock, y.clock) || (x.segment < y.segment ? -1 : x.segment > y.segment ? 1 : 0),
-  );
+  const keyed = live.map(([child, r]) => ({ place: recordPlace(r.value, r.clock, child.segment), value: r.value }));
+  keyed.sort((x, y) => compareRecordPlaces(x.place, y.place));
   return keyed.map((k) => k.value);
+}
+
+/** What orders a record in its list. */
+export interface RecordPlace {
+  time: number;
+  clock: string;
+  segment: string;
+}
+
+export function recordPlace(record: Json, clock: string, segment: string): RecordPlace {
+  return { time: recordTime(record, clockMs(clock)), clock, segment };
+}
+
+/** Records in time order: their own time, then clock, then id, so every replica lists them alike. */
+export function compareRecordPlaces(x: RecordPlace, y: RecordPlace): number {
+  return (
+    x.time - y.time || compareHlc(x.clock, y.clock) || (x.segment < y.segment ? -1 : x.segment > y.segment ? 1 : 0)
+  );
 }
 
 function clockMs(clock: string): number {

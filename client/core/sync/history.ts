@@ -133,6 +133,7 @@ async function rebuild(s: UserSession, doc: string, version: number, last: Envel
   const where = describeDoc(s.username, doc);
   const place = { username: s.username, doc };
   const open = async (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);
+  const rules = s.rules(doc, await s.doc(doc));
   const changes = [last];
   let base: Stamped | null = null;
   for (let v = version - 1; v >= 1 && version - v <= MAX_REBUILD && base === null; v--) {
@@ -140,7 +141,7 @@ async function rebuild(s: UserSession, doc: string, version: number, last: Envel
     if (snapshot !== null) {
       const { envelope, tokenTimeMs } = await open(snapshot);
       checkBinding(envelope, { ...place, version: v, kind: "snapshot" }, where);
-      base = stampedFromEnvelope(envelope, tokenTimeMs, s.rules(doc, await s.doc(doc)));
+      base = stampedFromEnvelope(envelope, tokenTimeMs, rules);
       break;
     }
     const served = await s.ctx.api.getVersion(s.username, doc, v);
@@ -148,7 +149,7 @@ async function rebuild(s: UserSession, doc: string, version: number, last: Envel
     const { envelope, tokenTimeMs } = await open(served.bytes);
     checkBinding(envelope, { ...place, version: v }, where);
     if (envelope.sync?.kind === "change") changes.push(envelope);
-    else base = stampedFromEnvelope(envelope, tokenTimeMs, s.rules(doc, await s.doc(doc)));
+    else base = stampedFromEnvelope(envelope, tokenTimeMs, rules);
   }
   if (base === null) {
     throw new SyncError(
@@ -156,7 +157,6 @@ async function rebuild(s: UserSession, doc: string, version: number, last: Envel
       `Version ${version} of ${where} is a change whose earlier versions are no longer stored: it cannot be rebuilt.`,
     );
   }
-  const rules = s.rules(doc, await s.doc(doc));
   let stamped = base;
   for (const change of changes.reverse()) {
     stamped = applyWrites(stamped, checkWrites((change.data as { writes?: unknown } | null)?.writes), rules);

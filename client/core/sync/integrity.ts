@@ -56,11 +56,16 @@ export function checkVersionNumber(record: IntegrityRecord | undefined, where: s
 export function checkServed(record: IntegrityRecord | undefined, where: string, served: ServedVersion): void {
   if (record === undefined) return;
   checkVersionNumber(record, where, served.version);
-  const sameVersion = hashAt(record, served.version);
-  if (sameVersion !== undefined && sameVersion !== served.hash) {
+  checkSameAsSeen(record, where, served.version, served.hash);
+}
+
+/** Throws `fork_detected` when this device saw `version` with another hash than `hash` (and kept it). */
+export function checkSameAsSeen(record: IntegrityRecord, where: string, version: number, hash: string): void {
+  const sameVersion = hashAt(record, version);
+  if (sameVersion !== undefined && sameVersion !== hash) {
     throw new SyncError(
       "fork_detected",
-      `Version ${served.version} of ${where} differs from the version ${served.version} this device saw before: ` +
+      `Version ${version} of ${where} differs from the version ${version} this device saw before: ` +
         "the server is showing devices diverging histories. Nothing was merged.",
     );
   }

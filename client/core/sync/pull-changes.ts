@@ -18,7 +18,14 @@ import { latestClock } from "../merge/merge.ts";
 import type { Frame } from "../protocol/change-frames.ts";
 import { openDocument, stampedFromEnvelope } from "../wire/document-codec.ts";
 import { checkBinding } from "./binding.ts";
-import { checkHistoric, recordSeen, tokenHash, verifyServed, type IntegrityRecord } from "./integrity.ts";
+import {
+  checkHistoric,
+  checkSameAsSeen,
+  recordSeen,
+  tokenHash,
+  verifyServed,
+  type IntegrityRecord,
+} from "./integrity.ts";
 import { describeDoc, type UserSession } from "./session.ts";
 import { markServer, serverData, type PeerClock, type UnverifiedGap } from "./state.ts";
 import type { MergeRules, Stamped } from "../merge/merge.ts";
@@ -126,14 +133,6 @@ async function stageOf(s: UserSession, doc: string, stages: Map<string, Stage>):
   return stage;
 }
 
-function forkAt(where: string, version: number): SyncError {
-  return new SyncError(
-    "fork_detected",
-    `Version ${version} of ${where} differs from the version ${version} this device saw before: the server is ` +
-      "showing devices diverging histories. Nothing was merged.",
-  );
-}
-
 async function checkFrame(s: UserSession, frame: Frame, stages: Map<string, Stage>): Promise<void> {
   const { doc, version, kind } = frame.header;
   const stage = await stageOf(s, doc, stages);
@@ -149,10 +148,8 @@ async function checkFrame(s: UserSession, frame: Frame, stages: Map<string, Stag
   }
   // Already applied (this device's own write, or a page read again after a crash): only checked.
   if (known !== undefined && version <= known.newest) {
-    if (kind !== "snapshot" && frame.token !== null) {
-      const held = known.seen.find(([v]) => v === version)?.[1];
-      if (held !== undefined && held !== (await tokenHash(frame.token))) throw forkAt(where, version);
-    }
+    if (kind !== "snapshot" && frame.token !== null)
+      checkSameAsSeen(known, where, version, await tokenHash(frame.token));
     return;
   }
   // A change applies to the version right before it. A device that holds an older one lacks the

@@ -247,7 +247,7 @@ export class UserSession {
       this.ctx.maxDocumentBytes,
     );
     const place = { username: this.username, doc, version: served.version, kind: "whole" as const };
-    const chain = await verifyServed(state.integrity, place, where, { hash, envelope }, this.#history(doc));
+    const chain = await verifyServed(state.integrity, place, where, { hash, envelope }, this.historyOf(doc));
     if (chain === "unverifiable" && state.integrity !== undefined) {
       state.unverified = { from: state.integrity.newest, to: served.version, at: this.now() };
     }
@@ -303,11 +303,6 @@ export class UserSession {
 
   /** What the fork check may read of `doc`'s history on the server. */
   historyOf(doc: string): HistoryReader {
-    return this.#history(doc);
-  }
-
-  /** What the fork check may read of `doc`'s history on the server. */
-  #history(doc: string): HistoryReader {
     const where = describeDoc(this.username, doc);
     return {
       readVersion: async (version) => (await this.ctx.api.getVersion(this.username, doc, version))?.bytes ?? null,
