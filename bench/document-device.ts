@@ -38,7 +38,10 @@ export class DocumentDevice {
   }
 
   /** A device of `account`'s user, with its own fresh data folder (metadata, merge bases, queue). */
-  static async create(origin: string, account: BenchAccount): Promise<DocumentDevice> {
+  static async create(
+    origin: string,
+    account: Pick<BenchAccount, "username" | "deviceId" | "key">,
+  ): Promise<DocumentDevice> {
     const dataDir = mkdtempSync(join(tmpdir(), "cloud-sync-bench-device-"));
     const manager = await createNodeSyncManager({
       url: origin,

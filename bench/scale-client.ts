@@ -6,17 +6,13 @@
  * Usage (IPC child): scale-client.ts <origin> <megabytes> <repeats>
  */
 
-import { createAccount, onDevice } from "./accounts.ts";
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createAccount, onDevice, type BenchAccount } from "./accounts.ts";
 import { DocumentDevice, splitState } from "./document-device.ts";
-import { peakResidentBytes, residentBytes, resetPeak } from "./proc-memory.ts";
+import { measured, type PhaseMemory } from "./measured-phase.ts";
+import type { DeviceMessage } from "./scale-device.ts";
 import { generateState, oneTurn } from "./state-generator.ts";
-
-export interface PhaseMemory {
-  /** RSS just before the phase (the state is already in memory), null without /proc. */
-  rssBeforeBytes: number | null;
-  peakRssBytes: number | null;
-  peakHeapBytes: number;
-}
 
 export interface ScaleClientReport {
   plaintextBytes: number;
@@ -25,7 +21,7 @@ export interface ScaleClientReport {
   /** The phase of the last repeat that grew RSS the most. */
   push: PhaseMemory;
   pull: PhaseMemory;
-  /** After the last repeat: A appends one ~300 B record and B syncs it in. */
+  /** After the last repeat: A appends one ~300 B record and another device (its own process) syncs it in. */
   change: { ms: number; fullMs: number; memory: PhaseMemory };
 }
 
@@ -34,62 +30,67 @@ if (origin === undefined || process.send === undefined)
   throw new Error("usage: scale-client.ts <origin> <megabytes> <repeats> (IPC child)");
 const mb = Number(mbText);
 const repeats = Number(repeatsText ?? "1");
-const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Runs `phase` and reports its time and peak memory over what was resident when it began. */
-async function measured(phase: () => Promise<unknown>): Promise<{ ms: number; memory: PhaseMemory }> {
-  gc?.();
-  const rssBeforeBytes = residentBytes(process.pid);
-  const canReset = resetPeak(process.pid);
-  let peakHeapBytes = process.memoryUsage().heapUsed;
-  let peakSampled = rssBeforeBytes ?? 0;
-  const sampler = setInterval(() => {
-    peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
-    peakSampled = Math.max(peakSampled, residentBytes(process.pid) ?? 0);
-  }, 5);
-  const t0 = performance.now();
+/** Device A pushes every document, then a new device B pulls them; B is closed and gone after. */
+async function fullSync(a: DocumentDevice, account: BenchAccount, docs: ReturnType<typeof splitState>) {
+  const b = await DocumentDevice.create(origin!, onDevice(account, "bbbbbbbbbbbbbbbb"));
   try {
-    await phase();
+    const push = await measured(() => a.push(docs));
+    const pull = await measured(() => b.pull(docs.keys()));
+    return { ms: push.ms + pull.ms, push: push.memory, pull: pull.memory };
   } finally {
-    clearInterval(sampler);
+    await b.close();
   }
-  const ms = performance.now() - t0;
-  peakHeapBytes = Math.max(peakHeapBytes, process.memoryUsage().heapUsed);
-  const hwm = canReset ? peakResidentBytes(process.pid) : null;
-  return {
-    ms,
-    memory: {
-      rssBeforeBytes,
-      peakRssBytes: rssBeforeBytes === null ? null : Math.max(peakSampled, hwm ?? 0),
-      peakHeapBytes,
-    },
-  };
 }
 
 async function syncOnce(docs: ReturnType<typeof splitState>, username: string, withChange = false) {
   const account = await createAccount(origin!, username, "aaaaaaaaaaaaaaaa");
   const a = await DocumentDevice.create(origin!, account);
-  const b = await DocumentDevice.create(origin!, onDevice(account, "bbbbbbbbbbbbbbbb"));
   try {
-    const push = await measured(() => a.push(docs));
-    const pull = await measured(() => b.pull(docs.keys()));
-    const run = { ms: push.ms + pull.ms, push: push.memory, pull: pull.memory };
+    const run = await fullSync(a, account, docs);
     if (!withChange) return { ...run, change: null };
-    // One record appended by the application (it says what it added), and the other device syncing it in.
-    const change = await measured(async () => {
-      await a.append("memory", "/conversations", {
+    // The change: A's application appends one record (saying what it added), and another device,
+    // in its own process holding the state as after any sync, takes it in. Each device is measured
+    // in its own process, as each runs on its own machine.
+    const other = await startDevice(account, [...docs.keys()]);
+    const append = await measured(() =>
+      a.append("memory", "/conversations", {
         id: "scale-appended",
         started_at: oneTurn(1).timestamp,
         title: "appended",
         turns: [{ ...oneTurn(1) }],
-      });
-      await b.pull(docs.keys());
-    });
-    return { ...run, change: { ms: change.ms, fullMs: run.ms, memory: change.memory } };
+      }),
+    );
+    const take = await other.sync();
+    const heavier = take.memory.peakHeapBytes > append.memory.peakHeapBytes ? take.memory : append.memory;
+    return { ...run, change: { ms: append.ms + take.ms, fullMs: run.ms, memory: heavier } };
   } finally {
     await a.close();
-    await b.close();
   }
+}
+
+/** Starts another device of `account` in its own process, synced once; `sync()` measures its next sync. */
+async function startDevice(account: BenchAccount, docs: string[]) {
+  const config = { username: account.username, deviceId: "cccccccccccccccc", key: account.key, docs };
+  const child = fork(fileURLToPath(new URL("scale-device.ts", import.meta.url)), [origin!, JSON.stringify(config)], {
+    execArgv: process.execArgv,
+    stdio: ["ignore", 2, 2, "ipc"],
+  });
+  const next = () =>
+    new Promise<DeviceMessage>((resolve, reject) => {
+      child.once("message", (m) => resolve(m as DeviceMessage));
+      child.once("exit", (code) => reject(new Error(`the other device exited with ${code}`)));
+    });
+  await next();
+  return {
+    sync: async (): Promise<{ ms: number; memory: PhaseMemory }> => {
+      const answer = next();
+      child.send("sync");
+      const m = await answer;
+      if (!("ms" in m)) throw new Error("the other device answered out of turn");
+      return m;
+    },
+  };
 }
 
 const state = generateState({ bytes: mb * 1_000_000, seed: 42 });

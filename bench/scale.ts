@@ -149,7 +149,7 @@ function toRows(results: RunResult[], workerdCount: number): BenchRow[] {
       baseline: Math.round(change.fullMs),
       target: CHANGE_TIME_TARGET,
       better: "lower",
-      note: "A appends one ~300 B record (append API) and B syncs it in; baseline = the same run's full sync (push by A + pull by B)",
+      note: "A appends one ~300 B record (append API) and another device, in its own process, syncs it in; baseline = the same run's full sync (push by A + pull by B)",
     }),
     row({
       id: `scale.client.change-sync.peak-heap.${last.mb}mb`,
@@ -158,7 +158,7 @@ function toRows(results: RunResult[], workerdCount: number): BenchRow[] {
       baseline: stateMb,
       target: CHANGE_HEAP_TARGET,
       better: "lower",
-      note: "V8 heapUsed over that change sync (the application's state itself included), sampled every 5 ms; baseline = state size",
+      note: "V8 heapUsed of the heavier of the two devices' processes over its part of that change sync (its application's state and its sync state included), sampled every 5 ms; baseline = state size",
     }),
   );
   for (const phase of ["push", "pull"] as const) {

@@ -3,14 +3,8 @@ import type { AutoSyncState } from "./auto/timer.ts";
 import { clockReport, type ClockReport } from "./sync/clock-skew.ts";
 import type { Store } from "./ports.ts";
 import { OfflineQueue } from "./sync/queue.ts";
-import {
-  listDocStates,
-  loadDocState,
-  loadUserMeta,
-  type DeviceClock,
-  type ErrorRecord,
-  type UnverifiedGap,
-} from "./sync/state.ts";
+import { loadDoc } from "./sync/state-journal.ts";
+import { listDocStates, loadUserMeta, type DeviceClock, type ErrorRecord, type UnverifiedGap } from "./sync/state.ts";
 
 export interface DocumentStatus {
   doc: string;
@@ -60,7 +54,7 @@ export async function buildStatus(input: StatusInputs): Promise<SyncStatus> {
   const names = new Set([...(await listDocStates(store, username)), ...queued.map((q) => q.doc)]);
   const documents: DocumentStatus[] = [];
   for (const doc of [...names].sort()) {
-    const state = await loadDocState(store, username, doc);
+    const { state } = await loadDoc(store, username, doc);
     documents.push({
       doc,
       version: state.server?.version ?? null,

@@ -41,7 +41,8 @@ import { systemClock, type Store } from "./ports.ts";
 import type { QueuedChange } from "./sync/queue.ts";
 import { resolveConflict } from "./merge/resolve-conflict.ts";
 import { stateKey, UserSession, type SyncContext } from "./sync/session.ts";
-import { clearUser, deleteDocState, loadDeviceClock, saveDeviceClock } from "./sync/state.ts";
+import { clearUser, loadDeviceClock, saveDeviceClock } from "./sync/state.ts";
+import { deleteDoc } from "./sync/state-journal.ts";
 
 export interface DocOption {
   /** The document; `default` (the one the Python module reads and writes) when omitted. */
@@ -457,7 +458,7 @@ export class SyncManager {
     const doc = this.#doc(options);
     return this.#serial(() => {
       this.#ctx.states.delete(stateKey(username, doc));
-      return deleteDocState(this.#store, username, doc);
+      return deleteDoc(this.#store, username, doc);
     });
   }
 

@@ -3,6 +3,8 @@
  * changes, an idle round is one request, concurrent appends converge, a new device starts from a
  * compacted snapshot, Python's `default` stays whole, and a previous-release account keeps working.
  */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deriveAuthToken } from "../../client/core/crypto/credential.ts";
 import { Fernet } from "../../client/core/crypto/fernet.ts";
@@ -10,7 +12,7 @@ import { isSyncError } from "../../client/core/errors.ts";
 import type { JsonObject } from "../../client/core/merge/json-value.ts";
 import { decodeFrames } from "../../client/core/protocol/change-frames.ts";
 import { decodeEnvelope } from "../../client/core/wire/envelope.ts";
-import { freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
+import { freshDataDir, freshKey, freshUser, manager, recordingFetch, type WireCall } from "../support/sync-clients.ts";
 import { useWorkerServer } from "../support/use-worker-server.ts";
 
 const server = useWorkerServer();
@@ -137,6 +139,37 @@ describe("incremental sync", () => {
     expect(kinds.length).toBeLessThan(41);
     const fresh = await device(key, "tablet");
     expect(await fresh.syncDownload(user, { doc: "memory" })).toEqual(data);
+  });
+
+  it("keeps a change on the device's disk as a journal entry of its size, which a restarted process reads", async () => {
+    const [user, key] = [freshUser("inc-journal"), freshKey()];
+    const [laptopDir, phoneDir] = [freshDataDir(), freshDataDir()];
+    const laptop = await manager(server.url, { key, deviceId: "laptop", incremental: true, dataDir: laptopDir });
+    const phone = await manager(server.url, { key, deviceId: "phone", incremental: true, dataDir: phoneDir });
+    await laptop.bidirectionalSync(user, memoryWith(400), { doc: "memory" });
+    await phone.downloadDocuments(user, ["memory"]);
+    const stateFile = join(phoneDir, "users", user, "docs", "memory.json");
+    const checkpoint = readFileSync(stateFile, "utf8");
+    expect(checkpoint.length).toBeGreaterThan(100_000);
+
+    await laptop.append(user, "memory", "/conversations", { id: "turn-new", text: "hello" });
+    const got = await phone.downloadDocuments(user, ["memory"]);
+    expect((got["memory"] as { conversations: unknown[] }).conversations).toHaveLength(401);
+    // The whole state was not written again: one small entry beside it holds the change.
+    expect(readFileSync(stateFile, "utf8")).toBe(checkpoint);
+    const journal = join(phoneDir, "users", user, "journal", "memory");
+    const entries = readdirSync(journal);
+    expect(entries).toHaveLength(1);
+    expect(statSync(join(journal, entries[0]!)).size).toBeLessThan(4096);
+
+    // A new process on the same folder reads checkpoint and journal, and goes on from there.
+    const restarted = await manager(server.url, { key, deviceId: "phone", incremental: true, dataDir: phoneDir });
+    await laptop.append(user, "memory", "/conversations", { id: "turn-next", text: "again" });
+    const after = (await restarted.downloadDocuments(user, ["memory"]))["memory"] as {
+      conversations: { id: string }[];
+    };
+    expect(after.conversations.map((t) => t.id).slice(-2)).toEqual(["turn-new", "turn-next"]);
+    expect((await restarted.getSyncStatus(user)).documents[0]).toMatchObject({ doc: "memory", version: 3 });
   });
 
   it("writes the default document whole, so the Python module can read it", async () => {

@@ -76,3 +76,14 @@ export function checkJson(value: unknown, path = "data"): void {
     `${path} is not JSON data (${value === undefined ? "undefined" : typeof value === "object" ? (value.constructor?.name ?? "object") : typeof value})`,
   );
 }
+
+/** About how many bytes `value` takes as JSON text, counted without building the text. */
+export function approximateJsonBytes(value: Json): number {
+  if (typeof value === "string") return value.length + 2;
+  if (typeof value === "number") return 8;
+  if (value === null || typeof value === "boolean") return 5;
+  let bytes = 2;
+  if (Array.isArray(value)) for (const item of value) bytes += approximateJsonBytes(item) + 1;
+  else for (const key of Object.keys(value)) bytes += key.length + 4 + approximateJsonBytes(value[key]!);
+  return bytes;
+}

@@ -7,13 +7,8 @@
  * one document are joined into its state once per answer.
  */
 import { SyncError } from "../errors.ts";
-import {
-  applyWrites,
-  applyWritesInPlace,
-  checkWrites,
-  latestWrite,
-  type RegisterWrite,
-} from "../merge/register-writes.ts";
+import { checkWrites, latestWrite, type RegisterWrite } from "../merge/register-writes.ts";
+import { applyTracked } from "./lineage.ts";
 import { latestClock } from "../merge/merge.ts";
 import type { Frame } from "../protocol/change-frames.ts";
 import { openDocument, stampedFromEnvelope } from "../wire/document-codec.ts";
@@ -233,7 +228,6 @@ async function commit(s: UserSession, doc: string, stage: Stage): Promise<void> 
   const rules = s.rules(doc, state);
   // In place only when the server's state is its own object, not also the application's base.
   const own = state.server?.data !== null || state.base === null;
-  const next =
-    own && applyWritesInPlace(current, stage.writes, rules) ? current : applyWrites(current, stage.writes, rules);
+  const next = applyTracked(current, stage.writes, rules, own);
   markServer(state, next, stage.head.version, stage.head.hash);
 }

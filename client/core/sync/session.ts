@@ -17,15 +17,14 @@ import { latestClock, stamp, type Json, type MergeRules, type Stamped } from "..
 import type { Clock, Store } from "../ports.ts";
 import { OfflineQueue, type BackoffOptions } from "./queue.ts";
 import { pullChanges } from "./pull-changes.ts";
-import { applyWrites, applyWritesInPlace, diffRegisters, type RegisterWrite } from "../merge/register-writes.ts";
+import { diffRegisters, type RegisterWrite } from "../merge/register-writes.ts";
+import { applyTracked } from "./lineage.ts";
+import { loadDoc, loadDocRevision, saveDoc, type SavedDoc } from "./state-journal.ts";
 import { DEFAULT_DOC } from "../protocol/names.ts";
 import { MAX_CHANGE_BYTES } from "../protocol/change-frames.ts";
 import {
-  loadDocRevision,
-  loadDocState,
   loadUserMeta,
   markServer,
-  saveDocState,
   saveUserMeta,
   serverData,
   type DocState,
@@ -63,13 +62,14 @@ export interface SyncContext {
    */
   freshFeeds: Set<string>;
   /**
-   * Document states as this manager last saved them, by `stateKey`, with the revision it wrote
-   * beside each: a later operation starts from the cached state instead of reading and parsing the
-   * store again (a large document's state costs its size to load), when the store's revision is
-   * still that one. Another process or tab sharing the store writes another revision, so its
-   * saves are never shadowed. A state is cached only once saved, and dropped when a save fails.
+   * Document states as this manager last saved them, by `stateKey`, with what the save left in
+   * the store (its revision among it): a later operation starts from the cached state instead of
+   * reading and parsing the store again (a large document's state costs its size to load), when
+   * the store's revision is still that one. Another process or tab sharing the store writes
+   * another revision, so its saves are never shadowed. A state is cached only once saved, and
+   * dropped when a save fails.
    */
-  states: Map<string, { state: DocState; revision: string }>;
+  states: Map<string, { state: DocState; saved: SavedDoc }>;
 }
 
 /** The key of a document's state in `SyncContext.states`. */
@@ -123,6 +123,8 @@ export class UserSession {
   readonly meta: UserMeta;
   readonly queue: OfflineQueue;
   readonly #docs = new Map<string, DocState>();
+  /** What the store holds of each document of `#docs`, which its save follows. */
+  readonly #saved = new Map<string, SavedDoc>();
   #discarded = false;
   /** This session has pulled the changes feed already. */
   #pulled = false;
@@ -142,14 +144,14 @@ export class UserSession {
 
   /** The document's state, loaded once per session and saved by `save()`. */
   async doc(name: string): Promise<DocState> {
-    let state = this.#docs.get(name);
-    if (state === undefined) {
-      const cached = this.ctx.states.get(stateKey(this.username, name));
-      const current =
-        cached !== undefined && (await loadDocRevision(this.ctx.store, this.username, name)) === cached.revision;
-      state = current ? cached.state : await loadDocState(this.ctx.store, this.username, name);
-      this.#docs.set(name, state);
-    }
+    const held = this.#docs.get(name);
+    if (held !== undefined) return held;
+    const cached = this.ctx.states.get(stateKey(this.username, name));
+    const current =
+      cached !== undefined && (await loadDocRevision(this.ctx.store, this.username, name)) === cached.saved.revision;
+    const { state, saved } = current ? cached : await loadDoc(this.ctx.store, this.username, name);
+    this.#docs.set(name, state);
+    this.#saved.set(name, saved);
     return state;
   }
 
@@ -185,14 +187,16 @@ export class UserSession {
     this.meta.hlc = this.ctx.hlc.last;
     for (const [name, state] of this.#docs) {
       const key = stateKey(this.username, name);
-      const revision = crypto.randomUUID();
+      let saved: SavedDoc;
       try {
-        await saveDocState(this.ctx.store, this.username, name, state, revision);
+        saved = await saveDoc(this.ctx.store, this.username, name, state, this.#saved.get(name));
       } catch (error) {
         this.ctx.states.delete(key);
+        this.#saved.delete(name);
         throw error;
       }
-      this.ctx.states.set(key, { state, revision });
+      this.#saved.set(name, saved);
+      this.ctx.states.set(key, { state, saved });
     }
     await saveUserMeta(this.ctx.store, this.username, this.meta);
   }
@@ -443,8 +447,7 @@ export class UserSession {
    * makes the result both the server's state and the application's base).
    */
   #applied(doc: string, state: DocState, stamped: Stamped, writes: RegisterWrite[]): Stamped {
-    const rules = this.rules(doc, state);
-    return applyWritesInPlace(stamped, writes, rules) ? stamped : applyWrites(stamped, writes, rules);
+    return applyTracked(stamped, writes, this.rules(doc, state), true);
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * What a device remembers between syncs, as records in the Store: per document the merge base and
  * what the server last showed (with the integrity record), per user the write counter, clock and
- * status. Layout: `users/<u>/meta`, `users/<u>/docs/<doc>` (with `users/<u>/revisions/<doc>`, which
- * names the save), `users/<u>/queue/<seq>` (queue.ts),
+ * status. Layout: `users/<u>/meta`, `users/<u>/docs/<doc>` with `users/<u>/journal/<doc>/<n>` and
+ * `users/<u>/revisions/<doc>` (state-journal.ts), `users/<u>/queue/<seq>` (queue.ts),
  * and `device/clock` for this device's skew against the server.
  */
 import type { IntegrityRecord } from "./integrity.ts";
@@ -92,47 +92,13 @@ export function emptyUserMeta(): UserMeta {
 }
 
 const userPrefix = (username: string) => `users/${username}/`;
-const docKey = (username: string, doc: string) => `users/${username}/docs/${doc}`;
 const metaKey = (username: string) => `users/${username}/meta`;
-const revisionKey = (username: string, doc: string) => `users/${username}/revisions/${doc}`;
 const DEVICE_CLOCK_KEY = "device/clock";
-
-export async function loadDocState(store: Store, username: string, doc: string): Promise<DocState> {
-  return ((await store.get(docKey(username, doc))) as DocState | undefined) ?? emptyDocState();
-}
-
-/**
- * Saves a document's state, and beside it `revision` (a small record naming this save) when given:
- * a manager that cached the state reads only the revision to know whether it is still current.
- */
-export async function saveDocState(
-  store: Store,
-  username: string,
-  doc: string,
-  state: DocState,
-  revision?: string,
-): Promise<void> {
-  // The old revision goes first: a reader between the two writes finds none and loads the state.
-  await store.delete(revisionKey(username, doc));
-  await store.set(docKey(username, doc), state);
-  if (revision !== undefined) await store.set(revisionKey(username, doc), revision);
-}
-
-/** The revision saved beside a document's state; undefined when none was (or another writer cleared it). */
-export async function loadDocRevision(store: Store, username: string, doc: string): Promise<string | undefined> {
-  const value = await store.get(revisionKey(username, doc));
-  return typeof value === "string" ? value : undefined;
-}
 
 /** The names of every document this device holds state for. */
 export async function listDocStates(store: Store, username: string): Promise<string[]> {
   const prefix = `users/${username}/docs/`;
   return (await store.keys(prefix)).map((k) => k.slice(prefix.length));
-}
-
-export async function deleteDocState(store: Store, username: string, doc: string): Promise<void> {
-  await store.delete(revisionKey(username, doc));
-  await store.delete(docKey(username, doc));
 }
 
 export async function loadUserMeta(store: Store, username: string): Promise<UserMeta> {

@@ -4,15 +4,14 @@ import {
   clearUser,
   emptyDocState,
   listDocStates,
-  loadDocState,
   loadUserMeta,
   markServer,
   markSynced,
   moveBase,
-  saveDocState,
   saveUserMeta,
   serverData,
 } from "../../../../client/core/sync/state.ts";
+import { loadDoc, saveDoc } from "../../../../client/core/sync/state-journal.ts";
 
 const s1 = { data: { a: 1 }, clocks: { "/a": "h1" } };
 const s2 = { data: { a: 2 }, clocks: { "/a": "h2" } };
@@ -41,11 +40,11 @@ describe("document state", () => {
     const store = new MemoryStore();
     const state = emptyDocState();
     markSynced(state, s1, 1, "h");
-    await saveDocState(store, "alice", "default", state);
-    await saveDocState(store, "alice", "notes", emptyDocState());
+    await saveDoc(store, "alice", "default", state, undefined);
+    await saveDoc(store, "alice", "notes", emptyDocState(), undefined);
     await saveUserMeta(store, "alice", { ...(await loadUserMeta(store, "alice")), counter: 4 });
-    await saveDocState(store, "bob", "default", emptyDocState());
-    expect(await loadDocState(store, "alice", "default")).toEqual(state);
+    await saveDoc(store, "bob", "default", emptyDocState(), undefined);
+    expect((await loadDoc(store, "alice", "default")).state).toEqual(state);
     expect(await listDocStates(store, "alice")).toEqual(["default", "notes"]);
     expect((await loadUserMeta(store, "alice")).counter).toBe(4);
     await clearUser(store, "alice");
