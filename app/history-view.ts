@@ -87,11 +87,10 @@ export function historyPanel(
   );
 }
 
-/** A change, or a version a snapshot compacts: shown under its number. */
+/** A change, a version a snapshot compacts, or one folded into a later snapshot: shown under its number. */
 function kindNote(v: HistoryEntry): HTMLElement[] {
-  const parts = [v.kind === "change" ? "change" : null, v.snapshot === true ? "snapshot" : null].filter(
-    (p): p is string => p !== null,
-  );
+  const kind = v.kind === "change" ? "change" : v.kind === "folded" ? "rebuilt from a later snapshot" : null;
+  const parts = [kind, v.snapshot === true ? "snapshot" : null].filter((p): p is string => p !== null);
   return parts.length === 0 ? [] : [h("br", {}), h("small", {}, parts.join(", "))];
 }
 

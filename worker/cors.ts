@@ -20,6 +20,7 @@ const corsHeaders = cors({
     "X-Claim-Secret",
     "X-Admin-Hash",
     "X-Sync-Version",
+    "X-Sync-Undo",
   ],
   exposeHeaders: [
     "Date",

@@ -323,6 +323,94 @@ describe("compaction and snapshots", () => {
     expect(summary(behind.frames)).toEqual(["memory:2:change", "memory:3:change", "memory:4:change"]);
     expect(behind.frames.every((f) => f.token !== null)).toBe(true);
   });
+
+  it("folds the window's base when every change after it carries its undo, keeping its place in the history", async () => {
+    const { user, token } = await claimed("chg-fold");
+    const space = await spaceOf(user);
+    const base = fernetBytes(200);
+    expect((await putWhole(user, token, "memory", base, 1)).status).toBe(201);
+    for (let v = 2; v <= 4; v++) {
+      const res = await call(`/v1/users/${user}/docs/memory/changes`, {
+        method: "POST",
+        headers: bearer(token, { "X-Device-Id": "phone0001", "X-Sync-Version": String(v), "X-Sync-Undo": "1" }),
+        body: fernetBytes(1),
+      });
+      expect(res.status).toBe(201);
+    }
+    const before = (await (await call(`/v1/users/${user}`, { headers: bearer(token) })).json()) as {
+      stored_bytes: number;
+    };
+    const snapshot = fernetBytes(210);
+    const snap = await callWith({}, `/v1/users/${user}/docs/memory/snapshots/4`, {
+      method: "PUT",
+      headers: bearer(token),
+      body: snapshot,
+    });
+    expect(snap.status).toBe(201);
+    // Version 1's object is now a marker: listed as folded, with its writer and time, unreadable.
+    const marker = await env.BLOBS.head(versionKey(space, "memory", 1));
+    expect(marker?.size).toBeLessThan(16);
+    const listed = (await (
+      await call(`/v1/users/${user}/docs/memory/versions`, { headers: bearer(token) })
+    ).json()) as {
+      versions: Array<{ version: number; kind: string; device_id: string; snapshot?: true }>;
+    };
+    expect(listed.versions.map((v) => `${v.version}:${v.kind}${v.snapshot ? ":snapshot" : ""}`)).toEqual([
+      "4:change:snapshot",
+      "3:change",
+      "2:change",
+      "1:folded",
+    ]);
+    expect(listed.versions.at(-1)!.device_id).toBe("laptop001");
+    expect(
+      await errorOf(await call(`/v1/users/${user}/docs/memory/versions/1`, { headers: bearer(token) })),
+    ).toMatchObject({ status: 404, code: "not_found" });
+    // The account holds one whole copy, not two: the snapshot came (in R2 and inline), the base went.
+    const after = (await (await call(`/v1/users/${user}`, { headers: bearer(token) })).json()) as {
+      stored_bytes: number;
+    };
+    expect(after.stored_bytes).toBe(before.stored_bytes + 2 * snapshot.length - 2 * base.length);
+    // A device behind the folded base starts again from the snapshot.
+    expect((await changesAfter(user, token, 0)).frames.map((f) => f.header.kind)).toEqual(["snapshot"]);
+  });
+
+  it("keeps the window's base whole when a change after it carries no undo", async () => {
+    const { user, token } = await claimed("chg-nofold");
+    const space = await spaceOf(user);
+    expect((await putWhole(user, token, "memory", fernetBytes(200), 1)).status).toBe(201);
+    for (let v = 2; v <= 3; v++) {
+      const res = await call(`/v1/users/${user}/docs/memory/changes`, {
+        method: "POST",
+        headers: bearer(token, {
+          "X-Device-Id": "phone0001",
+          "X-Sync-Version": String(v),
+          ...(v === 2 ? {} : { "X-Sync-Undo": "1" }),
+        }),
+        body: fernetBytes(1),
+      });
+      expect(res.status).toBe(201);
+    }
+    const snap = await callWith({}, `/v1/users/${user}/docs/memory/snapshots/3`, {
+      method: "PUT",
+      headers: bearer(token),
+      body: fernetBytes(210),
+    });
+    expect(snap.status).toBe(201);
+    expect((await env.BLOBS.head(versionKey(space, "memory", 1)))?.size).toBe(fernetBytes(200).length);
+    expect((await call(`/v1/users/${user}/docs/memory/versions/1`, { headers: bearer(token) })).status).toBe(200);
+  });
+
+  it("refuses an X-Sync-Undo other than 1 with 400, storing nothing", async () => {
+    const { user, token } = await claimed("chg-undo-bad");
+    expect((await putWhole(user, token, "memory", fernetBytes(), 1)).status).toBe(201);
+    const res = await call(`/v1/users/${user}/docs/memory/changes`, {
+      method: "POST",
+      headers: bearer(token, { "X-Device-Id": "phone0001", "X-Sync-Version": "2", "X-Sync-Undo": "yes" }),
+      body: fernetBytes(1),
+    });
+    expect(await errorOf(res)).toMatchObject({ status: 400 });
+    expect((await changesAfter(user, token, 0)).head).toBe(1);
+  });
 });
 
 describe("an account stored by the previous release", () => {

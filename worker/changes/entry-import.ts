@@ -14,7 +14,7 @@ function inputOf(stored: StoredEntry): EntryInput {
   return {
     doc: stored.doc,
     version: stored.version,
-    kind: stored.tombstone ? "tombstone" : (stored.kind ?? "whole"),
+    kind: stored.tombstone ? "tombstone" : stored.kind === "change" ? "change" : "whole",
     device_id: stored.deviceId,
     updated_at: stored.updatedAt,
     size: stored.size,

@@ -33,6 +33,8 @@ export interface EntryInput {
   size: number;
   /** The token when it is at most INLINE_LIMIT bytes; null otherwise (and for a tombstone). */
   token: Uint8Array | null;
+  /** A change whose writer says it carries its undo (X-Sync-Undo): history can be rebuilt backwards across it. */
+  undo?: boolean;
 }
 
 export interface IndexedEntry extends EntryInput {
@@ -49,6 +51,16 @@ export interface SnapshotRow {
 
 /** A document's base in a reset: a whole entry (or tombstone), or a snapshot with the sequence number of the entry it covers. */
 export type ResetBase = IndexedEntry | (SnapshotRow & { kind: "snapshot"; seq: number });
+
+/** What storing a snapshot lets go (`EntryIndex.recordSnapshot`). */
+export interface SnapshotTrim {
+  /** R2 may delete the document's versions below this. */
+  entriesBelow: number;
+  /** R2 may delete these snapshots. */
+  snapshots: number[];
+  /** The whole version to fold into a marker, with what the marker keeps of it. */
+  folded: { version: number; device_id: string; updated_at: string } | null;
+}
 
 export interface AccountUsage {
   /** Bytes of the entries R2 holds (tombstones are 0). */
@@ -88,6 +100,8 @@ CREATE TABLE IF NOT EXISTS docs (
   doc TEXT PRIMARY KEY, head INTEGER NOT NULL, head_kind TEXT NOT NULL,
   base_version INTEGER NOT NULL, base_bytes INTEGER NOT NULL, change_bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS folded (
+  doc TEXT NOT NULL, version INTEGER NOT NULL, stored_at INTEGER NOT NULL, PRIMARY KEY (doc, version));
 `;
 
 function bytesOf(value: unknown): Uint8Array | null {
@@ -113,6 +127,13 @@ export class EntryIndex {
   constructor(sql: SqlStorage) {
     this.#sql = sql;
     this.#sql.exec(SCHEMA);
+    // Indexes created before changes carried their undo gain the column; their changes count as without.
+    if ((this.#meta("schema") ?? 1) < 2) {
+      const columns = this.#sql.exec("SELECT name FROM pragma_table_info('entries')").toArray();
+      if (!columns.some((c) => c.name === "undo"))
+        this.#sql.exec("ALTER TABLE entries ADD COLUMN undo INTEGER NOT NULL DEFAULT 0");
+      this.#setMeta("schema", 2);
+    }
   }
 
   #meta(key: string): number | null {
@@ -191,7 +212,7 @@ export class EntryIndex {
     if (doc !== null && e.version > doc.head + 1) return { recorded: false, head: doc.head };
     const row = this.#sql
       .exec(
-        "INSERT INTO entries (doc, version, kind, device_id, updated_at, size, token) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        "INSERT INTO entries (doc, version, kind, device_id, updated_at, size, token, undo) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
         e.doc,
         e.version,
         e.kind,
@@ -199,6 +220,7 @@ export class EntryIndex {
         e.updated_at,
         e.size,
         inline,
+        e.kind === "change" && e.undo === true ? 1 : 0,
       )
       .one();
     const seq = row.seq as number;
@@ -245,7 +267,10 @@ export class EntryIndex {
       this.#sql.exec("DELETE FROM entries WHERE doc = ? AND version < ?", doc, version);
       this.#raiseFloor(gone.seq as number);
     }
-    if (options.snapshotsToo) this.#sql.exec("DELETE FROM snapshots WHERE doc = ? AND version < ?", doc, version);
+    if (options.snapshotsToo) {
+      this.#sql.exec("DELETE FROM snapshots WHERE doc = ? AND version < ?", doc, version);
+      this.#sql.exec("DELETE FROM folded WHERE doc = ? AND version < ?", doc, version);
+    }
   }
 
   snapshot(doc: string, version: number): SnapshotRow | null {
@@ -278,9 +303,12 @@ export class EntryIndex {
    * Records snapshot `version` (stored in R2 by now) as the document's base, then applies the
    * history window: with `windowStart` (ms), keeps the newest base stored at or before it (B) and
    * everything after B; the snapshots between B and this one are dropped (B and the entries rebuild
-   * them). Returns the versions whose R2 objects may now be deleted.
+   * them). When every entry after B up to the snapshot is a change carrying its undo, B itself is
+   * folded too: the snapshot and those undos rebuild it, so the window holds one whole copy of the
+   * document, not two. Returns the versions whose R2 objects may now be deleted, and the whole
+   * version to fold (its object becomes a marker keeping its place in the history).
    */
-  recordSnapshot(s: SnapshotRow, windowStart: number): { entriesBelow: number; snapshots: number[] } {
+  recordSnapshot(s: SnapshotRow, windowStart: number): SnapshotTrim {
     const inline = s.token !== null && s.token.length <= INLINE_LIMIT ? s.token : null;
     this.#sql.exec(
       "INSERT INTO snapshots (doc, version, size, stored_at, token) VALUES (?, ?, ?, ?, ?)",
@@ -304,23 +332,56 @@ export class EntryIndex {
       after.bytes as number,
       s.doc,
     );
-    // B, the window's base: the newest base (snapshot or whole entry) stored at or before the
-    // window's start; for a document younger than the window, its oldest base.
+    // B, the window's base: the newest base (snapshot, whole entry, or one folded before) stored at
+    // or before the window's start; for a document younger than the window, its oldest base.
     const snapshots = this.snapshots(s.doc);
     const wholes = this.#sql
       .exec("SELECT version, updated_at FROM entries WHERE doc = ? AND kind = 'whole' ORDER BY version", s.doc)
       .toArray()
-      .map((row) => ({ version: row.version as number, at: Date.parse(row.updated_at as string) }));
-    const bases = [...snapshots.map((x) => ({ version: x.version, at: x.stored_at })), ...wholes].sort(
-      (a, b) => a.version - b.version,
-    );
+      .map((row) => ({ version: row.version as number, at: Date.parse(row.updated_at as string), kind: "whole" }));
+    const folds = this.#sql
+      .exec("SELECT version, stored_at FROM folded WHERE doc = ? ORDER BY version", s.doc)
+      .toArray()
+      .map((row) => ({ version: row.version as number, at: row.stored_at as number, kind: "folded" }));
+    const bases = [
+      ...snapshots.map((x) => ({ version: x.version, at: x.stored_at, kind: "snapshot" })),
+      ...wholes,
+      ...folds,
+    ].sort((a, b) => a.version - b.version);
     const b = bases.filter((x) => x.at <= windowStart).at(-1) ?? bases[0]!;
-    const dropped = snapshots.filter((x) => x.version < b.version || (x.version > b.version && x.version < s.version));
+    // B folds into this snapshot when every entry after it is a change carrying its undo.
+    const fold = b.kind !== "folded" && b.version < s.version && this.#undoableBetween(s.doc, b.version, s.version);
+    const dropped = snapshots.filter(
+      (x) =>
+        x.version < b.version || (x.version > b.version && x.version < s.version) || (fold && x.version === b.version),
+    );
     for (const x of dropped) this.#sql.exec("DELETE FROM snapshots WHERE doc = ? AND version = ?", s.doc, x.version);
-    this.#dropBelow(s.doc, b.version, { snapshotsToo: false });
+    let folded: SnapshotTrim["folded"] = null;
+    if (fold) {
+      this.#sql.exec("INSERT INTO folded (doc, version, stored_at) VALUES (?, ?, ?)", s.doc, b.version, b.at);
+      const row = b.kind === "whole" ? this.entry(s.doc, b.version) : null;
+      if (row !== null) folded = { version: row.version, device_id: row.device_id, updated_at: row.updated_at };
+    }
+    this.#sql.exec("DELETE FROM folded WHERE doc = ? AND version < ?", s.doc, b.version);
+    // A folded whole entry leaves the index (a reader behind it gets a reset; its marker keeps its
+    // place in R2's history); a snapshot's own entry is a change, which stays.
+    this.#dropBelow(s.doc, folded !== null ? b.version + 1 : b.version, { snapshotsToo: false });
     // The entries the snapshot covers stay listed, inline, while the window keeps them: a device a
     // few changes behind the snapshot gets those changes, not the whole snapshot again.
-    return { entriesBelow: b.version, snapshots: dropped.map((x) => x.version) };
+    return { entriesBelow: b.version, snapshots: dropped.map((x) => x.version), folded };
+  }
+
+  /** Whether every version after `from` up to `to` is an indexed change that carries its undo. */
+  #undoableBetween(doc: string, from: number, to: number): boolean {
+    const row = this.#sql
+      .exec(
+        "SELECT count(*) AS n FROM entries WHERE doc = ? AND version > ? AND version <= ? AND kind = 'change' AND undo = 1",
+        doc,
+        from,
+        to,
+      )
+      .one();
+    return (row.n as number) === to - from;
   }
 
   /**
@@ -414,7 +475,9 @@ export class EntryIndex {
 
   /** Forgets everything (the account was deleted). */
   clear(): void {
-    this.#sql.exec("DELETE FROM entries; DELETE FROM snapshots; DELETE FROM docs; DELETE FROM meta;");
+    this.#sql.exec(
+      "DELETE FROM entries; DELETE FROM snapshots; DELETE FROM docs; DELETE FROM meta; DELETE FROM folded;",
+    );
     this.#imported = false;
   }
 }

@@ -15,6 +15,7 @@ import {
   type EntryInput,
   type IndexedEntry,
   type ResetBase,
+  type SnapshotTrim,
 } from "../changes/entry-index.ts";
 import { fillGap, importAccount } from "../changes/entry-import.ts";
 
@@ -228,7 +229,7 @@ export class UserHub extends DurableObject<Env> {
     space: string,
     snapshot: { doc: string; version: number; size: number; token: Uint8Array | null },
     windowMs: number,
-  ): Promise<{ entriesBelow: number; snapshots: number[] } | null> {
+  ): Promise<SnapshotTrim | null> {
     const index = await this.#ready(space);
     if (index.snapshotAllowed(snapshot.doc, snapshot.version) !== "ok") return null;
     const now = Date.now();

@@ -15,7 +15,7 @@ import { userParams } from "../schemas/account.ts";
 import { changeAnswer, changeHeaders, changesContent, cursorQuery, snapshotParams } from "../schemas/changes.ts";
 import { bearerSecurity, commonErrors, errorResponse } from "../schemas/common.ts";
 import { docParams, tokenBytesContent } from "../schemas/documents.ts";
-import { deleteBelow } from "../storage/documents.ts";
+import { deleteBelow, foldVersion } from "../storage/documents.ts";
 import { createSnapshot, deleteSnapshots, readSnapshot } from "../storage/snapshots.ts";
 import { guard } from "../storage/unavailable.ts";
 import { ownerWrite } from "../write/owner-write.ts";
@@ -137,6 +137,7 @@ export function changeRoutes(): OpenAPIHono<AppEnv> {
       body,
       condition: { ifMatch: version - 1, createOnly: false, version },
       change: true,
+      undo: headers["x-sync-undo"] === "1",
     });
     // A change waits for its record (write-document.ts), so its sequence number is known.
     const seq = result.seq ?? 0;
@@ -166,11 +167,19 @@ export function changeRoutes(): OpenAPIHono<AppEnv> {
       c.executionCtx.waitUntil(deleteSnapshots(c.env.BLOBS, space, doc, [n]).catch(() => undefined));
       throw snapshotRefused(doc, n, "stale");
     }
-    // What the history window no longer needs; a failure leaves objects the index no longer names.
+    // What the history window no longer needs; a failure leaves objects the index no longer names
+    // (and a whole version unfolded: larger, still right).
+    const { folded } = trimmed;
     c.executionCtx.waitUntil(
       Promise.all([
         deleteBelow(c.env.BLOBS, space, doc, trimmed.entriesBelow),
         deleteSnapshots(c.env.BLOBS, space, doc, trimmed.snapshots),
+        folded === null
+          ? undefined
+          : foldVersion(c.env.BLOBS, space, doc, folded.version, {
+              deviceId: folded.device_id,
+              updatedAt: folded.updated_at,
+            }),
       ]).catch((err: unknown) => console.error("history trim", doc, err)),
     );
     return c.body(null, 201);

@@ -16,6 +16,10 @@ export const changeHeaders = z.object({
   "x-sync-version": versionParamSchema.openapi({
     description: "the version sealed inside the change: stored as exactly that version, after the current one",
   }),
+  "x-sync-undo": z
+    .enum(["1"], { error: "X-Sync-Undo is 1 when given" })
+    .optional()
+    .openapi({ description: "the change carries its undo, so history can be rebuilt backwards across it" }),
 });
 
 export const snapshotParams = docParams.extend({

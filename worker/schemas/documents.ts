@@ -57,7 +57,10 @@ export const documentsAnswer = z.object({ documents: z.array(documentAnswer) }).
 export const versionAnswer = z
   .object({
     ...versionFields,
-    kind: z.enum(["whole", "change"]).openapi({ description: "a whole version, or a change (docs/PROTOCOL.md)" }),
+    kind: z.enum(["whole", "change", "folded"]).openapi({
+      description:
+        "a whole version, a change, or a whole version folded into a later snapshot (read it by rebuilding; docs/PROTOCOL.md)",
+    }),
     snapshot: z.literal(true).optional().openapi({ description: "a snapshot (compaction) of this version is stored" }),
   })
   .openapi("Version");

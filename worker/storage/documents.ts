@@ -23,6 +23,10 @@ interface VersionMetadata extends Record<string, string> {
 
 /** Set on change entries only (docs/PROTOCOL.md "Units"); a version without it is whole (or a tombstone). */
 const CHANGE_KIND = "change";
+/** Set on a folded whole version: its object is a marker, its content rebuilt from a later snapshot. */
+const FOLDED_KIND = "folded";
+/** A folded version's body: not empty, so it never reads as a tombstone, and never a token. */
+const FOLDED_BODY = new TextEncoder().encode("folded");
 
 /** An object of size 0 under a document's versions marks a deletion (see the top of this file). */
 export function isTombstone(obj: { size: number }): boolean {
@@ -40,7 +44,7 @@ function toInfo(username: string, obj: R2Object): VersionInfo | null {
     updatedAt: meta.updated_at ?? obj.uploaded.toISOString(),
     deviceId: meta.device_id ?? "",
     contentTag: obj.etag,
-    ...(meta.kind === CHANGE_KIND ? { kind: CHANGE_KIND } : {}),
+    ...(meta.kind === CHANGE_KIND || meta.kind === FOLDED_KIND ? { kind: meta.kind } : {}),
   };
 }
 
@@ -167,7 +171,10 @@ export async function readVersion(
     if (obj === null) return null;
     if (isTombstone(obj)) return null;
     const info = toInfo(username, obj);
-    if (info === null) return null;
+    if (info === null || info.kind === FOLDED_KIND) {
+      await obj.body.cancel();
+      return null;
+    }
     if (!isCacheable(obj.size)) {
       cacheVersion(bucket, key, info);
       return { info, body: obj.body };
@@ -220,6 +227,26 @@ export async function createVersion(
     cacheVersion(bucket, obj.key, info, "bytes" in body ? body.bytes : undefined);
     return info;
   });
+}
+
+/**
+ * Replaces whole version `version` by a marker that keeps its place, writer and time in the
+ * history: its content is rebuilt by readers from a later snapshot (docs/PROTOCOL.md "Retention").
+ */
+export async function foldVersion(
+  bucket: R2Bucket,
+  username: string,
+  doc: string,
+  version: number,
+  meta: { deviceId: string; updatedAt: string },
+): Promise<void> {
+  const customMetadata: VersionMetadata = { device_id: meta.deviceId, updated_at: meta.updatedAt, kind: FOLDED_KIND };
+  await guard("versions.fold", () =>
+    bucket.put(versionKey(username, doc, version), FOLDED_BODY, {
+      customMetadata,
+      httpMetadata: { contentType: "application/octet-stream" },
+    }),
+  );
 }
 
 /** Every object under `prefix` (after `startAfter` if given), page by page. */

@@ -8,6 +8,10 @@ export interface VersionInfo {
   deviceId: string;
   /** R2's ETag of the object (its content's MD5): with the key, names these exact bytes. */
   contentTag: string;
-  /** Present on a change entry, which holds only the registers one edit wrote (never a whole document). */
-  kind?: "change";
+  /**
+   * Present on a change entry, which holds only the registers one edit wrote (never a whole
+   * document); "folded" on a whole version whose content was dropped because a later snapshot and
+   * the undo the changes between carry rebuild it (docs/PROTOCOL.md "Retention").
+   */
+  kind?: "change" | "folded";
 }

@@ -24,6 +24,8 @@ export interface WriteInput {
   condition: WriteCondition;
   /** A change entry (docs/PROTOCOL.md "Units"); otherwise a whole version. */
   change?: boolean;
+  /** The change carries its undo (the writer said so: X-Sync-Undo). */
+  undo?: boolean;
 }
 
 export interface WriteResult extends VersionInfo {
@@ -89,6 +91,7 @@ export async function writeDocument(
     updated_at: info.updatedAt,
     size: info.size,
     token: inlineToken(body),
+    ...(change && input.undo === true ? { undo: true } : {}),
   };
   // A change is answered once indexed, with its sequence number and the compaction hint. A whole
   // write is answered without waiting for the hub's reply: its record is sent before the answer, so

@@ -241,7 +241,7 @@ function planInPlace(state: Stamped, w: RegisterWrite, book: RuleBook): (() => v
 }
 
 /** The member of a container named by `segment` (a key, or a record's `@id`); undefined when absent. */
-function childOf(node: Json, info: NodeInfo, segment: string): Json | undefined {
+export function childOf(node: Json, info: NodeInfo, segment: string): Json | undefined {
   const kind = kindOfValue(node, info);
   if (kind === "object") return Object.hasOwn(node as JsonObject, segment) ? (node as JsonObject)[segment] : undefined;
   if (kind === "list") return (node as JsonObject[]).find((r) => recordSegment(r) === segment);

@@ -6,6 +6,7 @@
 import { openDocument, stampedFromEnvelope } from "../wire/document-codec.ts";
 import type { Envelope } from "../wire/envelope.ts";
 import { applyWrites, checkWrites } from "../merge/register-writes.ts";
+import { applyUndo, checkUndo } from "../merge/undo-writes.ts";
 import type { VersionInfo } from "../wire/api-responses.ts";
 import { checkBinding } from "./binding.ts";
 import { checkHistoric, checkVersionNumber, tokenHash } from "./integrity.ts";
@@ -102,11 +103,29 @@ async function envelopeDevice(s: UserSession, doc: string, version: number, wher
 export async function getVersion(s: UserSession, doc: string, version: number): Promise<VersionContent> {
   const where = describeDoc(s.username, doc);
   const served = await s.ctx.api.getVersion(s.username, doc, version);
-  if (served === null)
-    throw new SyncError(
-      "not_found",
-      `Version ${version} of ${where} is not in the history (never written, or pruned).`,
+  if (served === null) {
+    const versions = await listVersions(s, doc);
+    const folded = versions.find((v) => v.version === version && v.kind === "folded");
+    const target = Math.min(
+      ...versions.filter((v) => v.version > version && v.snapshot === true).map((v) => v.version),
     );
+    const rebuilt =
+      folded === undefined || !Number.isFinite(target) ? null : await rebuildBackward(s, doc, version, target);
+    if (folded === undefined || rebuilt === null)
+      throw new SyncError(
+        "not_found",
+        `Version ${version} of ${where} is not in the history (never written, or pruned).`,
+      );
+    // The token is gone: who wrote it and when are the server's record of it.
+    return {
+      doc,
+      version,
+      data: rebuilt.data,
+      deviceId: folded.device_id,
+      timestamp: folded.updated_at,
+      storedAt: folded.updated_at,
+    };
+  }
   const state = await s.doc(doc);
   checkHistoric(state.integrity, where, version, await tokenHash(served.bytes));
   const { envelope } = await openDocument(s.ctx.fernet(), served.bytes, where, s.ctx.maxDocumentBytes);
@@ -122,44 +141,119 @@ export async function getVersion(s: UserSession, doc: string, version: number): 
   };
 }
 
-/** How far back a change's version is rebuilt from (compaction keeps bases far closer). */
+/** How many versions a change's version is rebuilt across (compaction keeps bases far closer). */
 const MAX_REBUILD = 5000;
 
 /**
- * The document as of change `version`: the nearest base before it (a snapshot, or a whole
- * version), with every change after it up to `version` joined in, each checked where it was read.
+ * The document as of change `version`, from the nearest base the history lists: forwards from a
+ * snapshot or whole version before it, or backwards from a snapshot after it when that is nearer
+ * (or the base before it was folded into that snapshot). Each entry is checked where it was read.
  */
 async function rebuild(s: UserSession, doc: string, version: number, last: Envelope): Promise<Stamped> {
   const where = describeDoc(s.username, doc);
-  const place = { username: s.username, doc };
-  const open = async (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);
-  const rules = s.rules(doc, await s.doc(doc));
-  const changes = [last];
-  let base: Stamped | null = null;
-  for (let v = version - 1; v >= 1 && version - v <= MAX_REBUILD && base === null; v--) {
-    const snapshot = await s.ctx.api.getSnapshot(s.username, doc, v);
-    if (snapshot !== null) {
-      const { envelope, tokenTimeMs } = await open(snapshot);
-      checkBinding(envelope, { ...place, version: v, kind: "snapshot" }, where);
-      base = stampedFromEnvelope(envelope, tokenTimeMs, rules);
-      break;
-    }
-    const served = await s.ctx.api.getVersion(s.username, doc, v);
-    if (served === null) break;
-    const { envelope, tokenTimeMs } = await open(served.bytes);
-    checkBinding(envelope, { ...place, version: v }, where);
-    if (envelope.sync?.kind === "change") changes.push(envelope);
-    else base = stampedFromEnvelope(envelope, tokenTimeMs, rules);
+  const versions = await listVersions(s, doc);
+  const isBase = (v: VersionInfo) => v.snapshot === true || (v.kind ?? "whole") === "whole";
+  const from = Math.max(...versions.filter((v) => v.version < version && isBase(v)).map((v) => v.version));
+  const to = Math.min(...versions.filter((v) => v.version >= version && v.snapshot === true).map((v) => v.version));
+  const forward = Number.isFinite(from) && version - from <= MAX_REBUILD;
+  if (Number.isFinite(to) && to - version <= MAX_REBUILD && (!forward || to - version < version - from)) {
+    const back = await rebuildBackward(s, doc, version, to);
+    if (back !== null) return back;
   }
-  if (base === null) {
+  if (!forward) {
     throw new SyncError(
       "not_found",
       `Version ${version} of ${where} is a change whose earlier versions are no longer stored: it cannot be rebuilt.`,
     );
   }
-  let stamped = base;
-  for (const change of changes.reverse()) {
+  const snapshot = versions.find((v) => v.version === from)?.snapshot === true;
+  return rebuildForward(s, doc, { from, snapshot, version, last });
+}
+
+/** Forwards: the base at `from` (a snapshot, or a whole version), and every change after it up to `version` joined in. */
+async function rebuildForward(
+  s: UserSession,
+  doc: string,
+  r: { from: number; snapshot: boolean; version: number; last: Envelope },
+): Promise<Stamped> {
+  const where = describeDoc(s.username, doc);
+  const place = { username: s.username, doc };
+  const open = async (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);
+  const rules = s.rules(doc, await s.doc(doc));
+  const gone = () =>
+    new SyncError(
+      "not_found",
+      `Version ${r.version} of ${where} cannot be rebuilt: an entry before it is no longer stored.`,
+    );
+  const baseBytes = r.snapshot
+    ? await s.ctx.api.getSnapshot(s.username, doc, r.from)
+    : ((await s.ctx.api.getVersion(s.username, doc, r.from))?.bytes ?? null);
+  if (baseBytes === null) throw gone();
+  const opened = await open(baseBytes);
+  checkBinding(
+    opened.envelope,
+    { ...place, version: r.from, ...(r.snapshot ? { kind: "snapshot" as const } : {}) },
+    where,
+  );
+  let stamped = stampedFromEnvelope(opened.envelope, opened.tokenTimeMs, rules);
+  for (let v = r.from + 1; v <= r.version; v++) {
+    let change = r.last;
+    if (v < r.version) {
+      const served = await s.ctx.api.getVersion(s.username, doc, v);
+      if (served === null) throw gone();
+      change = (await open(served.bytes)).envelope;
+      checkBinding(change, { ...place, version: v }, where);
+      if (change.sync?.kind !== "change") throw gone();
+    }
     stamped = applyWrites(stamped, checkWrites((change.data as { writes?: unknown } | null)?.writes), rules);
+  }
+  return stamped;
+}
+
+/**
+ * Backwards: snapshot `target` (at or after `version`), with the undo of every change after
+ * `version` up to it taken back (undo-writes.ts). Each change and the snapshot are checked where
+ * they were read and chained by their hashes, so the content can only be what the writers sealed.
+ * Null when a change between carries no undo (written by an earlier release), or is not stored.
+ */
+async function rebuildBackward(s: UserSession, doc: string, version: number, target: number): Promise<Stamped | null> {
+  const where = describeDoc(s.username, doc);
+  const place = { username: s.username, doc };
+  const open = async (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);
+  const rules = s.rules(doc, await s.doc(doc));
+  // The changes after `version`, and the one the snapshot covers (its hash is the snapshot's base).
+  const changes: Array<{ version: number; undo: unknown; hash: string }> = [];
+  for (let v = Math.min(version + 1, target); v <= target; v++) {
+    const served = await s.ctx.api.getVersion(s.username, doc, v);
+    if (served === null) return null;
+    const { envelope } = await open(served.bytes);
+    checkBinding(envelope, { ...place, version: v }, where);
+    if (envelope.sync?.kind !== "change") return null;
+    const previous = changes.at(-1);
+    if (previous !== undefined && envelope.sync.base !== previous.hash) {
+      throw new SyncError(
+        "fork_detected",
+        `Change ${v} of ${where} does not follow version ${v - 1}. Nothing was restored.`,
+      );
+    }
+    const undo = (envelope.data as { undo?: unknown } | null)?.undo;
+    changes.push({ version: v, undo, hash: await tokenHash(served.bytes) });
+  }
+  const snapshot = await s.ctx.api.getSnapshot(s.username, doc, target);
+  if (snapshot === null) return null;
+  const { envelope, tokenTimeMs } = await open(snapshot);
+  checkBinding(envelope, { ...place, version: target, kind: "snapshot" }, where);
+  if (envelope.sync?.base !== changes.at(-1)?.hash) {
+    throw new SyncError(
+      "tamper_detected",
+      `Snapshot ${target} of ${where} does not cover change ${target}. Nothing was restored.`,
+    );
+  }
+  let stamped = stampedFromEnvelope(envelope, tokenTimeMs, rules);
+  for (const change of changes.reverse()) {
+    if (change.version <= version) continue;
+    if (change.undo === undefined) return null;
+    stamped = applyUndo(stamped, checkUndo(change.undo), rules);
   }
   return stamped;
 }

@@ -18,6 +18,7 @@ import type { Clock, Store } from "../ports.ts";
 import { OfflineQueue, type BackoffOptions } from "./queue.ts";
 import { pullChanges } from "./pull-changes.ts";
 import { diffRegisters, type RegisterWrite } from "../merge/register-writes.ts";
+import { undoOf } from "../merge/undo-writes.ts";
 import { applyTracked } from "./lineage.ts";
 import { loadDoc, loadDocRevision, saveDoc, type SavedDoc } from "./state-journal.ts";
 import { DEFAULT_DOC } from "../protocol/names.ts";
@@ -412,12 +413,14 @@ export class UserSession {
     },
   ): Promise<WriteResult | "lost" | "whole"> {
     const { writes } = w;
+    // What the change replaces, so history can be rebuilt backwards across it (undo-writes.ts).
+    const undo = undoOf(w.remote.stamped, writes, this.rules(doc, state));
     const token = await sealDocument(this.ctx.fernet(), this.ctx.clock, {
       username: this.username,
       doc,
       version: w.version,
       deviceId: this.ctx.deviceId,
-      stamped: { data: { writes } as unknown as Json, clocks: {} },
+      stamped: { data: { writes, undo } as unknown as Json, clocks: {} },
       base: w.remote.hash,
       counter: w.counter,
       hlc: this.ctx.hlc.tick(),
@@ -426,7 +429,7 @@ export class UserSession {
       kind: "change",
     });
     if (token.length > MAX_CHANGE_BYTES) return "whole";
-    const outcome = await this.ctx.api.postChange(this.username, doc, token, w.version);
+    const outcome = await this.ctx.api.postChange(this.username, doc, token, w.version, true);
     if (!outcome.ok) {
       if (outcome.currentVersion !== null) {
         checkVersionNumber(state.integrity, describeDoc(this.username, doc), outcome.currentVersion);

@@ -219,9 +219,20 @@ export class ApiClient {
   }
 
   /** Stores a change as version `version`; a lost compare-and-swap is `{ ok: false }` as for a whole write. */
-  async postChange(username: string, doc: string, token: Uint8Array, version: number): Promise<ChangeOutcome> {
+  /** Stores a change as version `version`; `undo` says it carries its undo (docs/PROTOCOL.md "Retention"). */
+  async postChange(
+    username: string,
+    doc: string,
+    token: Uint8Array,
+    version: number,
+    undo = false,
+  ): Promise<ChangeOutcome> {
     const res = await this.#send(username, "POST", `/docs/${doc}/changes`, {
-      headers: { "Content-Type": "application/octet-stream", "X-Sync-Version": String(version) },
+      headers: {
+        "Content-Type": "application/octet-stream",
+        "X-Sync-Version": String(version),
+        ...(undo ? { "X-Sync-Undo": "1" } : {}),
+      },
       body: token,
       write: true,
       allow: [412],

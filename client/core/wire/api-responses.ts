@@ -20,8 +20,11 @@ export interface VersionInfo {
   size: number;
   updated_at: string;
   device_id: string;
-  /** A whole version or a change (servers of this release; absent: whole). */
-  kind?: "whole" | "change";
+  /**
+   * A whole version or a change (servers of this release; absent: whole); "folded", a whole
+   * version whose content the server dropped, rebuilt from a later snapshot (docs/PROTOCOL.md "Retention").
+   */
+  kind?: "whole" | "change" | "folded";
   /** A snapshot (compaction) of this version is stored. */
   snapshot?: true;
 }

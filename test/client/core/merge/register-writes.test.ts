@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { key, leaf, RULES, value } from "../../../support/register-arbitraries.ts";
 import { HybridLogicalClock } from "../../../../client/core/merge/hlc.ts";
 import { canonicalJson, type Json } from "../../../../client/core/merge/json-value.ts";
 import { merge, stamp, type MergeRules, type Stamped } from "../../../../client/core/merge/merge.ts";
@@ -18,17 +19,6 @@ import {
 } from "../../../../client/core/merge/register-writes.ts";
 import { diffValue, isValuePatch, patchValue } from "../../../../client/core/merge/value-patch.ts";
 
-const RULES: MergeRules = { "/log": "append", "/count/*": "max" };
-const key = fc.constantFrom("a", "b", "c", "log", "count");
-const leaf: fc.Arbitrary<Json> = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "y", null, true));
-const value: fc.Arbitrary<Json> = fc.letrec((tie) => ({
-  node: fc.oneof(
-    { depthSize: "small" },
-    leaf,
-    fc.array(tie("node"), { maxLength: 3 }),
-    fc.dictionary(key, tie("node"), { maxKeys: 3 }),
-  ),
-})).node as fc.Arbitrary<Json>;
 const record = fc.record({ id: fc.constantFrom("r1", "r2", "r3"), ts: fc.nat(100), text: fc.string({ maxLength: 4 }) });
 const doc: fc.Arbitrary<Json> = fc.record(
   {
