@@ -62,4 +62,30 @@ describe("history inside the window", () => {
     const onLaptop = (await laptop.downloadDocuments(user, ["memory"]))["memory"];
     expect(canonicalJson(onLaptop as Json)).toBe(seen.get(1));
   });
+
+  it("refuses to rebuild a folded version through a change served in another's place", async () => {
+    const [user, key] = [freshUser("inc-window-tamper"), freshKey()];
+    const laptop = await manager(server.url, { key, deviceId: "laptop" });
+    const start = { conversations: Array.from({ length: 20 }, (_, i) => turn(`start-${i}`, i)) };
+    await laptop.bidirectionalSync(user, start, { doc: "memory" });
+    for (let i = 0; i < 12; i++) await laptop.append(user, "memory", "/conversations", turn(`more-${i}`, 100 + i));
+    expect((await laptop.listVersions(user, { doc: "memory" })).at(-1)?.kind).toBe("folded");
+    // A server that answers version 3 with version 4's token: sealed by the user, but for another place.
+    const versions = `/v1/users/${user}/docs/memory/versions/`;
+    const phone = await manager(server.url, {
+      key,
+      deviceId: "phone",
+      fetch: async (url, init) => {
+        const path = new URL(url).pathname;
+        return fetch(path === `${versions}3` ? url.replace(`${versions}3`, `${versions}4`) : url, init);
+      },
+    });
+    const error = await phone.getVersion(user, { doc: "memory", version: 1 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "tamper_detected" });
+    // Through the honest server the same version reads back.
+    const honest = await manager(server.url, { key, deviceId: "tablet" });
+    expect(
+      ((await honest.getVersion(user, { doc: "memory", version: 1 })).data as JsonObject)["conversations"],
+    ).toEqual(start.conversations);
+  });
 });
