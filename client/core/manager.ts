@@ -182,6 +182,8 @@ export class SyncManager {
   async downloadDocuments(username: string, documents: readonly string[]): Promise<Record<string, Json | null>> {
     const names = documents.map((doc) => this.#doc({ doc }));
     return this.#withUser(username, undefined, async (s) => {
+      // The named documents first: a large one not named (the memory) is fetched when it is asked for.
+      s.wanted = new Set(names);
       const out: Record<string, Json | null> = {};
       for (const doc of names) out[doc] = await downloadDocument(s, doc, false);
       return out;

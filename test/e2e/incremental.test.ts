@@ -3,6 +3,7 @@
  * changes, an idle round is one request, concurrent appends converge, a new device starts from a
  * compacted snapshot, Python's `default` stays whole, and a previous-release account keeps working.
  */
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -170,6 +171,75 @@ describe("incremental sync", () => {
     };
     expect(after.conversations.map((t) => t.id).slice(-2)).toEqual(["turn-new", "turn-next"]);
     expect((await restarted.getSyncStatus(user)).documents[0]).toMatchObject({ doc: "memory", version: 3 });
+  });
+
+  it("lets a new device use the persona and preferences before the memory has arrived", async () => {
+    const [user, key] = [freshUser("inc-first"), freshKey()];
+    const laptop = await device(key, "laptop");
+    await laptop.syncDocuments(user, {
+      "ai-persona": { name: "Ada", tone: "warm" },
+      preferences: { theme: "dark" },
+      // Random text, so the memory's token is too large to come inline (over 16 KiB even compressed).
+      memory: {
+        conversations: (memoryWith(200)["conversations"] as JsonObject[]).map((t) => ({
+          ...t,
+          text: randomBytes(150).toString("hex"),
+        })),
+      },
+    });
+    const calls: WireCall[] = [];
+    const phone = await device(key, "phone", calls);
+    const first = await phone.downloadDocuments(user, ["ai-persona", "preferences"]);
+    expect(first).toEqual({ "ai-persona": { name: "Ada", tone: "warm" }, preferences: { theme: "dark" } });
+    // The memory's token (too large to come inline) was not fetched for them.
+    expect(calls.filter((c) => c.path.includes("/docs/memory/"))).toEqual([]);
+    expect(calls.filter((c) => c.path.endsWith("/changes"))).toHaveLength(1);
+
+    // The memory grows meanwhile; asked for, it comes whole and up to date, the earlier skip included.
+    await laptop.append(user, "memory", "/conversations", { id: "turn-late", text: "later" });
+    calls.length = 0;
+    const memory = (await phone.downloadDocuments(user, ["memory"]))["memory"] as JsonObject;
+    expect((memory["conversations"] as JsonObject[]).map((t) => t["id"]).slice(-2)).toEqual(["turn-199", "turn-late"]);
+    expect(calls.filter((c) => c.path.includes("/docs/memory/")).length).toBeGreaterThan(0);
+    // Nothing is left pending: the next round reads only what is new.
+    calls.length = 0;
+    await phone.downloadDocuments(user, ["ai-persona", "preferences", "memory"]);
+    expect(calls.map((c) => c.path.replace(/^.*\/v1\/users\/[^/]+/, ""))).toEqual(["/changes"]);
+  });
+
+  it("writes a queued change to a document left pending when an operation for others replays it", async () => {
+    const [user, key] = [freshUser("inc-pending-queue"), freshKey()];
+    const laptop = await device(key, "laptop");
+    const memory = {
+      conversations: (memoryWith(200)["conversations"] as JsonObject[]).map((t) => ({
+        ...t,
+        text: randomBytes(150).toString("hex"),
+      })),
+    };
+    await laptop.syncDocuments(user, { preferences: { theme: "dark" }, memory });
+    let offline = false;
+    const phone = await manager(server.url, {
+      key,
+      deviceId: "phone",
+      incremental: true,
+      fetch: async (url, init) => {
+        if (offline && init.method === "POST") throw new TypeError("fetch failed");
+        return fetch(url, init);
+      },
+    });
+    await phone.downloadDocuments(user, ["preferences"]);
+    // An append made offline is queued; the memory itself is still pending on this device.
+    offline = true;
+    const queued = await phone
+      .append(user, "memory", "/conversations", { id: "turn-offline", text: "hi" })
+      .catch((e) => e);
+    expect(queued).toMatchObject({ code: "network" });
+    offline = false;
+    // Asking for the preferences replays the queue first: the memory is fetched for it, and the change lands.
+    await phone.downloadDocuments(user, ["preferences"]);
+    expect(await phone.pendingChanges(user)).toEqual([]);
+    const onLaptop = (await laptop.downloadDocuments(user, ["memory"]))["memory"] as JsonObject;
+    expect((onLaptop["conversations"] as JsonObject[]).map((t) => t["id"])).toContain("turn-offline");
   });
 
   it("writes the default document whole, so the Python module can read it", async () => {

@@ -35,10 +35,14 @@ const MAX_PAGES = 100;
  */
 class Gone extends Error {}
 
-/** Brings every document's server state up to the account's head. */
+/** Brings every document's server state up to the account's head (but for documents left pending). */
 export async function pullChanges(s: UserSession): Promise<void> {
+  // A wanted document left pending is read again from where it was left: entries this device
+  // already applied are only checked.
+  let from = s.meta.cursor ?? 0;
+  for (const [doc, at] of Object.entries(s.meta.pending ?? {})) if (isWanted(s, doc)) from = Math.min(from, at);
   try {
-    await pullFrom(s, s.meta.cursor ?? 0);
+    await pullFrom(s, from);
   } catch (err) {
     if (!(err instanceof Gone)) throw err;
     try {
@@ -53,9 +57,15 @@ export async function pullChanges(s: UserSession): Promise<void> {
   }
 }
 
+function isWanted(s: UserSession, doc: string): boolean {
+  return s.wanted === null || s.wanted.has(doc);
+}
+
 async function pullFrom(s: UserSession, from: number): Promise<void> {
   let cursor = from;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  const deferred = new Set<string>();
+  let complete = false;
+  for (let page = 0; page < MAX_PAGES && !complete; page++) {
     const answer = await s.ctx.api.getChanges(s.username, cursor);
     const seenHead = s.meta.headSeen ?? 0;
     if (answer.ahead || answer.head < seenHead) {
@@ -69,12 +79,25 @@ async function pullFrom(s: UserSession, from: number): Promise<void> {
     // Every entry is checked before any is applied: a refused one leaves every document as it was.
     const stages = new Map<string, Stage>();
     for (const frame of answer.frames) await checkFrame(s, frame, stages);
-    for (const [doc, stage] of stages) await commit(s, doc, stage);
+    for (const [doc, stage] of stages) {
+      if (stage.deferred) {
+        deferred.add(doc);
+        s.meta.pending = { ...s.meta.pending, [doc]: Math.min(s.meta.pending?.[doc] ?? cursor, cursor) };
+      } else await commit(s, doc, stage);
+    }
     const last = answer.frames.at(-1)?.header.seq ?? cursor;
     cursor = answer.more && !answer.reset ? last : answer.head;
-    s.meta.cursor = cursor;
+    s.meta.cursor = Math.max(s.meta.cursor ?? 0, cursor);
     s.meta.headSeen = Math.max(seenHead, answer.head);
-    if (!answer.more || answer.reset) return;
+    complete = !answer.more || answer.reset;
+  }
+  if (!complete) return;
+  // A pending document this pull read from where it was left, and fetched, is pending no more.
+  for (const [doc, at] of Object.entries(s.meta.pending ?? {})) {
+    if (at >= from && !deferred.has(doc) && isWanted(s, doc)) {
+      const { [doc]: _done, ...rest } = s.meta.pending!;
+      s.meta.pending = rest;
+    }
   }
 }
 
@@ -91,6 +114,8 @@ interface Stage {
   declaredRules?: MergeRules;
   deletedAt?: number;
   peers: Array<[string, PeerClock]>;
+  /** Not wanted by this operation and not fetched: left pending (`UserMeta.pending`), nothing applied. */
+  deferred?: true;
 }
 
 /** Sequence numbers rise strictly from above the cursor (a reset lists bases by document, each at or below the head). */
@@ -130,7 +155,13 @@ async function stageOf(s: UserSession, doc: string, stages: Map<string, Stage>):
 
 async function checkFrame(s: UserSession, frame: Frame, stages: Map<string, Stage>): Promise<void> {
   const { doc, version, kind } = frame.header;
+  if (!isWanted(s, doc) && (stages.get(doc)?.deferred || s.meta.pending?.[doc] !== undefined)) return;
   const stage = await stageOf(s, doc, stages);
+  // A token to fetch for a document this operation does not need: left for when one does.
+  if (!isWanted(s, doc) && frame.token === null && kind !== "tombstone" && version > (stage.integrity?.newest ?? 0)) {
+    stages.set(doc, { integrity: stage.integrity, writes: [], peers: [], deferred: true });
+    return;
+  }
   const where = describeDoc(s.username, doc);
   const known = stage.integrity;
   if (kind === "tombstone") {

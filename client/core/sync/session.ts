@@ -129,6 +129,11 @@ export class UserSession {
   #discarded = false;
   /** This session has pulled the changes feed already. */
   #pulled = false;
+  /**
+   * The documents this operation needs, when it names them (`downloadDocuments`): a pull leaves
+   * another document's large token unfetched until an operation needs it (null: every document).
+   */
+  wanted: ReadonlySet<string> | null = null;
 
   private constructor(ctx: SyncContext, username: string, meta: UserMeta) {
     this.ctx = ctx;
@@ -274,8 +279,12 @@ export class UserSession {
 
   /** The document as the changes feed left it, after pulling everything new for the whole account. */
   async #fromFeed(doc: string, state: DocState, useCache: boolean): Promise<Remote | null> {
+    // A document the operation did not name (a queued change replayed first) is wanted now, and
+    // read again if an earlier pull of this session left it pending.
+    if (this.wanted !== null && !this.wanted.has(doc)) this.wanted = new Set([...this.wanted, doc]);
+    const pending = this.meta.pending?.[doc] !== undefined;
     // One pull per session or run: a later read pulls again only after a lost race (useCache false).
-    if (!useCache || !(this.#pulled || this.ctx.freshFeeds.has(this.username))) await this.pull();
+    if (!useCache || pending || !(this.#pulled || this.ctx.freshFeeds.has(this.username))) await this.pull();
     const data = serverData(state);
     if (state.server === null || data === null) {
       if (state.deletedAt !== undefined && state.integrity !== undefined && state.base !== null) {

@@ -75,6 +75,11 @@ export interface UserMeta {
   cursor?: number;
   /** The largest head the server ever answered: a later, lower one is a rollback. */
   headSeen?: number;
+  /**
+   * Documents whose entries the feed showed but this device did not fetch (an operation that
+   * asked for other documents first), by the cursor from which to read them again.
+   */
+  pending?: Record<string, number>;
 }
 
 export interface DeviceClock {

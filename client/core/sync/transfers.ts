@@ -11,7 +11,7 @@ import { applyWrites, type RegisterWrite } from "../merge/register-writes.ts";
 import type { DrainResult, QueuedChange } from "./queue.ts";
 import { checkBinding } from "./binding.ts";
 import { describeDoc, type Remote, type UserSession } from "./session.ts";
-import { markServer, markSynced, moveBase, type DocState } from "./state.ts";
+import { markServer, markSynced, moveBase, serverData, type DocState } from "./state.ts";
 
 export interface UploadResult {
   doc: string;
@@ -42,7 +42,7 @@ export async function uploadDocument(s: UserSession, doc: string, data: Json): P
   const state = await s.doc(doc);
   const change = s.stampEdit(state, doc, data);
   const counter = await s.reserveCounter();
-  return whenQueueAllows(s, doc, state, { kind: "upload", change, counter }, async () => {
+  return whenQueueAllows(s, doc, state, { kind: "upload", change: () => change, counter }, async () => {
     const result = await s.writeDoc(doc, state, { build: () => change, counter, always: true, blind: true });
     markSynced(state, result.stamped, result.version, result.hash);
     state.lastUpload = s.meta.lastUpload = s.now();
@@ -70,7 +70,7 @@ export async function syncDocument(s: UserSession, doc: string, data: Json): Pro
   const state = await s.doc(doc);
   const change = s.stampEdit(state, doc, data);
   const counter = await s.reserveCounter();
-  return whenQueueAllows(s, doc, state, { kind: "sync", change, counter }, async () => {
+  return whenQueueAllows(s, doc, state, { kind: "sync", change: () => change, counter }, async () => {
     const base = state.base;
     const result = await s.writeDoc(doc, state, {
       // The rules as of the server state just read: a device meeting rules another device declared
@@ -110,17 +110,22 @@ export async function editDocument(
   const counter = await s.reserveCounter();
   const empty: Stamped = { data: {}, clocks: {} };
   const rules = s.rules(doc, state);
-  const result = await s.writeDoc(doc, state, {
-    build: (remote) => applyWrites(remote?.stamped ?? empty, writes, rules),
-    counter,
-    always: true,
-    blind: false,
-    merged: true,
-    writes,
+  // Offline, the edit is queued as the document this device knows with the edit joined in (built
+  // only then), and merged with the server's when it replays, like any queued sync.
+  const offline = () => applyWrites(serverData(state) ?? state.base ?? empty, writes, rules);
+  return whenQueueAllows(s, doc, state, { kind: "sync", change: offline, counter }, async () => {
+    const result = await s.writeDoc(doc, state, {
+      build: (remote) => applyWrites(remote?.stamped ?? empty, writes, rules),
+      counter,
+      always: true,
+      blind: false,
+      merged: true,
+      writes,
+    });
+    markSynced(state, result.stamped, result.version, result.hash);
+    state.lastUpload = state.lastDownload = s.meta.lastUpload = s.meta.lastDownload = s.now();
+    return { doc, version: result.version };
   });
-  markSynced(state, result.stamped, result.version, result.hash);
-  state.lastUpload = state.lastDownload = s.meta.lastUpload = s.meta.lastDownload = s.now();
-  return { doc, version: result.version };
 }
 
 /**
@@ -128,11 +133,18 @@ export async function editDocument(
  * them); a transient failure of `direct` queues the change. Either way the caller gets SyncError
  * `network` saying the change is queued.
  */
+/** A change as the queue would hold it, built only when it is queued. */
+interface QueuedEdit {
+  kind: QueuedChange["kind"];
+  change: () => Stamped;
+  counter: number;
+}
+
 async function whenQueueAllows<T>(
   s: UserSession,
   doc: string,
   state: DocState,
-  change: { kind: QueuedChange["kind"]; change: Stamped; counter: number },
+  change: QueuedEdit,
   direct: () => Promise<T>,
 ): Promise<T> {
   const drained = await replayQueue(s, true);
@@ -149,20 +161,21 @@ async function enqueue(
   s: UserSession,
   doc: string,
   state: DocState,
-  change: { kind: QueuedChange["kind"]; change: Stamped; counter: number },
+  edit: QueuedEdit,
   cause: SyncError | undefined,
 ): Promise<SyncError> {
+  const change = edit.change();
   await s.queue.enqueue({
     doc,
-    kind: change.kind,
-    change: change.change,
+    kind: edit.kind,
+    change,
     base: state.base,
     baseVersion: state.server?.version ?? null,
-    counter: change.counter,
+    counter: edit.counter,
     enqueuedAt: s.ctx.clock.now(),
   });
   // The application holds the change now: its next edit is stamped against it.
-  moveBase(state, change.change);
+  moveBase(state, change);
   const pending = await s.queue.size();
   const reason = cause?.message ?? "Earlier changes are still waiting for the server.";
   const error = new SyncError(
