@@ -72,7 +72,11 @@ export class Fernet {
     return new Fernet(backend, state);
   }
 
-  /** Encrypts to the token's raw bytes (what the versioned API carries). */
+  /**
+   * Encrypts to the token's raw bytes (what the versioned API carries). A small token may be a
+   * view of a buffer shared with other tokens, as Node's small Buffers are: use its bytes, or
+   * `slice()` it, rather than its `.buffer`.
+   */
   encrypt(plaintext: Uint8Array | string, options: EncryptOptions = {}): Promise<Uint8Array> {
     // Not `async`: a 1 KiB token takes a few microseconds, and an extra promise per call is a visible share.
     let header: Uint8Array;
