@@ -48,7 +48,7 @@ export function undoOf(before: Stamped, writes: readonly RegisterWrite[], rules:
   }
   // A top under another is covered by it.
   const sorted = [...tops.keys()].sort();
-  const kept = sorted.filter((t, i) => !sorted.slice(0, i).some((a) => a === "" || isPathWithin(t, a)));
+  const kept = sorted.filter((t, i) => !sorted.slice(0, i).some((a) => isPathWithin(t, a)));
   return kept.map((top): UndoEntry => [top, priorRegisters(before, top, book, tops.get(top))]);
 }
 
@@ -58,7 +58,7 @@ export function applyUndo(after: Stamped, undo: readonly UndoEntry[], rules: Mer
   const regs = expand(after, book);
   for (const [top, prior] of undo) {
     const restored = prior.map((w) => registerOf(w, regs.get(w[0])));
-    for (const path of [...regs.keys()]) if (path === top || top === "" || isPathWithin(path, top)) regs.delete(path);
+    for (const path of [...regs.keys()]) if (path === top || isPathWithin(path, top)) regs.delete(path);
     for (const [path, reg] of restored) regs.set(path, reg);
   }
   const out = materialize(regs, book);
@@ -148,7 +148,7 @@ function priorRegisters(
   if (kindOfValue(node, info) !== "leaf") {
     // Tombstones below a container: clock entries with no node.
     for (const p of Object.keys(clocks)) {
-      if ((p === top || top === "" || isPathWithin(p, top)) && !regs.has(p))
+      if ((p === top || isPathWithin(p, top)) && !regs.has(p))
         regs.set(p, { clock: clocks[p]!, kind: "tomb", value: null });
     }
   }

@@ -106,9 +106,7 @@ export async function getVersion(s: UserSession, doc: string, version: number): 
   if (served === null) {
     const versions = await listVersions(s, doc);
     const folded = versions.find((v) => v.version === version && v.kind === "folded");
-    const target = Math.min(
-      ...versions.filter((v) => v.version > version && v.snapshot === true).map((v) => v.version),
-    );
+    const target = snapshotFrom(versions, version);
     const rebuilt =
       folded === undefined || !Number.isFinite(target) ? null : await rebuildBackward(s, doc, version, target);
     if (folded === undefined || rebuilt === null)
@@ -144,6 +142,22 @@ export async function getVersion(s: UserSession, doc: string, version: number): 
 /** How many versions a change's version is rebuilt across (compaction keeps bases far closer). */
 const MAX_REBUILD = 5000;
 
+/** What both rebuilds read a document's entries with: its description, place, opener and rules. */
+async function entryReader(s: UserSession, doc: string) {
+  const where = describeDoc(s.username, doc);
+  return {
+    where,
+    place: { username: s.username, doc },
+    open: (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes),
+    rules: s.rules(doc, await s.doc(doc)),
+  };
+}
+
+/** The nearest version at or after `version` that the history lists with a snapshot (Infinity: none). */
+function snapshotFrom(versions: readonly VersionInfo[], version: number): number {
+  return Math.min(...versions.filter((v) => v.version >= version && v.snapshot === true).map((v) => v.version));
+}
+
 /**
  * The document as of change `version`, from the nearest base the history lists: forwards from a
  * snapshot or whole version before it, or backwards from a snapshot after it when that is nearer
@@ -154,7 +168,7 @@ async function rebuild(s: UserSession, doc: string, version: number, last: Envel
   const versions = await listVersions(s, doc);
   const isBase = (v: VersionInfo) => v.snapshot === true || (v.kind ?? "whole") === "whole";
   const from = Math.max(...versions.filter((v) => v.version < version && isBase(v)).map((v) => v.version));
-  const to = Math.min(...versions.filter((v) => v.version >= version && v.snapshot === true).map((v) => v.version));
+  const to = snapshotFrom(versions, version);
   const forward = Number.isFinite(from) && version - from <= MAX_REBUILD;
   if (Number.isFinite(to) && to - version <= MAX_REBUILD && (!forward || to - version < version - from)) {
     const back = await rebuildBackward(s, doc, version, to);
@@ -176,10 +190,7 @@ async function rebuildForward(
   doc: string,
   r: { from: number; snapshot: boolean; version: number; last: Envelope },
 ): Promise<Stamped> {
-  const where = describeDoc(s.username, doc);
-  const place = { username: s.username, doc };
-  const open = async (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);
-  const rules = s.rules(doc, await s.doc(doc));
+  const { where, place, open, rules } = await entryReader(s, doc);
   const gone = () =>
     new SyncError(
       "not_found",
@@ -217,10 +228,7 @@ async function rebuildForward(
  * Null when a change between carries no undo (written by an earlier release), or is not stored.
  */
 async function rebuildBackward(s: UserSession, doc: string, version: number, target: number): Promise<Stamped | null> {
-  const where = describeDoc(s.username, doc);
-  const place = { username: s.username, doc };
-  const open = async (bytes: Uint8Array) => openDocument(s.ctx.fernet(), bytes, where, s.ctx.maxDocumentBytes);
-  const rules = s.rules(doc, await s.doc(doc));
+  const { where, place, open, rules } = await entryReader(s, doc);
   // The changes after `version`, and the one the snapshot covers (its hash is the snapshot's base).
   const changes: Array<{ version: number; undo: unknown; hash: string }> = [];
   for (let v = Math.min(version + 1, target); v <= target; v++) {

@@ -93,11 +93,9 @@ async function pullFrom(s: UserSession, from: number): Promise<void> {
   }
   if (!complete) return;
   // A pending document this pull read from where it was left, and fetched, is pending no more.
-  for (const [doc, at] of Object.entries(s.meta.pending ?? {})) {
-    if (at >= from && !deferred.has(doc) && isWanted(s, doc)) {
-      const { [doc]: _done, ...rest } = s.meta.pending!;
-      s.meta.pending = rest;
-    }
+  const pending = s.meta.pending ?? {};
+  for (const [doc, at] of Object.entries(pending)) {
+    if (at >= from && !deferred.has(doc) && isWanted(s, doc)) delete pending[doc];
   }
 }
 

@@ -106,10 +106,10 @@ export async function editDocument(
   build: (hlc: string, rules: MergeRules) => RegisterWrite[],
 ): Promise<EditResult> {
   const state = await s.doc(doc);
-  const writes = build(s.ctx.hlc.tick(), s.rules(doc, state));
+  const rules = s.rules(doc, state);
+  const writes = build(s.ctx.hlc.tick(), rules);
   const counter = await s.reserveCounter();
   const empty: Stamped = { data: {}, clocks: {} };
-  const rules = s.rules(doc, state);
   // Offline, the edit is queued as the document this device knows with the edit joined in (built
   // only then), and merged with the server's when it replays, like any queued sync.
   const offline = () => applyWrites(serverData(state) ?? state.base ?? empty, writes, rules);
@@ -128,11 +128,6 @@ export async function editDocument(
   });
 }
 
-/**
- * Runs `direct` unless older changes are still queued (they go first, so this one queues behind
- * them); a transient failure of `direct` queues the change. Either way the caller gets SyncError
- * `network` saying the change is queued.
- */
 /** A change as the queue would hold it, built only when it is queued. */
 interface QueuedEdit {
   kind: QueuedChange["kind"];
@@ -140,6 +135,11 @@ interface QueuedEdit {
   counter: number;
 }
 
+/**
+ * Runs `direct` unless older changes are still queued (they go first, so this one queues behind
+ * them); a transient failure of `direct` queues the change. Either way the caller gets SyncError
+ * `network` saying the change is queued.
+ */
 async function whenQueueAllows<T>(
   s: UserSession,
   doc: string,

@@ -50,19 +50,29 @@ function bigDoc(turns: number): Json {
   return { title: "memory", log: Array.from({ length: turns }, (_, i) => ({ id: `t${i}`, text: "x".repeat(300) })) };
 }
 
+/** A state synced at version 1 with `data`, and the clock of the device holding it. */
+function synced(data: Json): { state: DocState; clock: HybridLogicalClock } {
+  const clock = new HybridLogicalClock("device-a", { now: () => 1_000 });
+  const state = emptyDocState();
+  markSynced(state, stamp(null, data, clock.tick(), RULES), 1, "h1");
+  return { state, clock };
+}
+
+/** An edit by path joined into the state's base, as `append`/`set` leave it: synced at `version`. */
+function edit(state: DocState, writes: ReturnType<typeof appendWrites>, version: number): void {
+  markSynced(state, applyTracked(state.base!, writes, RULES, true), version, `h${version}`);
+}
+
 describe("the document state journal", () => {
   it("saves an appended record as an entry of about its size, and loads the state back", async () => {
     const store = new CountingStore();
-    const clock = new HybridLogicalClock("device-a", { now: () => 1_000 });
-    const state = emptyDocState();
-    markSynced(state, stamp(null, bigDoc(2000), clock.tick(), RULES), 1, "h1");
+    const { state, clock } = synced(bigDoc(2000));
     let saved = await saveDoc(store, "alice", "memory", state, undefined);
     const checkpointBytes = store.bytes;
     expect(checkpointBytes).toBeGreaterThan(600_000);
 
     store.bytes = 0;
-    const writes = appendWrites("/log", { id: "new", text: "y".repeat(300) }, clock.tick(), RULES);
-    markSynced(state, applyTracked(state.base!, writes, RULES, true), 2, "h2");
+    edit(state, appendWrites("/log", { id: "new", text: "y".repeat(300) }, clock.tick(), RULES), 2);
     saved = await saveDoc(store, "alice", "memory", state, saved);
     expect(saved.entries).toBe(1);
     expect(store.bytes).toBeLessThan(2_000);
@@ -74,17 +84,11 @@ describe("the document state journal", () => {
 
   it("writes nothing when a save changes nothing", async () => {
     const store = new CountingStore();
-    const state = emptyDocState();
-    markSynced(
-      state,
-      stamp(null, { a: 1 }, new HybridLogicalClock("device-a", { now: () => 1_000 }).tick(), RULES),
-      1,
-      "x",
-    );
+    const { state } = synced({ a: 1 });
     let saved = await saveDoc(store, "alice", "d", state, undefined);
     store.sets = [];
     // The same content in a new object (a merge that changed nothing).
-    markSynced(state, structuredClone(state.base!), 1, "x");
+    markSynced(state, structuredClone(state.base!), 1, "h1");
     saved = await saveDoc(store, "alice", "d", state, saved);
     expect(store.sets).toEqual([]);
     state.lastDownload = "2026-12-06T00:00:00.000Z";
@@ -94,14 +98,11 @@ describe("the document state journal", () => {
 
   it("folds the journal into a checkpoint once it outgrows its share of the state", async () => {
     const store = new CountingStore();
-    const clock = new HybridLogicalClock("device-a", { now: () => 1_000 });
-    const state = emptyDocState();
-    markSynced(state, stamp(null, bigDoc(20), clock.tick(), RULES), 1, "h");
+    const { state, clock } = synced(bigDoc(20));
     let saved = await saveDoc(store, "alice", "memory", state, undefined);
     let checkpoints = 0;
     for (let n = 0; n < 200; n++) {
-      const writes = appendWrites("/log", { id: `n${n}`, text: "z".repeat(300) }, clock.tick(), RULES);
-      markSynced(state, applyTracked(state.base!, writes, RULES, true), n + 2, `h${n}`);
+      edit(state, appendWrites("/log", { id: `n${n}`, text: "z".repeat(300) }, clock.tick(), RULES), n + 2);
       saved = await saveDoc(store, "alice", "memory", state, saved);
       if (saved.entries === 0) checkpoints += 1;
       expect(saved.journalBytes).toBeLessThanOrEqual(Math.max(16 * 1024, JSON.stringify(state).length / 4 + 2_000));
@@ -114,21 +115,17 @@ describe("the document state journal", () => {
 
   it("ends the chain at an entry another process wrote on an older view", async () => {
     const store = new MemoryStore();
-    const clock = new HybridLogicalClock("device-a", { now: () => 1_000 });
-    const state = emptyDocState();
-    markSynced(state, stamp(null, bigDoc(10), clock.tick(), RULES), 1, "h1");
+    const { state, clock } = synced(bigDoc(10));
     const first = await saveDoc(store, "alice", "memory", state, undefined);
     // Process one appends twice; process two, which loaded before, appends once on its view.
     const other = await loadDoc(store, "alice", "memory");
     let saved = first;
     for (const id of ["p1", "p2"]) {
-      const writes = appendWrites("/log", { id, text: id }, clock.tick(), RULES);
-      markSynced(state, applyTracked(state.base!, writes, RULES, true), state.server!.version + 1, id);
+      edit(state, appendWrites("/log", { id, text: id }, clock.tick(), RULES), state.server!.version + 1);
       saved = await saveDoc(store, "alice", "memory", state, saved);
     }
     const expected = view(state);
-    const writes = appendWrites("/log", { id: "q1", text: "q1" }, clock.tick(), RULES);
-    markSynced(other.state, applyTracked(other.state.base!, writes, RULES, true), 2, "q1");
+    edit(other.state, appendWrites("/log", { id: "q1", text: "q1" }, clock.tick(), RULES), 2);
     await saveDoc(store, "alice", "memory", other.state, other.saved);
     // Entry 0 is now the other process's, which follows the checkpoint: its state, never a mix.
     const loaded = await loadDoc(store, "alice", "memory");
@@ -139,12 +136,9 @@ describe("the document state journal", () => {
 
   it("reads a checkpoint whose covered entries a crash left behind", async () => {
     const store = new MemoryStore();
-    const clock = new HybridLogicalClock("device-a", { now: () => 1_000 });
-    const state = emptyDocState();
-    markSynced(state, stamp(null, bigDoc(5), clock.tick(), RULES), 1, "h1");
+    const { state, clock } = synced(bigDoc(5));
     let saved = await saveDoc(store, "alice", "memory", state, undefined);
-    const writes = appendWrites("/log", { id: "a", text: "a" }, clock.tick(), RULES);
-    markSynced(state, applyTracked(state.base!, writes, RULES, true), 2, "h2");
+    edit(state, appendWrites("/log", { id: "a", text: "a" }, clock.tick(), RULES), 2);
     saved = await saveDoc(store, "alice", "memory", state, saved);
     const stale = await store.get("users/alice/journal/memory/000000000000");
     expect(stale).toBeDefined();
@@ -158,13 +152,7 @@ describe("the document state journal", () => {
 
   it("reads a state stored before the journal, and checkpoints its next save", async () => {
     const store = new MemoryStore();
-    const state = emptyDocState();
-    markSynced(
-      state,
-      stamp(null, { a: 1 }, new HybridLogicalClock("device-a", { now: () => 1_000 }).tick(), RULES),
-      4,
-      "x",
-    );
+    const { state } = synced({ a: 1 });
     // The previous release's layout: the state itself under docs/, no journal, a revision beside it.
     await store.set("users/alice/docs/d", state);
     await store.set("users/alice/revisions/d", "an-old-revision");
@@ -179,16 +167,9 @@ describe("the document state journal", () => {
 
   it("forgets a document's journal with the document", async () => {
     const store = new MemoryStore();
-    const clock = new HybridLogicalClock("device-a", { now: () => 1_000 });
-    const state = emptyDocState();
-    markSynced(state, stamp(null, bigDoc(5), clock.tick(), RULES), 1, "h1");
+    const { state, clock } = synced(bigDoc(5));
     const saved = await saveDoc(store, "alice", "memory", state, undefined);
-    markSynced(
-      state,
-      applyTracked(state.base!, assignmentWrites("/title", "t", clock.tick(), RULES), RULES, true),
-      2,
-      "h",
-    );
+    edit(state, assignmentWrites("/title", "t", clock.tick(), RULES), 2);
     await saveDoc(store, "alice", "memory", state, saved);
     await deleteDoc(store, "alice", "memory");
     expect(await store.keys("users/alice/")).toEqual([]);
