@@ -3,9 +3,11 @@
  * cursor reads (idle, behind, reset, paging), change writes by compare-and-swap, snapshots,
  * compaction hints and the history window, and an account stored by the previous release.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { decodeFrames, type Frame } from "../../client/core/protocol/change-frames.ts";
+import { EntryIndex } from "../../worker/changes/entry-index.ts";
 import { snapshotKey, versionKey } from "../../worker/storage/document-keys.ts";
 import { bearer, call, callWith, errorOf } from "./support/api.ts";
 import { failing } from "./support/failing-bindings.ts";
@@ -438,6 +440,58 @@ describe("an account stored by the previous release", () => {
     expect((await putWhole(user, token, "default", fernetBytes(), 3)).status).toBe(200);
     expect((await postChange(user, token, "persona", fernetBytes(1), 2)).status).toBe(201);
     expect(summary((await changesAfter(user, token, head)).frames)).toEqual(["default:3:whole", "persona:2:change"]);
+  });
+});
+
+describe("an index of the previous schema", () => {
+  it("gains the undo column on start; its changes count as without undo and fold nothing", async () => {
+    const stub = env.USER_HUB.get(env.USER_HUB.idFromName(uniqueUser("chg-schema1")));
+    await runInDurableObject(stub, (_hub, state) => {
+      const sql = state.storage.sql;
+      const at = new Date(0).toISOString();
+      // The tables as the previous release created them: entries without `undo`, no `folded`, no schema mark.
+      sql.exec("DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS folded; DROP TABLE IF EXISTS meta;");
+      sql.exec(`CREATE TABLE entries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL,
+        device_id TEXT NOT NULL, updated_at TEXT NOT NULL, size INTEGER NOT NULL, token BLOB,
+        UNIQUE (doc, version));
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
+      sql.exec(
+        "INSERT INTO entries (doc, version, kind, device_id, updated_at, size) VALUES ('memory', 1, 'whole', 'a', ?, 100)",
+        at,
+      );
+      sql.exec(
+        "INSERT INTO entries (doc, version, kind, device_id, updated_at, size) VALUES ('memory', 2, 'change', 'a', ?, 10)",
+        at,
+      );
+      sql.exec("INSERT INTO meta (key, value) VALUES ('imported', 1)");
+      new EntryIndex(sql);
+      expect(sql.exec("SELECT name FROM pragma_table_info('entries') WHERE name = 'undo'").toArray()).toHaveLength(1);
+      // Started again, the index keeps its data and does not migrate twice.
+      const index = new EntryIndex(sql);
+      expect(index.entry("memory", 2)?.kind).toBe("change");
+      sql.exec(
+        "INSERT INTO docs (doc, head, head_kind, base_version, base_bytes, change_bytes) VALUES ('memory', 2, 'change', 1, 100, 10)",
+      );
+      index.record({
+        doc: "memory",
+        version: 3,
+        kind: "change",
+        device_id: "a",
+        updated_at: at,
+        size: 10,
+        token: null,
+        undo: true,
+      });
+      const trim = index.recordSnapshot(
+        { doc: "memory", version: 3, size: 100, stored_at: Date.now(), token: null },
+        0,
+      );
+      // Version 2 carries no undo: the base stays whole.
+      expect(trim.folded).toBeNull();
+      expect(index.entry("memory", 1)?.kind).toBe("whole");
+    });
   });
 });
 
